@@ -1,0 +1,50 @@
+# The README's commands: `make run` serves the app with demo data, `make test` runs every test.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-requirements
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+FLASK  := $(BIN)/flask --app app
+
+.PHONY: run test lint format check venv chromium demo bench clean
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+chromium:
+	@sh scripts/install-chromium.sh
+
+run: venv
+	$(FLASK) init-db
+	$(FLASK) demo --if-missing
+	@echo ""
+	@echo "  Survey app:     http://$(HOST):$(PORT)/admin   (log in with a demo account)"
+	@echo "  Demo survey:    http://$(HOST):$(PORT)/s/demo"
+	@cat instance/demo-login.txt 2>/dev/null | sed 's/^/  Demo login:     /' || true
+	@echo ""
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: venv chromium
+	$(BIN)/pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check: lint test
+
+bench: venv
+	$(BIN)/python benchmarks/demo.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

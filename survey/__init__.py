@@ -1,0 +1,57 @@
+"""The engagement-pyramid survey app: create_app builds and configures Flask."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from . import config
+
+csrf = CSRFProtect()
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create the Flask app: configuration, database, instrument, blueprints, commands."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(config.ROOT / "templates"),
+        static_folder=str(config.ROOT / "static"),
+    )
+    app.config.from_mapping(config.DEFAULTS)
+    app.config["DATABASE"] = os.path.join(app.instance_path, "survey.sqlite")
+    if test_config is None:
+        app.config.from_prefixed_env()
+    else:
+        app.config.from_mapping(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = config.instance_secret_key(app.instance_path)
+
+    from . import db, i18n, questionnaire, security
+
+    # A broken questions.yaml must stop start-up with a message naming the entry.
+    app.extensions["instrument"] = questionnaire.load_instrument(app.config["QUESTIONS"])
+    csrf.init_app(app)
+    db.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+
+    from .admin import bp as admin_bp
+    from .api import bp as api_bp
+    from .respond import bp as respond_bp
+
+    app.register_blueprint(respond_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(api_bp)
+    # The API authenticates with bearer tokens, not cookies, so CSRF does not apply.
+    csrf.exempt(api_bp)
+
+    from . import cli, errors
+
+    errors.init_app(app)
+    cli.init_app(app)
+    return app

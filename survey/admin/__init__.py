@@ -1,0 +1,172 @@
+"""HR pages: login, survey list, create a survey, follow responses, open and close, links."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+
+from .. import accounts, invitations, privacy, responses, surveys
+from ..db import get_db
+from ..i18n import current_lang
+from ..security import login_required
+from .forms import ActionForm, InvitationForm, LoginForm, SurveyForm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+def set_lang() -> None:
+    """Admin pages follow the user's language choice, English by default."""
+    g.lang = current_lang("en")
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: an open redirect after login would help phishing.
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("admin.surveys_list")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Log in with e-mail and password."""
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        user = accounts.authenticate(get_db(), form.email.data, form.password.data)
+        if user:
+            # A fresh session on login prevents session fixation.
+            lang = session.get("lang")
+            session.clear()
+            session["user_id"] = user["id"]
+            if lang:
+                session["lang"] = lang
+            return redirect(_safe_next(request.args.get("next")))
+        error = "The e-mail or password is wrong."
+    status = 401 if error else (400 if form.errors else 200)
+    return render_template("admin/login.html", form=form, error=error), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """Log out."""
+    session.clear()
+    return redirect(url_for("admin.login"))
+
+
+@bp.route("/")
+@login_required()
+def surveys_list():
+    """List every survey."""
+    return render_template("admin/list.html", surveys=surveys.list_surveys(get_db()), action=ActionForm())
+
+
+@bp.route("/surveys/new", methods=["GET", "POST"])
+@login_required("hr")
+def create():
+    """Create a survey from the instrument in questions.yaml."""
+    form = SurveyForm()
+    if request.method == "GET":
+        form.departments.data = form.departments.data or ""
+    if form.validate_on_submit():
+        try:
+            survey = surveys.create_survey(
+                get_db(),
+                current_app.extensions["instrument"],
+                title=form.title.data,
+                slug=(form.slug.data or "").strip().lower() or None,
+                language=form.language.data,
+                departments=form.parsed_departments,
+                min_group_size=form.min_group_size.data,
+                comment_min_group_size=form.comment_min_group_size.data,
+                anonymous=form.anonymous.data,
+            )
+        except surveys.SurveyError as exc:
+            for name, message in exc.fields.items():
+                form[name].errors.append(message)
+        else:
+            flash(f"Survey “{survey.title}” created. Share its links below.", "ok")
+            return redirect(url_for("admin.detail", slug=survey.slug))
+    return render_template("admin/create.html", form=form), 400 if form.errors else 200
+
+
+def _survey_or_404(slug: str) -> surveys.Survey:
+    survey = surveys.get_survey(get_db(), slug)
+    if survey is None:
+        abort(404, description=f"There is no survey '{slug}'.")
+    return survey
+
+
+def base_url() -> str:
+    """Return the public address for links: FLASK_BASE_URL, else this request's host."""
+    return (current_app.config.get("BASE_URL") or request.host_url).rstrip("/")
+
+
+def department_rows(db, survey: surveys.Survey) -> tuple[list[dict], int]:
+    """Return per-department response counts as they may be shown, and the total."""
+    depts = surveys.departments(db, survey)
+    counts = responses.counts_by_department(db, survey)
+    hidden = privacy.hidden_groups({d.id: counts.get(d.id, 0) for d in depts}, survey.min_group_size)
+    rows = []
+    for d in depts:
+        n = counts.get(d.id, 0)
+        shown = privacy.visible_count(n, survey.min_group_size, survey.is_open, d.id in hidden)
+        rate = round(100 * shown / d.headcount) if shown is not None and d.headcount else None
+        rows.append({"dept": d, "count": shown, "hidden": hidden.get(d.id), "rate": rate})
+    return rows, sum(counts.values())
+
+
+@bp.route("/surveys/<slug>")
+@login_required()
+def detail(slug: str):
+    """Show a survey: status, links, responses per department."""
+    db = get_db()
+    survey = _survey_or_404(slug)
+    rows, total = department_rows(db, survey)
+    headcount = sum(r["dept"].headcount or 0 for r in rows)
+    inv_form = InvitationForm()
+    inv_form.department.choices = [(r["dept"].code, r["dept"].name) for r in rows]
+    return render_template(
+        "admin/detail.html",
+        survey=survey,
+        rows=rows,
+        total=total,
+        headcount=headcount,
+        base=base_url(),
+        action=ActionForm(),
+        inv_form=inv_form,
+        invites=invitations.invitation_counts(db, survey),
+        k=privacy.effective_k(survey.min_group_size),
+    )
+
+
+@bp.route("/surveys/<slug>/status", methods=["POST"])
+@login_required("hr")
+def set_status(slug: str):
+    """Open or close a survey."""
+    survey = _survey_or_404(slug)
+    form = ActionForm()
+    status = request.form.get("status")
+    if not form.validate_on_submit() or status not in ("open", "closed"):
+        abort(400, description="Send status 'open' or 'closed' from the survey page.")
+    surveys.set_status(get_db(), survey, status)
+    flash("The survey is now open for answers." if status == "open" else "The survey is closed.", "ok")
+    return redirect(url_for("admin.detail", slug=slug))
+
+
+@bp.route("/surveys/<slug>/invitations", methods=["POST"])
+@login_required("hr")
+def create_invitations(slug: str):
+    """Create personal invitation links and show them once."""
+    db = get_db()
+    survey = _survey_or_404(slug)
+    form = InvitationForm()
+    form.department.choices = [(d.code, d.name) for d in surveys.departments(db, survey)]
+    if not form.validate_on_submit():
+        flash("Could not create links: " + " ".join(e for errs in form.errors.values() for e in errs), "error")
+        return redirect(url_for("admin.detail", slug=slug))
+    dept = surveys.department_by_code(db, survey, form.department.data)
+    tokens = invitations.create_invitations(db, survey, dept, form.count.data)
+    links = [f"{base_url()}{url_for('respond.invitation', token=tok)}" for tok in tokens]
+    return render_template("admin/invitations.html", survey=survey, dept=dept, links=links)

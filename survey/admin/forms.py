@@ -1,0 +1,77 @@
+"""Forms for the HR pages."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+
+class LoginForm(FlaskForm):
+    """E-mail and password."""
+
+    email = EmailField("E-mail", validators=[DataRequired("Enter your e-mail address."), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=1024)])
+
+
+class ActionForm(FlaskForm):
+    """An empty form: a button that changes state carries a CSRF token too."""
+
+
+def parse_departments(text: str) -> list[dict]:
+    """Parse one department a line, 'CODE, Name[, headcount]'; raise ValueError naming the line."""
+    out = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = [p.strip() for p in line.split(",")]
+        if len(parts) < 2 or len(parts) > 3:
+            raise ValueError(f"Line {lineno}: write 'CODE, Name' or 'CODE, Name, headcount'.")
+        headcount = None
+        if len(parts) == 3 and parts[2]:
+            if not parts[2].isdigit():
+                raise ValueError(f"Line {lineno}: the headcount '{parts[2]}' must be a whole number.")
+            headcount = int(parts[2])
+        out.append({"code": parts[0], "name": parts[1], "headcount": headcount})
+    return out
+
+
+class SurveyForm(FlaskForm):
+    """Create a survey from the instrument in questions.yaml."""
+
+    title = StringField("Title", validators=[DataRequired("Give the survey a title."), Length(max=200)])
+    slug = StringField("Address (optional)", validators=[Optional(), Length(max=64)])
+    language = SelectField("Language", choices=[("nb", "Norsk (bokmål)"), ("en", "English")])
+    departments = TextAreaField("Departments", validators=[DataRequired("Add at least one department.")])
+    min_group_size = IntegerField(
+        "Minimum group size",
+        default=5,
+        validators=[InputRequired("Give a number."), NumberRange(min=3, max=1000, message="Use 3 or more.")],
+    )
+    comment_min_group_size = IntegerField(
+        "Minimum group size for comments",
+        default=10,
+        validators=[InputRequired("Give a number."), NumberRange(min=3, max=1000, message="Use 3 or more.")],
+    )
+    anonymous = BooleanField("Anonymous (invitations are never linked to answers)", default=True)
+
+    def validate_departments(self, field) -> None:
+        """Check the department lines."""
+        try:
+            self.parsed_departments = parse_departments(field.data or "")
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+        if not self.parsed_departments:
+            raise ValidationError("Add at least one department.")
+
+
+class InvitationForm(FlaskForm):
+    """Create personal invitation links for one department."""
+
+    department = SelectField("Department", validators=[DataRequired("Choose a department.")])
+    count = IntegerField(
+        "Number of links",
+        default=10,
+        validators=[InputRequired("Give a number."), NumberRange(min=1, max=5000, message="Use 1 to 5,000.")],
+    )

@@ -1,0 +1,185 @@
+"""JSON API under /api/v1: surveys, responses, the OpenAPI description."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+
+from flask import Blueprint, current_app, g, jsonify, request
+
+from .. import accounts, invitations, responses, surveys
+from ..db import InvitationUsed, get_db
+from .openapi import spec
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class ApiError(Exception):
+    """An error answered as JSON {error, fields?} with an HTTP status."""
+
+    def __init__(self, status: int, error: str, fields: dict[str, str] | None = None):
+        super().__init__(error)
+        self.status, self.error, self.fields = status, error, fields
+
+
+@bp.errorhandler(ApiError)
+def handle_api_error(exc: ApiError):
+    """Answer an ApiError as JSON."""
+    body = {"error": exc.error}
+    if exc.fields:
+        body["fields"] = exc.fields
+    return jsonify(body), exc.status
+
+
+def require_token(*roles: str) -> Callable:
+    """Require `Authorization: Bearer <token>` of one of `roles`."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            header = request.headers.get("Authorization", "")
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise ApiError(401, "Send an API token: 'Authorization: Bearer <token>' (flask --app app tokens create).")
+            role = accounts.role_for_token(get_db(), token.strip())
+            if role is None:
+                raise ApiError(401, "The API token is not valid.")
+            if roles and role not in roles:
+                raise ApiError(403, f"This call needs a token with role {' or '.join(roles)}.")
+            g.token_role = role
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def json_body() -> dict:
+    """Parse the request body as a JSON object, or raise a 400 that says what is wrong."""
+    raw = request.get_data(cache=True)
+    if not raw:
+        raise ApiError(400, "The request body is empty; send a JSON object.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, f"The request body is not valid UTF-8 (byte {exc.start}).") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ApiError(400, f"Malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}.") from exc
+    except RecursionError as exc:
+        raise ApiError(400, "The JSON is nested too deeply.") from exc
+    if not isinstance(data, dict):
+        raise ApiError(400, "Send a JSON object ({...}) as the request body.")
+    return data
+
+
+def _unknown_fields(data: dict, allowed: set[str]) -> None:
+    extra = sorted(set(data) - allowed)
+    if extra:
+        raise ApiError(422, "Unknown fields.", {name: "Unknown field; remove it." for name in extra})
+
+
+def _survey_or_404(slug: str) -> surveys.Survey:
+    survey = surveys.get_survey(get_db(), slug)
+    if survey is None:
+        raise ApiError(404, f"There is no survey '{slug}'.")
+    return survey
+
+
+@bp.post("/surveys")
+@require_token("hr")
+def create_survey():
+    """Create a survey from the instrument in questions.yaml."""
+    data = json_body()
+    _unknown_fields(
+        data, {"title", "slug", "language", "departments", "min_group_size", "comment_min_group_size", "anonymous"}
+    )
+    depts = data.get("departments")
+    if not isinstance(depts, list) or not all(isinstance(d, dict) for d in depts):
+        raise ApiError(422, "Invalid survey.", {"departments": "Send a list of {code, name, headcount?} objects."})
+    anonymous = data.get("anonymous", True)
+    if not isinstance(anonymous, bool):
+        raise ApiError(422, "Invalid survey.", {"anonymous": "Send true or false."})
+    title = data.get("title")
+    try:
+        survey = surveys.create_survey(
+            get_db(),
+            current_app.extensions["instrument"],
+            title=title if isinstance(title, str) else "",
+            slug=data.get("slug") if data.get("slug") is not None else None,
+            language=data.get("language", "nb"),
+            departments=depts,
+            min_group_size=data.get("min_group_size", current_app.config["DEFAULT_MIN_GROUP_SIZE"]),
+            comment_min_group_size=data.get(
+                "comment_min_group_size",
+                max(current_app.config["DEFAULT_COMMENT_MIN_GROUP_SIZE"], data.get("min_group_size", 0))
+                if isinstance(data.get("min_group_size"), int)
+                else current_app.config["DEFAULT_COMMENT_MIN_GROUP_SIZE"],
+            ),
+            anonymous=anonymous,
+        )
+    except surveys.SurveyError as exc:
+        status = 409 if "slug" in exc.fields and "taken" in exc.fields["slug"] else 422
+        raise ApiError(status, "Invalid survey.", exc.fields) from exc
+    body = surveys.survey_summary(get_db(), survey)
+    body["links"] = {"open": f"/s/{survey.slug}"}
+    return jsonify(body), 201
+
+
+@bp.get("/surveys/<slug>")
+def get_survey(slug: str):
+    """Describe a survey and its instrument (public: respondents' clients need it)."""
+    survey = _survey_or_404(slug)
+    return jsonify(surveys.survey_summary(get_db(), survey))
+
+
+@bp.post("/surveys/<slug>/responses")
+def submit_response(slug: str):
+    """Store one response, with a department code or a personal invitation token."""
+    db = get_db()
+    survey = _survey_or_404(slug)
+    data = json_body()
+    if not survey.is_open:
+        raise ApiError(409, "This survey is closed and accepts no more answers.")
+    _unknown_fields(data, {"department", "invitation", "answers", "enps", "comment"})
+    invitation_id = None
+    dept_id = None
+    if "invitation" in data and "department" in data:
+        raise ApiError(422, "Invalid response.", {"department": "Leave out the department when using an invitation."})
+    if "invitation" in data:
+        inv = invitations.find_invitation(db, data["invitation"]) if isinstance(data["invitation"], str) else None
+        if inv is None or inv["slug"] != survey.slug:
+            raise ApiError(422, "Invalid response.", {"invitation": "Unknown invitation token for this survey."})
+        if inv["used"]:
+            raise ApiError(409, "This invitation has already been used.")
+        invitation_id, dept_id = inv["id"], inv["department_id"]
+    elif "department" in data:
+        code = data["department"]
+        dept = surveys.department_by_code(db, survey, code) if isinstance(code, str) else None
+        if dept is None:
+            raise ApiError(422, "Invalid response.", {"department": "Unknown department code; see GET /surveys/<slug>."})
+        dept_id = dept.id
+    answers = data.get("answers")
+    try:
+        sub = responses.validate(
+            survey, dept_id, answers, data.get("enps"), data.get("comment"), current_app.config["MAX_COMMENT_LENGTH"]
+        )
+    except responses.ResponseError as exc:
+        raise ApiError(422, "Invalid response.", exc.fields) from exc
+    if not sub.answers:
+        raise ApiError(422, "Invalid response.", {"answers": "Answer at least one item with a value from 1 to 5."})
+    try:
+        responses.save_response(db, survey, sub, invitation_id=invitation_id)
+    except InvitationUsed as exc:
+        raise ApiError(409, "This invitation has already been used.") from exc
+    except responses.SurveyClosed as exc:
+        raise ApiError(409, "This survey is closed and accepts no more answers.") from exc
+    return jsonify({"status": "stored", "answered": len(sub.answers)}), 201
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """Describe this API in OpenAPI 3."""
+    return jsonify(spec())

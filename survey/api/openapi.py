@@ -1,0 +1,157 @@
+"""The OpenAPI 3 description of the JSON API."""
+
+from __future__ import annotations
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def spec() -> dict:
+    """Return the OpenAPI document for /api/v1."""
+    slug = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Engagement pyramid survey API",
+            "version": "1.0.0",
+            "description": "Create surveys, describe them and submit responses. Admin calls take "
+            "'Authorization: Bearer <token>' (flask --app app tokens create --role hr).",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {"type": "string"},
+                        "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                    },
+                },
+                "DepartmentIn": {
+                    "type": "object",
+                    "required": ["code", "name"],
+                    "properties": {
+                        "code": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"},
+                        "name": {"type": "string", "minLength": 1, "maxLength": 120},
+                        "headcount": {"type": "integer", "minimum": 0, "nullable": True},
+                    },
+                },
+                "SurveyIn": {
+                    "type": "object",
+                    "required": ["title", "departments"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "title": {"type": "string", "minLength": 1, "maxLength": 200},
+                        "slug": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"},
+                        "language": {"type": "string", "enum": ["nb", "en"], "default": "nb"},
+                        "departments": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/DepartmentIn"}},
+                        "min_group_size": {"type": "integer", "minimum": 3, "default": 5},
+                        "comment_min_group_size": {"type": "integer", "minimum": 3, "default": 10},
+                        "anonymous": {"type": "boolean", "default": True},
+                    },
+                },
+                "Survey": {
+                    "type": "object",
+                    "properties": {
+                        "slug": {"type": "string"},
+                        "title": {"type": "string"},
+                        "language": {"type": "string", "enum": ["nb", "en"]},
+                        "status": {"type": "string", "enum": ["open", "closed"]},
+                        "anonymous": {"type": "boolean"},
+                        "min_group_size": {"type": "integer"},
+                        "comment_min_group_size": {"type": "integer"},
+                        "departments": {
+                            "type": "array",
+                            "items": {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}}},
+                        },
+                        "instrument": {
+                            "type": "object",
+                            "properties": {
+                                "reach_threshold": {"type": "number"},
+                                "levels": {
+                                    "type": "array",
+                                    "items": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}}},
+                                },
+                                "items": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "properties": {
+                                            "id": {"type": "string"},
+                                            "level": {"type": "string"},
+                                            "text": {"type": "string"},
+                                            "reverse": {"type": "boolean"},
+                                        },
+                                    },
+                                },
+                                "enps": {"type": "boolean"},
+                                "comment": {"type": "boolean"},
+                            },
+                        },
+                    },
+                },
+                "ResponseIn": {
+                    "type": "object",
+                    "required": ["answers"],
+                    "additionalProperties": False,
+                    "description": "Give either department (open link) or invitation (personal link).",
+                    "properties": {
+                        "department": {"type": "string"},
+                        "invitation": {"type": "string"},
+                        "answers": {
+                            "type": "object",
+                            "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 5, "nullable": True},
+                        },
+                        "enps": {"type": "integer", "minimum": 0, "maximum": 10, "nullable": True},
+                        "comment": {"type": "string", "maxLength": 5000, "nullable": True},
+                    },
+                },
+            },
+        },
+        "paths": {
+            "/surveys": {
+                "post": {
+                    "summary": "Create a survey",
+                    "security": [{"bearer": []}],
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SurveyIn"}}}},
+                    "responses": {
+                        "201": {"description": "Created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Survey"}}}},
+                        "400": _error("Malformed JSON"),
+                        "401": _error("Missing or invalid token"),
+                        "403": _error("Token of the wrong role"),
+                        "409": _error("Slug taken"),
+                        "413": _error("Body over 1 MB"),
+                        "422": _error("Invalid values"),
+                    },
+                }
+            },
+            "/surveys/{slug}": {
+                "get": {
+                    "summary": "Describe a survey and its instrument",
+                    "parameters": [slug],
+                    "responses": {
+                        "200": {"description": "The survey", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Survey"}}}},
+                        "404": _error("No such survey"),
+                    },
+                }
+            },
+            "/surveys/{slug}/responses": {
+                "post": {
+                    "summary": "Submit one response (public)",
+                    "parameters": [slug],
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ResponseIn"}}}},
+                    "responses": {
+                        "201": {"description": "Stored"},
+                        "400": _error("Malformed JSON or invalid UTF-8"),
+                        "404": _error("No such survey"),
+                        "409": _error("Survey closed or invitation already used"),
+                        "413": _error("Body over 1 MB"),
+                        "422": _error("Invalid values"),
+                    },
+                }
+            },
+        },
+    }

@@ -1,0 +1,42 @@
+"""Defaults and environment variables (FLASK_*), read once by create_app."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS = {
+    "QUESTIONS": str(ROOT / "questions.yaml"),
+    "REPORTS_DIR": str(ROOT / "reports"),
+    "BASE_URL": "",
+    # Whole request bodies above 1 MB are refused with 413 before any parsing.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    # A survey form can stay open a long time; an expired token re-renders the form
+    # with the answers kept, so a generous limit only saves people a second click.
+    "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "MAX_COMMENT_LENGTH": 5000,
+    "DEFAULT_MIN_GROUP_SIZE": 5,
+    "DEFAULT_COMMENT_MIN_GROUP_SIZE": 10,
+    "DB_BUSY_TIMEOUT_MS": 10_000,
+}
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """Return the instance folder's random secret key, creating it on first use."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        key = path.read_text(encoding="ascii").strip()
+        if key:
+            return key
+    key = secrets.token_hex(32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Write with owner-only permissions: the key signs sessions and CSRF tokens.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key + "\n")
+    return key

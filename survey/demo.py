@@ -1,0 +1,130 @@
+"""Synthetic demo data: a survey with departments of different sizes and realistic answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import numpy as np
+from sqlite_utils import Database
+
+from .db import write_transaction
+from .questionnaire import Instrument
+from .surveys import Survey, create_survey
+
+DEPARTMENTS = [
+    # code, name (nb), name (en), share of responses, engagement offset
+    ("OPS", "Drift", "Operations", 0.17, -0.15),
+    ("SALES", "Salg", "Sales", 0.14, 0.20),
+    ("CS", "Kundeservice", "Customer service", 0.12, -0.30),
+    ("DEV", "Utvikling", "Development", 0.11, 0.30),
+    ("LOG", "Logistikk", "Logistics", 0.10, -0.45),
+    ("FIN", "Økonomi", "Finance", 0.08, 0.05),
+    ("MKT", "Markedsføring", "Marketing", 0.07, 0.35),
+    ("HR", "HR", "HR", 0.06, 0.25),
+    ("IT", "IT", "IT", 0.06, 0.00),
+    ("PROC", "Innkjøp", "Procurement", 0.05, -0.10),
+    ("LEGAL", "Juridisk", "Legal", 0.04, 0.10),
+    ("BOARD", "Ledelsessekretariat", "Executive office", 0.0, 0.50),  # stays below the threshold
+]
+SMALL_DEPARTMENT_RESPONSES = 3
+# Higher levels of the pyramid are harder to reach: fewer people own and lead.
+LEVEL_DIFFICULTY = np.array([-0.9, -0.5, -0.1, 0.35, 0.75, 1.1])
+COMMENTS = {
+    "nb": [
+        "Jeg setter pris på at ledelsen deler planene tidlig.",
+        "Vi trenger mer tid til forbedringsarbeid i hverdagen.",
+        "Flere muligheter til å lære av andre avdelinger hadde vært fint.",
+        "Informasjonen kommer ofte for sent til oss som jobber turnus.",
+        "Godt samhold i teamet, men uklart hvem som bestemmer hva.",
+    ],
+    "en": [
+        "I appreciate that management shares its plans early.",
+        "We need more time for improvement work in our daily routine.",
+        "More chances to learn from other departments would be good.",
+        "Information often reaches those of us on shifts too late.",
+        "Strong team spirit, but unclear who decides what.",
+    ],
+}
+
+
+def allocate(n: int) -> list[int]:
+    """Split n responses over the departments: the last one gets a few, below any threshold."""
+    small = min(SMALL_DEPARTMENT_RESPONSES, n)
+    rest = n - small
+    shares = np.array([d[3] for d in DEPARTMENTS[:-1]])
+    counts = np.floor(rest * shares / shares.sum()).astype(int)
+    counts[0] += rest - counts.sum()
+    return [int(c) for c in counts] + [small]
+
+
+def generate(
+    db: Database,
+    instrument: Instrument,
+    responses: int = 300,
+    seed: int = 1,
+    language: str = "nb",
+    slug: str = "demo",
+    batch: int = 5000,
+    progress: Callable[[int], None] | None = None,
+) -> Survey:
+    """Create survey `slug` with departments and `responses` synthetic answers, written in batches."""
+    rng = np.random.default_rng(seed)
+    counts = allocate(responses)
+    name_col = 1 if language == "nb" else 2
+    depts = [
+        {"code": d[0], "name": d[name_col], "headcount": int(np.ceil(c / 0.78)) + 1 if c else 4}
+        for d, c in zip(DEPARTMENTS, counts, strict=True)
+    ]
+    title = "Engasjementsundersøkelse (demo)" if language == "nb" else "Engagement survey (demo)"
+    survey = create_survey(db, instrument, title=title, language=language, departments=depts, slug=slug)
+    dept_ids = {r["code"]: r["id"] for r in db.query("SELECT id, code FROM departments WHERE survey_id = ?", [survey.id])}
+    items = instrument.items
+    level_index = np.array([[lv.id for lv in instrument.levels].index(it.level) for it in items])
+    reverse = np.array([it.reverse for it in items])
+    dept_of = np.repeat(np.arange(len(DEPARTMENTS)), counts)
+    rng.shuffle(dept_of)
+    start_id = (db.execute("SELECT COALESCE(MAX(id), 0) FROM responses").fetchone()[0]) + 1
+    today = dt.date.today()
+    comments = COMMENTS[language]
+    for lo in range(0, responses, batch):
+        hi = min(responses, lo + batch)
+        size = hi - lo
+        d = dept_of[lo:hi]
+        offsets = np.array([DEPARTMENTS[i][4] for i in d])
+        latent = rng.normal(offsets, 0.75)[:, None]
+        raw = 3.6 + latent - LEVEL_DIFFICULTY[level_index][None, :] + rng.normal(0, 0.65, (size, len(items)))
+        values = np.clip(np.rint(raw), 1, 5).astype(int)
+        values[:, reverse] = 6 - values[:, reverse]
+        # Some items are skipped or "not applicable", more often near the top of the pyramid.
+        skipped = rng.random((size, len(items))) < (0.02 + 0.01 * level_index)[None, :]
+        enps = np.clip(np.rint(7 + 1.8 * latent[:, 0] + rng.normal(0, 1.4, size)), 0, 10).astype(int)
+        enps_answered = rng.random(size) < 0.85
+        has_comment = rng.random(size) < 0.08
+        days = rng.integers(0, 14, size)
+        rows = []
+        answer_rows = []
+        for j in range(size):
+            rid = start_id + lo + j
+            rows.append(
+                (
+                    rid,
+                    survey.id,
+                    dept_ids[DEPARTMENTS[d[j]][0]],
+                    (today - dt.timedelta(days=int(days[j]))).isoformat(),
+                    int(enps[j]) if enps_answered[j] else None,
+                    comments[int(rng.integers(len(comments)))] if has_comment[j] else None,
+                )
+            )
+            answer_rows.extend(
+                (rid, items[c].id, int(values[j, c])) for c in range(len(items)) if not skipped[j, c]
+            )
+        with write_transaction(db):
+            db.conn.executemany(
+                "INSERT INTO responses (id, survey_id, department_id, submitted_on, enps, comment) VALUES (?,?,?,?,?,?)",
+                rows,
+            )
+            db.conn.executemany("INSERT INTO answers (response_id, item_id, value) VALUES (?,?,?)", answer_rows)
+        if progress:
+            progress(size)
+    return survey

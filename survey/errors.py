@@ -1,0 +1,45 @@
+"""Error pages and JSON errors: every failure is a clear 4xx, never a bare 500 page."""
+
+from __future__ import annotations
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    403: "You do not have access to this.",
+    404: "There is nothing at this address.",
+    405: "This address does not accept that method.",
+    413: "The request is too large (the limit is 1 MB).",
+}
+
+
+def wants_json() -> bool:
+    """Return True for API requests, which get JSON errors."""
+    return request.path.startswith("/api/")
+
+
+def handle_http(exc: HTTPException):
+    """Render an HTTP error as JSON for the API, as a page elsewhere."""
+    code = exc.code or 500
+    message = exc.description if exc.description and code not in (404, 405, 413) else MESSAGES.get(code, exc.name)
+    if code == 413:
+        message = MESSAGES[413]
+    if wants_json():
+        return jsonify(error=message), code
+    g.setdefault("lang", "en")
+    return render_template("error.html", code=code, title=exc.name, message=message), code
+
+
+def handle_csrf(exc: CSRFError):
+    """Explain a missing or expired CSRF token and how to recover."""
+    g.setdefault("lang", "en")
+    message = "The form's security token is missing or has expired. Go back, reload the page and try again."
+    return render_template("error.html", code=400, title="Form expired", message=message), 400
+
+
+def init_app(app: Flask) -> None:
+    """Register the error handlers."""
+    app.register_error_handler(CSRFError, handle_csrf)
+    app.register_error_handler(HTTPException, handle_http)

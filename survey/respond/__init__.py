@@ -1,0 +1,121 @@
+"""Respondent pages: the open link /s/<slug> and the personal invitation /i/<token>."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+
+from .. import csrf, invitations, responses, surveys
+from ..db import InvitationUsed, get_db
+from ..i18n import current_lang
+from .forms import build_form
+
+bp = Blueprint("respond", __name__)
+
+
+def _page(name: str, survey, status: int = 200):
+    return render_template(f"respond/{name}.html", survey=survey), status
+
+
+def _form_page(survey, department=None, invitation_id: int | None = None):
+    """Show and process the questionnaire; department is fixed for invitations."""
+    db = get_db()
+    inst = survey.instrument
+    depts = None if department else surveys.departments(db, survey)
+    max_comment = current_app.config["MAX_COMMENT_LENGTH"]
+    preselect = request.args.get("d") if request.method == "GET" else None
+    form = build_form(inst, g.lang, depts, max_comment)
+    if preselect and depts and request.method == "GET":
+        match = surveys.department_by_code(db, survey, preselect)
+        if match:
+            form.department.data = match.code
+    notice = None
+    if request.method == "POST":
+        if not survey.is_open:
+            return _page("closed", survey, 409)
+        valid = form.validate()
+        answers = form.answers(inst)
+        if valid and not any(v is not None for v in answers.values()):
+            notice = "err_none_answered"
+            valid = False
+        if "csrf_token" in form.errors:
+            # An expired token must not cost the respondent their answers: the form
+            # is shown again, filled in, with a fresh token.
+            notice = "csrf_expired"
+        if valid:
+            dept = department or surveys.department_by_code(db, survey, form.department.data)
+            enps = form.enps.data if inst.enps is not None else None
+            sub = responses.validate(
+                survey,
+                dept.id if dept else None,
+                answers,
+                int(enps) if enps not in (None, "") else None,
+                (form.comment.data or None) if inst.comment is not None else None,
+                max_comment,
+            )
+            try:
+                responses.save_response(db, survey, sub, invitation_id=invitation_id)
+            except InvitationUsed:
+                return _page("used", survey, 409)
+            except responses.SurveyClosed:
+                return _page("closed", survey, 409)
+            return redirect(url_for("respond.thanks", slug=survey.slug, lang=g.lang))
+        notice = notice or "fix_errors"
+    status = 400 if notice else 200
+    return (
+        render_template(
+            "respond/form.html",
+            survey=survey,
+            inst=inst,
+            form=form,
+            department=department,
+            notice=notice,
+        ),
+        status,
+    )
+
+
+@bp.route("/s/<slug>", methods=["GET", "POST"])
+@csrf.exempt  # the form validates its own token so that an expired one keeps the answers
+def open_link(slug: str):
+    """Answer a survey through its open link (department chosen in the form)."""
+    survey = surveys.get_survey(get_db(), slug)
+    g.lang = current_lang(survey.language if survey else "nb")
+    if survey is None:
+        return _page("unknown", None, 404)
+    if not survey.is_open:
+        return _page("closed", survey, 200 if request.method == "GET" else 409)
+    return _form_page(survey)
+
+
+@bp.route("/i/<token>", methods=["GET", "POST"])
+@csrf.exempt
+def invitation(token: str):
+    """Answer a survey through a personal, single-use invitation."""
+    db = get_db()
+    inv = invitations.find_invitation(db, token)
+    survey = surveys.get_survey(db, inv["slug"]) if inv else None
+    g.lang = current_lang(survey.language if survey else "nb")
+    if survey is None:
+        return _page("unknown", None, 404)
+    if not survey.is_open:
+        return _page("closed", survey, 200 if request.method == "GET" else 409)
+    if inv["used"]:
+        return _page("used", survey, 409)
+    dept = next(d for d in surveys.departments(db, survey) if d.id == inv["department_id"])
+    return _form_page(survey, department=dept, invitation_id=inv["id"])
+
+
+@bp.route("/s/<slug>/thanks")
+def thanks(slug: str):
+    """Thank the respondent."""
+    survey = surveys.get_survey(get_db(), slug)
+    if survey is None:
+        abort(404)
+    g.lang = current_lang(survey.language)
+    return _page("thanks", survey)
+
+
+@bp.route("/")
+def index():
+    """Send visitors to the HR pages; respondents always arrive on a survey link."""
+    return redirect(url_for("admin.surveys_list"))

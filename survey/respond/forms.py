@@ -1,0 +1,80 @@
+"""The respondent's form, built from the survey's frozen instrument."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from ..i18n import t
+from ..questionnaire import Instrument
+from ..surveys import Department
+
+NA = "na"
+
+
+class ChoiceField(RadioField):
+    """A radio group whose invalid-choice message says what to fix, in the respondent's language."""
+
+    def __init__(self, *args, invalid_message: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.invalid_message = invalid_message
+
+    def pre_validate(self, form) -> None:
+        """Refuse a value that is not one of the offered choices."""
+        if self.data not in {value for value, _ in self.choices}:
+            raise ValidationError(self.invalid_message)
+
+
+class ResponseForm(FlaskForm):
+    """Base form; build_form adds one radio group per item."""
+
+    def item_fields(self, instrument: Instrument) -> list[tuple]:
+        """Return (level, [(item, field)]) pairs in questionnaire order."""
+        return [(lv, [(it, self[f"q_{it.id}"]) for it in lv.items]) for lv in instrument.levels]
+
+    def answers(self, instrument: Instrument) -> dict[str, int | None]:
+        """Return the chosen answers by item id; 'not applicable' and blanks are None."""
+        out: dict[str, int | None] = {}
+        for it in instrument.items:
+            value = self[f"q_{it.id}"].data
+            out[it.id] = int(value) if value and value != NA else None
+        return out
+
+
+def build_form(
+    instrument: Instrument,
+    lang: str,
+    departments: list[Department] | None,
+    max_comment: int,
+    **kwargs,
+) -> ResponseForm:
+    """Build the form class for an instrument and language, and instantiate it."""
+    na_label = instrument.not_applicable[lang]
+
+    class Form(ResponseForm):
+        pass
+
+    answer_error = t("err_answer", na=na_label)
+    for it in instrument.items:
+        choices = [(str(v), instrument.scale[lang][v - 1]) for v in range(1, 6)] + [(NA, na_label)]
+        field = ChoiceField(it.text[lang], choices=choices, validators=[Optional()], invalid_message=answer_error)
+        setattr(Form, f"q_{it.id}", field)
+    if departments is not None:
+        choices = [("", t("choose_department"))] + [(d.code, d.name) for d in departments]
+        Form.department = SelectField(
+            t("department"), choices=choices, validators=[DataRequired(message=t("err_department"))]
+        )
+    if instrument.enps is not None:
+        Form.enps = ChoiceField(
+            instrument.enps.text[lang],
+            choices=[(str(v), str(v)) for v in range(11)],
+            validators=[Optional()],
+            invalid_message=t("err_enps"),
+        )
+    if instrument.comment is not None:
+        Form.comment = TextAreaField(
+            instrument.comment.text[lang],
+            validators=[Optional(), Length(max=max_comment, message=t("err_comment_long", n=f"{max_comment:,}"))],
+        )
+    return Form(**kwargs)

@@ -1,0 +1,128 @@
+"""Responses: validate a submission, store it in one transaction, count what came in."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from .db import InvitationUsed, today, write_transaction
+from .surveys import Survey
+
+
+class ResponseError(ValueError):
+    """A submission with invalid values; `fields` maps each field to what to fix."""
+
+    def __init__(self, fields: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
+        self.fields = fields
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A validated response, ready to store."""
+
+    department_id: int
+    answers: dict[str, int]
+    enps: int | None
+    comment: str | None
+
+
+def _is_int(value: object) -> bool:
+    # JSON true/false are ints in Python; an answer of `true` is a client bug, not a 1.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def validate(
+    survey: Survey, department_id: int | None, answers: object, enps: object, comment: object, max_comment: int
+) -> Submission:
+    """Check a submission against the survey's instrument; raise ResponseError naming each bad field."""
+    inst = survey.instrument
+    errors: dict[str, str] = {}
+    if department_id is None:
+        errors["department"] = "Choose your department."
+    clean: dict[str, int] = {}
+    if not isinstance(answers, dict):
+        errors["answers"] = "Send answers as an object of item id to a whole number 1-5 (or null)."
+    else:
+        known = {it.id for it in inst.items}
+        for item_id, value in answers.items():
+            if item_id not in known:
+                errors[f"answers.{item_id}"] = "Unknown item id; see the survey's instrument for valid ids."
+            elif value is None:
+                continue
+            elif not _is_int(value) or not 1 <= value <= 5:
+                errors[f"answers.{item_id}"] = "Answer with a whole number from 1 to 5, or null for not applicable."
+            else:
+                clean[item_id] = value
+    if enps is not None:
+        if inst.enps is None:
+            errors["enps"] = "This survey has no recommendation (eNPS) question."
+        elif not _is_int(enps) or not 0 <= enps <= 10:
+            errors["enps"] = "Answer with a whole number from 0 to 10, or leave it out."
+    if comment is not None:
+        if inst.comment is None:
+            errors["comment"] = "This survey takes no comments."
+        elif not isinstance(comment, str):
+            errors["comment"] = "The comment must be text."
+        elif len(comment) > max_comment:
+            errors["comment"] = f"Shorten the comment to at most {max_comment:,} characters (it has {len(comment):,})."
+        elif "\x00" in comment:
+            errors["comment"] = "The comment contains a NUL character; remove it."
+    if errors:
+        raise ResponseError(errors)
+    text = comment.strip() if isinstance(comment, str) else None
+    return Submission(department_id, clean, enps, text or None)
+
+
+def hash_token(token: str) -> str:
+    """Hash a high-entropy token for storage (SHA-256 is enough for random secrets)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def save_response(db: Database, survey: Survey, sub: Submission, invitation_id: int | None = None) -> None:
+    """Store a response and all of its answers in one transaction, or nothing at all."""
+    with write_transaction(db):
+        if invitation_id is not None:
+            # The conditional update is the single-use check: two parallel submissions
+            # with one invitation cannot both succeed. Only "used" is recorded, nothing
+            # that points to the response, so the answers stay anonymous.
+            cur = db.execute("UPDATE invitations SET used = 1 WHERE id = ? AND used = 0", [invitation_id])
+            if cur.rowcount != 1:
+                raise InvitationUsed()
+        status = db.execute("SELECT status FROM surveys WHERE id = ?", [survey.id]).fetchone()
+        if status is None or status[0] != "open":
+            raise SurveyClosed()
+        cur = db.execute(
+            "INSERT INTO responses (survey_id, department_id, submitted_on, enps, comment) VALUES (?, ?, ?, ?, ?)",
+            [survey.id, sub.department_id, today(), sub.enps, sub.comment],
+        )
+        response_id = cur.lastrowid
+        db.conn.executemany(
+            "INSERT INTO answers (response_id, item_id, value) VALUES (?, ?, ?)",
+            [(response_id, item_id, value) for item_id, value in sub.answers.items()],
+        )
+
+
+class SurveyClosed(Exception):
+    """The survey stopped accepting answers."""
+
+
+def counts_by_department(db: Database, survey: Survey) -> dict[int, int]:
+    """Return the number of responses per department id (departments without any get 0)."""
+    counts = {
+        r["id"]: r["n"]
+        for r in db.query(
+            """SELECT d.id, COUNT(r.id) AS n FROM departments d
+               LEFT JOIN responses r ON r.department_id = d.id
+               WHERE d.survey_id = ? GROUP BY d.id""",
+            [survey.id],
+        )
+    }
+    return counts
+
+
+def count_responses(db: Database, survey: Survey) -> int:
+    """Return the survey's total number of responses."""
+    return db["responses"].count_where("survey_id = ?", [survey.id])

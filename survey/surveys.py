@@ -1,0 +1,273 @@
+"""Surveys and their departments: create, read, open and close."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+
+from sqlite_utils import Database
+
+from .db import today, write_transaction
+from .questionnaire import Instrument, instrument_from_json
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+
+
+class SurveyError(ValueError):
+    """Invalid survey settings; `fields` maps a field name to what to fix."""
+
+    def __init__(self, fields: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
+        self.fields = fields
+
+
+@dataclass(frozen=True)
+class Department:
+    """A department of one survey; `code` is what links and the API use."""
+
+    id: int
+    code: str
+    name: str
+    headcount: int | None
+
+
+@dataclass(frozen=True)
+class Survey:
+    """A survey with its frozen instrument and settings."""
+
+    id: int
+    slug: str
+    title: str
+    language: str
+    status: str
+    min_group_size: int
+    comment_min_group_size: int
+    anonymous: bool
+    created_on: str
+    closed_on: str | None
+    instrument_json: str = field(repr=False)
+
+    @property
+    def is_open(self) -> bool:
+        """Return True while the survey accepts answers."""
+        return self.status == "open"
+
+    @property
+    def instrument(self) -> Instrument:
+        """Return the instrument this survey was created with."""
+        return _instrument_cache(self.instrument_json)
+
+
+_INSTRUMENTS: dict[str, Instrument] = {}
+
+
+def _instrument_cache(text: str) -> Instrument:
+    # Parsing the frozen JSON on every request would be wasted work; it never changes.
+    if text not in _INSTRUMENTS:
+        _INSTRUMENTS[text] = instrument_from_json(text)
+    return _INSTRUMENTS[text]
+
+
+def slugify(title: str) -> str:
+    """Turn a title into a URL slug (ascii, lowercase, dashes)."""
+    text = title.lower().replace("æ", "ae").replace("ø", "o").replace("å", "a")
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:48] or "survey"
+
+
+def validate_settings(
+    title: str,
+    slug: str | None,
+    language: str,
+    departments: list[dict],
+    min_group_size: int,
+    comment_min_group_size: int,
+) -> dict[str, str]:
+    """Return field errors for new survey settings (empty when all is well)."""
+    errors: dict[str, str] = {}
+    if not title or not title.strip():
+        errors["title"] = "Give the survey a title."
+    elif len(title) > 200:
+        errors["title"] = "Keep the title under 200 characters."
+    if slug is not None and not SLUG_RE.match(slug):
+        errors["slug"] = "Use 1-64 lowercase letters, digits and dashes (not at the ends)."
+    if language not in ("nb", "en"):
+        errors["language"] = "Choose 'nb' (Norwegian bokmål) or 'en' (English)."
+    if isinstance(min_group_size, bool) or not isinstance(min_group_size, int) or min_group_size < 3:
+        errors["min_group_size"] = "The minimum group size must be a whole number of at least 3."
+    if (
+        isinstance(comment_min_group_size, bool)
+        or not isinstance(comment_min_group_size, int)
+        or (isinstance(min_group_size, int) and comment_min_group_size < min_group_size)
+    ):
+        errors["comment_min_group_size"] = "The comment threshold must be a whole number >= the minimum group size."
+    if not departments:
+        errors["departments"] = "Add at least one department."
+    seen = set()
+    for n, dept in enumerate(departments, start=1):
+        code, name, headcount = dept.get("code"), dept.get("name"), dept.get("headcount")
+        where = f"Department {n}"
+        if not isinstance(code, str) or not CODE_RE.match(code):
+            errors["departments"] = f"{where}: the code must be 1-32 letters, digits, '-' or '_'."
+        elif code.lower() in seen:
+            errors["departments"] = f"{where}: the code '{code}' is used twice."
+        elif not isinstance(name, str) or not name.strip() or len(name) > 120:
+            errors["departments"] = f"{where}: give a name of 1-120 characters."
+        elif headcount is not None and (
+            isinstance(headcount, bool) or not isinstance(headcount, int) or headcount < 0
+        ):
+            errors["departments"] = f"{where}: the headcount must be a whole number >= 0, or left out."
+        if "departments" in errors:
+            break
+        seen.add(code.lower())
+    return errors
+
+
+def create_survey(
+    db: Database,
+    instrument: Instrument,
+    title: str,
+    language: str,
+    departments: list[dict],
+    slug: str | None = None,
+    min_group_size: int = 5,
+    comment_min_group_size: int = 10,
+    anonymous: bool = True,
+) -> Survey:
+    """Create a survey with its departments and a frozen copy of the instrument."""
+    errors = validate_settings(title, slug, language, departments, min_group_size, comment_min_group_size)
+    if slug and db["surveys"].count_where("slug = ?", [slug]):
+        errors["slug"] = f"The address '{slug}' is taken; choose another."
+    if errors:
+        raise SurveyError(errors)
+    if not slug:
+        slug = unique_slug(db, slugify(title))
+    with write_transaction(db):
+        survey_id = db["surveys"].insert(
+            {
+                "slug": slug,
+                "title": title.strip(),
+                "language": language,
+                "status": "open",
+                "min_group_size": min_group_size,
+                "comment_min_group_size": comment_min_group_size,
+                "anonymous": int(bool(anonymous)),
+                "instrument": instrument.to_json(),
+                "created_on": today(),
+            }
+        ).last_pk
+        db["departments"].insert_all(
+            {
+                "survey_id": survey_id,
+                "code": d["code"],
+                "name": d["name"].strip(),
+                "headcount": d.get("headcount"),
+                "position": n,
+            }
+            for n, d in enumerate(departments)
+        )
+        db["survey_items"].insert_all(
+            {"survey_id": survey_id, "item_id": it.id, "level": it.level, "position": n, "reverse": int(it.reverse)}
+            for n, it in enumerate(instrument.items)
+        )
+    return get_survey(db, slug)
+
+
+def unique_slug(db: Database, base: str) -> str:
+    """Return base, or base plus a short random suffix when base is taken."""
+    slug = base
+    while db["surveys"].count_where("slug = ?", [slug]):
+        slug = f"{base[:40]}-{secrets.token_hex(3)}"
+    return slug
+
+
+def _survey(row: dict) -> Survey:
+    return Survey(
+        id=row["id"],
+        slug=row["slug"],
+        title=row["title"],
+        language=row["language"],
+        status=row["status"],
+        min_group_size=row["min_group_size"],
+        comment_min_group_size=row["comment_min_group_size"],
+        anonymous=bool(row["anonymous"]),
+        created_on=row["created_on"],
+        closed_on=row["closed_on"],
+        instrument_json=row["instrument"],
+    )
+
+
+def get_survey(db: Database, slug: str) -> Survey | None:
+    """Return the survey with this slug, or None."""
+    rows = list(db.query("SELECT * FROM surveys WHERE slug = ?", [slug]))
+    return _survey(rows[0]) if rows else None
+
+
+def list_surveys(db: Database) -> list[dict]:
+    """Return every survey, newest first, with its number of responses."""
+    return list(
+        db.query(
+            """SELECT s.id, s.slug, s.title, s.language, s.status, s.created_on, s.closed_on,
+                      (SELECT COUNT(*) FROM responses r WHERE r.survey_id = s.id) AS responses
+               FROM surveys s ORDER BY s.id DESC"""
+        )
+    )
+
+
+def departments(db: Database, survey: Survey) -> list[Department]:
+    """Return the survey's departments in the order they were given."""
+    return [
+        Department(r["id"], r["code"], r["name"], r["headcount"])
+        for r in db.query(
+            "SELECT id, code, name, headcount FROM departments WHERE survey_id = ? ORDER BY position, id",
+            [survey.id],
+        )
+    ]
+
+
+def department_by_code(db: Database, survey: Survey, code: str) -> Department | None:
+    """Return the department with this code (case-insensitive), or None."""
+    return next((d for d in departments(db, survey) if d.code.lower() == str(code).lower()), None)
+
+
+def set_status(db: Database, survey: Survey, status: str) -> None:
+    """Open or close a survey."""
+    if status not in ("open", "closed"):
+        raise ValueError(f"unknown status {status!r}")
+    with write_transaction(db):
+        db.execute(
+            "UPDATE surveys SET status = ?, closed_on = ? WHERE id = ?",
+            [status, today() if status == "closed" else None, survey.id],
+        )
+
+
+def survey_summary(db: Database, survey: Survey) -> dict:
+    """Return the survey's public description (the API's GET /surveys/<slug> shape)."""
+    inst = survey.instrument
+    lang = survey.language
+    return {
+        "slug": survey.slug,
+        "title": survey.title,
+        "language": survey.language,
+        "status": survey.status,
+        "anonymous": survey.anonymous,
+        "min_group_size": survey.min_group_size,
+        "comment_min_group_size": survey.comment_min_group_size,
+        "departments": [{"code": d.code, "name": d.name} for d in departments(db, survey)],
+        "instrument": {
+            "reach_threshold": inst.reach_threshold,
+            "levels": [{"id": lv.id, "name": lv.name[lang]} for lv in inst.levels],
+            "items": [{"id": it.id, "level": it.level, "text": it.text[lang], "reverse": it.reverse} for it in inst.items],
+            "enps": inst.enps is not None,
+            "comment": inst.comment is not None,
+        },
+    }
+
+
+def to_json(data: dict) -> str:
+    """Serialise API data as compact UTF-8 JSON."""
+    return json.dumps(data, ensure_ascii=False)
