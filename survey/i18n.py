@@ -85,15 +85,21 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-def current_lang(default: str = "en") -> str:
-    """Return this request's language: ?lang=, then the session's choice, then the default."""
+def browser_lang() -> str:
+    """Return the visitor's preferred language among ours (Norwegian variants count as nb)."""
+    best = request.accept_languages.best_match(["nb", "no", "nn", "en"], default="nb")
+    return "en" if best == "en" else "nb"
+
+
+def current_lang(default: str | None = "en") -> str:
+    """Return this request's language: ?lang=, then the session's choice, then the default (or the browser's)."""
     chosen = request.args.get("lang")
     if chosen in LANGS:
         session["lang"] = chosen
         return chosen
     if session.get("lang") in LANGS:
         return session["lang"]
-    return default if default in LANGS else "en"
+    return default if default in LANGS else browser_lang()
 
 
 def t(key: str, **kwargs: object) -> str:

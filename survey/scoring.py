@@ -167,7 +167,7 @@ def _put(row: dict, key: str, value: float) -> None:
 
 
 def _cronbach_alpha(block: np.ndarray) -> tuple[float, int]:
-    """Return Cronbach's alpha of the respondents who answered every item (nan if undefined) and their count."""
+    """Return Cronbach's alpha over complete respondents (nan when undefined) and their count."""
     complete = block[~np.isnan(block).any(axis=1)]
     m, k = complete.shape
     if k < 2 or m < ALPHA_MIN_RESPONDENTS:

@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 
+from wtforms.fields.choices import SelectChoice
+
 from .. import accounts, invitations, privacy, responses, surveys
 from ..db import get_db
 from ..i18n import current_lang
@@ -126,7 +128,7 @@ def detail(slug: str):
     rows, total = department_rows(db, survey)
     headcount = sum(r["dept"].headcount or 0 for r in rows)
     inv_form = InvitationForm()
-    inv_form.department.choices = [(r["dept"].code, r["dept"].name) for r in rows]
+    inv_form.department.choices = [SelectChoice(r["dept"].code, r["dept"].name) for r in rows]
     return render_template(
         "admin/detail.html",
         survey=survey,
@@ -162,7 +164,7 @@ def create_invitations(slug: str):
     db = get_db()
     survey = _survey_or_404(slug)
     form = InvitationForm()
-    form.department.choices = [(d.code, d.name) for d in surveys.departments(db, survey)]
+    form.department.choices = [SelectChoice(d.code, d.name) for d in surveys.departments(db, survey)]
     if not form.validate_on_submit():
         flash("Could not create links: " + " ".join(e for errs in form.errors.values() for e in errs), "error")
         return redirect(url_for("admin.detail", slug=slug))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 
@@ -42,7 +43,7 @@ class SurveyForm(FlaskForm):
 
     title = StringField("Title", validators=[DataRequired("Give the survey a title."), Length(max=200)])
     slug = StringField("Address (optional)", validators=[Optional(), Length(max=64)])
-    language = SelectField("Language", choices=[("nb", "Norsk (bokmål)"), ("en", "English")])
+    language = SelectField("Language", choices=[SelectChoice("nb", "Norsk (bokmål)"), SelectChoice("en", "English")])
     departments = TextAreaField("Departments", validators=[DataRequired("Add at least one department.")])
     min_group_size = IntegerField(
         "Minimum group size",

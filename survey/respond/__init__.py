@@ -79,7 +79,7 @@ def _form_page(survey, department=None, invitation_id: int | None = None):
 def open_link(slug: str):
     """Answer a survey through its open link (department chosen in the form)."""
     survey = surveys.get_survey(get_db(), slug)
-    g.lang = current_lang(survey.language if survey else "nb")
+    g.lang = current_lang(survey.language if survey else None)
     if survey is None:
         return _page("unknown", None, 404)
     if not survey.is_open:
@@ -94,7 +94,7 @@ def invitation(token: str):
     db = get_db()
     inv = invitations.find_invitation(db, token)
     survey = surveys.get_survey(db, inv["slug"]) if inv else None
-    g.lang = current_lang(survey.language if survey else "nb")
+    g.lang = current_lang(survey.language if survey else None)
     if survey is None:
         return _page("unknown", None, 404)
     if not survey.is_open:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..i18n import t
@@ -11,6 +12,7 @@ from ..questionnaire import Instrument
 from ..surveys import Department
 
 NA = "na"
+VALID = {"1", "2", "3", "4", "5"}
 
 
 class ChoiceField(RadioField):
@@ -22,7 +24,7 @@ class ChoiceField(RadioField):
 
     def pre_validate(self, form) -> None:
         """Refuse a value that is not one of the offered choices."""
-        if self.data not in {value for value, _ in self.choices}:
+        if self.data not in {choice.value for choice in self.choices}:
             raise ValidationError(self.invalid_message)
 
 
@@ -38,7 +40,7 @@ class ResponseForm(FlaskForm):
         out: dict[str, int | None] = {}
         for it in instrument.items:
             value = self[f"q_{it.id}"].data
-            out[it.id] = int(value) if value and value != NA else None
+            out[it.id] = int(value) if value in VALID else None
         return out
 
 
@@ -57,18 +59,19 @@ def build_form(
 
     answer_error = t("err_answer", na=na_label)
     for it in instrument.items:
-        choices = [(str(v), instrument.scale[lang][v - 1]) for v in range(1, 6)] + [(NA, na_label)]
+        choices = [SelectChoice(str(v), instrument.scale[lang][v - 1]) for v in range(1, 6)]
+        choices.append(SelectChoice(NA, na_label))
         field = ChoiceField(it.text[lang], choices=choices, validators=[Optional()], invalid_message=answer_error)
         setattr(Form, f"q_{it.id}", field)
     if departments is not None:
-        choices = [("", t("choose_department"))] + [(d.code, d.name) for d in departments]
+        choices = [SelectChoice("", t("choose_department"))] + [SelectChoice(d.code, d.name) for d in departments]
         Form.department = SelectField(
             t("department"), choices=choices, validators=[DataRequired(message=t("err_department"))]
         )
     if instrument.enps is not None:
         Form.enps = ChoiceField(
             instrument.enps.text[lang],
-            choices=[(str(v), str(v)) for v in range(11)],
+            choices=[SelectChoice(str(v)) for v in range(11)],
             validators=[Optional()],
             invalid_message=t("err_enps"),
         )
