@@ -1,0 +1,176 @@
+"""HR pages: login, roles, creating and closing surveys, live counts without leaks."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import FAC_EMAIL, HR_PASSWORD, csrf_token, login
+
+from survey import surveys
+from survey.db import get_db
+from survey.responses import Submission, save_response
+
+
+def add_responses(app, code: str, n: int) -> None:
+    """Store n minimal responses for a department of survey 'acme'."""
+    with app.app_context():
+        db = get_db()
+        survey = surveys.get_survey(db, "acme")
+        dept = surveys.department_by_code(db, survey, code)
+        for _ in range(n):
+            save_response(db, survey, Submission(dept.id, {"obs1": 4}, None, None))
+
+
+@pytest.mark.parametrize("path", ["/admin/", "/admin/surveys/new", "/admin/surveys/acme"])
+def test_pages_need_login(client, path):
+    resp = client.get(path)
+    assert resp.status_code == 302 and "/admin/login" in resp.headers["Location"]
+
+
+def test_login_wrong_password_and_open_redirect(client):
+    resp = login(client, password="wrong password")
+    assert resp.status_code == 401 and "wrong" in resp.get_data(as_text=True)
+    page = client.get("/admin/login").get_data(as_text=True)
+    resp = client.post(
+        "/admin/login?next=//evil.example/x",
+        data={"email": "HR@example.org", "password": HR_PASSWORD, "csrf_token": csrf_token(page)},
+    )
+    assert resp.status_code == 302 and resp.headers["Location"] == "/admin/"
+
+
+def test_login_form_needs_csrf(client):
+    resp = client.post("/admin/login", data={"email": "hr@example.org", "password": HR_PASSWORD})
+    assert resp.status_code == 400
+    assert client.get("/admin/").status_code == 302  # still logged out
+
+
+def test_passwords_are_hashed(db):
+    for row in db.query("SELECT password_hash FROM users"):
+        assert HR_PASSWORD not in row["password_hash"] and row["password_hash"].startswith(("scrypt:", "pbkdf2:"))
+
+
+def test_list_and_detail(hr_client):
+    page = hr_client.get("/admin/").get_data(as_text=True)
+    assert "Acme 2026" in page and "/admin/surveys/acme" in page
+    page = hr_client.get("/admin/surveys/acme").get_data(as_text=True)
+    assert "http://localhost/s/acme" in page and "http://localhost/s/acme?d=B" in page
+    assert "Alpha &amp; &lt;Omega&gt;" in page
+
+
+def test_create_survey_through_the_form(hr_client, db):
+    page = hr_client.get("/admin/surveys/new").get_data(as_text=True)
+    resp = hr_client.post(
+        "/admin/surveys/new",
+        data={
+            "csrf_token": csrf_token(page),
+            "title": "Høst <2026>",
+            "language": "nb",
+            "departments": "OPS, Drift, 40\n# a comment line\nIT, IT\n",
+            "min_group_size": "5",
+            "comment_min_group_size": "10",
+            "anonymous": "y",
+        },
+    )
+    assert resp.status_code == 302 and resp.headers["Location"] == "/admin/surveys/host-2026"
+    row = next(db.query("SELECT * FROM surveys WHERE slug = 'host-2026'"))
+    assert row["title"] == "Høst <2026>" and row["anonymous"] == 1 and row["language"] == "nb"
+    depts = list(
+        db.query("SELECT code, name, headcount FROM departments WHERE survey_id = ? ORDER BY position", [row["id"]])
+    )
+    assert depts == [{"code": "OPS", "name": "Drift", "headcount": 40}, {"code": "IT", "name": "IT", "headcount": None}]
+    assert "Høst &lt;2026&gt;" in hr_client.get("/admin/surveys/host-2026").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"title": ""}, "Give the survey a title."),
+        ({"departments": "OPS"}, "Line 1: write &#39;CODE, Name&#39;"),
+        ({"departments": "OPS, Drift, many"}, "headcount &#39;many&#39; must be a whole number"),
+        ({"departments": "OPS, Drift\nOPS, Again"}, "used twice"),
+        ({"min_group_size": "2"}, "Use 3 or more."),
+        ({"slug": "acme"}, "is taken"),
+        ({"comment_min_group_size": "4"}, "comment threshold"),
+    ],
+)
+def test_create_survey_errors(hr_client, db, change, message):
+    page = hr_client.get("/admin/surveys/new").get_data(as_text=True)
+    data = {
+        "csrf_token": csrf_token(page),
+        "title": "T",
+        "language": "en",
+        "departments": "OPS, Drift",
+        "min_group_size": "5",
+        "comment_min_group_size": "10",
+    }
+    data.update(change)
+    resp = hr_client.post("/admin/surveys/new", data=data)
+    assert resp.status_code == 400
+    assert message in resp.get_data(as_text=True)
+    assert db["surveys"].count == 1
+
+
+def test_facilitator_cannot_create_or_close(fac_client, db):
+    assert fac_client.get("/admin/surveys/new").status_code == 403
+    page = fac_client.get("/admin/surveys/acme").get_data(as_text=True)
+    assert "Close the survey" not in page and "Personal invitations" not in page
+    resp = fac_client.post("/admin/surveys/acme/status", data={"status": "closed"})
+    assert resp.status_code in (400, 403)
+    assert next(db.query("SELECT status FROM surveys"))["status"] == "open"
+    assert FAC_EMAIL in page
+
+
+def test_close_and_reopen(hr_client, db):
+    page = hr_client.get("/admin/surveys/acme").get_data(as_text=True)
+    token = csrf_token(page)
+    assert hr_client.post("/admin/surveys/acme/status", data={"status": "closed"}).status_code == 400
+    resp = hr_client.post("/admin/surveys/acme/status", data={"status": "closed", "csrf_token": token})
+    assert resp.status_code == 302
+    assert next(db.query("SELECT status, closed_on FROM surveys"))["status"] == "closed"
+    assert "Reopen the survey" in hr_client.get("/admin/surveys/acme").get_data(as_text=True)
+    hr_client.post("/admin/surveys/acme/status", data={"status": "open", "csrf_token": token})
+    assert next(db.query("SELECT status, closed_on FROM surveys")) == {"status": "open", "closed_on": None}
+
+
+def count_cells(page: str) -> list[str]:
+    """Return the text of the Responses column, department by department."""
+    import re
+
+    rows = re.findall(r"<tr>\s*<td>(.*?)</td>.*?<td class=\"num\">(.*?)</td>", page, flags=re.S)
+    return [(name, re.sub(r"<[^>]+>", "", cell).split()) for name, cell in rows]
+
+
+def test_live_counts_hide_small_departments_while_open(app, hr_client):
+    add_responses(app, "A", 9)
+    add_responses(app, "B", 6)
+    add_responses(app, "C", 2)
+    page = hr_client.get("/admin/surveys/acme").get_data(as_text=True)
+    cells = dict(count_cells(page))
+    assert cells["Alpha &amp; &lt;Omega&gt;"] == ["9"]
+    # C is below 5, so its exact count is hidden; B is the next-smallest and hidden too,
+    # otherwise C = total - A - B could be worked out.
+    assert cells["Gamma"] == ["fewer", "than", "5"]
+    assert cells["Beta"] == ["hidden"]
+    assert ">2<" not in page and ">6<" not in page
+    # Once closed the counts are part of the response rate and may be shown.
+    with app.app_context():
+        surveys.set_status(get_db(), surveys.get_survey(get_db(), "acme"), "closed")
+    cells = dict(count_cells(hr_client.get("/admin/surveys/acme").get_data(as_text=True)))
+    assert cells["Gamma"][0] == "2" and cells["Beta"][0] == "6"
+
+
+def test_invitation_links_shown_once(hr_client, db):
+    page = hr_client.get("/admin/surveys/acme").get_data(as_text=True)
+    resp = hr_client.post(
+        "/admin/surveys/acme/invitations", data={"csrf_token": csrf_token(page), "department": "B", "count": "3"}
+    )
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and body.count("http://localhost/i/") == 3
+    assert db["invitations"].count == 3
+    assert "3 created, 0 used" in hr_client.get("/admin/surveys/acme").get_data(as_text=True)
+
+
+def test_logout_needs_post_with_csrf(hr_client):
+    page = hr_client.get("/admin/").get_data(as_text=True)
+    assert hr_client.get("/admin/logout").status_code == 405
+    assert hr_client.post("/admin/logout", data={"csrf_token": csrf_token(page)}).status_code == 302
+    assert hr_client.get("/admin/").status_code == 302
