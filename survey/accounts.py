@@ -34,9 +34,13 @@ def create_user(db: Database, email: str, password: str, role: str) -> int:
     if db["users"].count_where("email = ? COLLATE NOCASE", [email]):
         raise AccountError(f"A user with e-mail '{email}' already exists.")
     with write_transaction(db):
-        return db["users"].insert(
-            {"email": email, "password_hash": generate_password_hash(password), "role": role, "created_on": today()}
-        ).last_pk
+        return (
+            db["users"]
+            .insert(
+                {"email": email, "password_hash": generate_password_hash(password), "role": role, "created_on": today()}
+            )
+            .last_pk
+        )
 
 
 def authenticate(db: Database, email: str, password: str) -> dict | None:
@@ -68,9 +72,7 @@ def create_token(db: Database, role: str, label: str | None = None) -> str:
         raise AccountError(f"Unknown role '{role}'; use one of {', '.join(ROLES)}.")
     token = "eps_" + secrets.token_urlsafe(32)
     with write_transaction(db):
-        db["api_tokens"].insert(
-            {"token_hash": hash_token(token), "role": role, "label": label, "created_on": today()}
-        )
+        db["api_tokens"].insert({"token_hash": hash_token(token), "role": role, "label": label, "created_on": today()})
     return token
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from . import accounts, demo, surveys
 from .db import get_db, write_transaction
@@ -68,6 +68,7 @@ def ensure_demo_users() -> list[str]:
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--responses", "n", type=click.IntRange(0, 1_000_000), default=300, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--language", type=click.Choice(["nb", "en"]), default="nb", show_default=True)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import click
 from flask import Flask, current_app, g
+from flask.cli import with_appcontext
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -147,10 +148,11 @@ def write_transaction(db: Database) -> Iterator[Database]:
 
 def today() -> str:
     """Return today's date (UTC) as YYYY-MM-DD; responses store a date, never a time."""
-    return dt.datetime.now(dt.timezone.utc).date().isoformat()
+    return dt.datetime.now(dt.UTC).date().isoformat()
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create or migrate the database (safe to run again)."""
     db = get_db()

@@ -78,7 +78,9 @@ def generate(
     ]
     title = "Engasjementsundersøkelse (demo)" if language == "nb" else "Engagement survey (demo)"
     survey = create_survey(db, instrument, title=title, language=language, departments=depts, slug=slug)
-    dept_ids = {r["code"]: r["id"] for r in db.query("SELECT id, code FROM departments WHERE survey_id = ?", [survey.id])}
+    dept_ids = {
+        r["code"]: r["id"] for r in db.query("SELECT id, code FROM departments WHERE survey_id = ?", [survey.id])
+    }
     items = instrument.items
     level_index = np.array([[lv.id for lv in instrument.levels].index(it.level) for it in items])
     reverse = np.array([it.reverse for it in items])
@@ -116,12 +118,11 @@ def generate(
                     comments[int(rng.integers(len(comments)))] if has_comment[j] else None,
                 )
             )
-            answer_rows.extend(
-                (rid, items[c].id, int(values[j, c])) for c in range(len(items)) if not skipped[j, c]
-            )
+            answer_rows.extend((rid, items[c].id, int(values[j, c])) for c in range(len(items)) if not skipped[j, c])
         with write_transaction(db):
             db.conn.executemany(
-                "INSERT INTO responses (id, survey_id, department_id, submitted_on, enps, comment) VALUES (?,?,?,?,?,?)",
+                "INSERT INTO responses (id, survey_id, department_id, submitted_on, enps, comment) "
+                "VALUES (?,?,?,?,?,?)",
                 rows,
             )
             db.conn.executemany("INSERT INTO answers (response_id, item_id, value) VALUES (?,?,?)", answer_rows)

@@ -21,7 +21,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Your invitation is only marked as used; it is never linked to your answers.",
     },
     "privacy_threshold": {
-        "nb": "Resultater vises bare for grupper med minst {k} svar, og kommentarer bare for grupper med minst {c} svar.",
+        "nb": "Resultater vises bare for grupper med minst {k} svar, "
+        "og kommentarer bare for grupper med minst {c} svar.",
         "en": "Results are shown only for groups with at least {k} answers, and comments only for groups "
         "with at least {c} answers.",
     },
@@ -43,7 +44,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Something needs fixing before your answers can be sent. See the messages below.",
     },
     "csrf_expired": {
-        "nb": "Skjemaet var åpent lenge, så sikkerhetsnøkkelen utløp. Svarene dine er tatt vare på: send dem inn på nytt.",
+        "nb": "Skjemaet var åpent lenge, så sikkerhetsnøkkelen utløp. "
+        "Svarene dine er tatt vare på: send dem inn på nytt.",
         "en": "The form was open a long time, so its security key expired. Your answers are kept: please submit again.",
     },
     "err_department": {"nb": "Velg avdelingen din fra listen.", "en": "Choose your department from the list."},
@@ -52,7 +54,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "nb": "Svar på minst ett utsagn før du sender inn.",
         "en": "Answer at least one statement before you submit.",
     },
-    "err_enps": {"nb": "Velg et tall fra 0 til 10, eller la feltet stå tomt.", "en": "Choose 0 to 10, or leave it blank."},
+    "err_enps": {
+        "nb": "Velg et tall fra 0 til 10, eller la feltet stå tomt.",
+        "en": "Choose 0 to 10, or leave it blank.",
+    },
     "err_comment_long": {
         "nb": "Kommentaren kan ha høyst {n} tegn. Kort den ned litt.",
         "en": "The comment can have at most {n} characters. Please shorten it.",

@@ -362,12 +362,8 @@ def compare_departments(
     """
     values = _check_answers(values, instrument)
     groups = np.asarray(groups)
-    if groups.shape != (values.shape[0],) or not (
-        groups.size == 0 or np.issubdtype(groups.dtype, np.integer)
-    ):
-        raise ValueError(
-            f"groups must be integers of shape ({values.shape[0]},), got {groups.dtype} {groups.shape}"
-        )
+    if groups.shape != (values.shape[0],) or not (groups.size == 0 or np.issubdtype(groups.dtype, np.integer)):
+        raise ValueError(f"groups must be integers of shape ({values.shape[0]},), got {groups.dtype} {groups.shape}")
     dims = _dimension_scores(_scored(values, instrument), instrument)
     wanted = sorted(int(g) for g in (np.unique(groups) if shown is None else shown))
 

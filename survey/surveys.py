@@ -117,9 +117,7 @@ def validate_settings(
             errors["departments"] = f"{where}: the code '{code}' is used twice."
         elif not isinstance(name, str) or not name.strip() or len(name) > 120:
             errors["departments"] = f"{where}: give a name of 1-120 characters."
-        elif headcount is not None and (
-            isinstance(headcount, bool) or not isinstance(headcount, int) or headcount < 0
-        ):
+        elif headcount is not None and (isinstance(headcount, bool) or not isinstance(headcount, int) or headcount < 0):
             errors["departments"] = f"{where}: the headcount must be a whole number >= 0, or left out."
         if "departments" in errors:
             break
@@ -147,19 +145,23 @@ def create_survey(
     if not slug:
         slug = unique_slug(db, slugify(title))
     with write_transaction(db):
-        survey_id = db["surveys"].insert(
-            {
-                "slug": slug,
-                "title": title.strip(),
-                "language": language,
-                "status": "open",
-                "min_group_size": min_group_size,
-                "comment_min_group_size": comment_min_group_size,
-                "anonymous": int(bool(anonymous)),
-                "instrument": instrument.to_json(),
-                "created_on": today(),
-            }
-        ).last_pk
+        survey_id = (
+            db["surveys"]
+            .insert(
+                {
+                    "slug": slug,
+                    "title": title.strip(),
+                    "language": language,
+                    "status": "open",
+                    "min_group_size": min_group_size,
+                    "comment_min_group_size": comment_min_group_size,
+                    "anonymous": int(bool(anonymous)),
+                    "instrument": instrument.to_json(),
+                    "created_on": today(),
+                }
+            )
+            .last_pk
+        )
         db["departments"].insert_all(
             {
                 "survey_id": survey_id,
@@ -261,7 +263,9 @@ def survey_summary(db: Database, survey: Survey) -> dict:
         "instrument": {
             "reach_threshold": inst.reach_threshold,
             "levels": [{"id": lv.id, "name": lv.name[lang]} for lv in inst.levels],
-            "items": [{"id": it.id, "level": it.level, "text": it.text[lang], "reverse": it.reverse} for it in inst.items],
+            "items": [
+                {"id": it.id, "level": it.level, "text": it.text[lang], "reverse": it.reverse} for it in inst.items
+            ],
             "enps": inst.enps is not None,
             "comment": inst.comment is not None,
         },

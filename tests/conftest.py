@@ -81,9 +81,7 @@ def csrf_token(html: str) -> str:
 def login(client, email: str = HR_EMAIL, password: str = HR_PASSWORD):
     """Log a test client in through the login form."""
     page = client.get("/admin/login").get_data(as_text=True)
-    return client.post(
-        "/admin/login", data={"email": email, "password": password, "csrf_token": csrf_token(page)}
-    )
+    return client.post("/admin/login", data={"email": email, "password": password, "csrf_token": csrf_token(page)})
 
 
 @pytest.fixture

@@ -178,7 +178,9 @@ def test_closed_survey_is_409(app, client, db):
 def test_invitation_used_once(app, client, db):
     with app.app_context():
         survey = surveys.get_survey(get_db(), "acme")
-        (token,) = invitations.create_invitations(get_db(), survey, surveys.department_by_code(get_db(), survey, "A"), 1)
+        (token,) = invitations.create_invitations(
+            get_db(), survey, surveys.department_by_code(get_db(), survey, "A"), 1
+        )
     body = {"invitation": token, "answers": {"obs1": 3}}
     assert client.post("/api/v1/surveys/acme/responses", json=body).status_code == 201
     again = client.post("/api/v1/surveys/acme/responses", json=body)

@@ -23,7 +23,9 @@ def stored(db) -> list[dict]:
     """Return every stored response with its answers."""
     rows = list(db.query("SELECT * FROM responses ORDER BY id"))
     for row in rows:
-        row["answers"] = {a["item_id"]: a["value"] for a in db.query("SELECT * FROM answers WHERE response_id = ?", [row["id"]])}
+        row["answers"] = {
+            a["item_id"]: a["value"] for a in db.query("SELECT * FROM answers WHERE response_id = ?", [row["id"]])
+        }
     return rows
 
 
@@ -142,7 +144,9 @@ def test_closed_and_unknown_survey_pages(app, client, db, instrument):
 def test_invitation_is_single_use_and_not_linked(app, client, db, instrument):
     with app.app_context():
         survey = surveys.get_survey(get_db(), "acme")
-        (token,) = invitations.create_invitations(get_db(), survey, surveys.department_by_code(get_db(), survey, "B"), 1)
+        (token,) = invitations.create_invitations(
+            get_db(), survey, surveys.department_by_code(get_db(), survey, "B"), 1
+        )
     page = client.get(f"/i/{token}").get_data(as_text=True)
     assert "You are answering for the department" in page and "Beta" in page
     assert 'name="department"' not in page

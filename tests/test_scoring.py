@@ -84,9 +84,7 @@ def by_level(*blocks) -> list:
 
 
 def ref_scored(row, inst):
-    return [
-        None if x is None else (6 - x if item.reverse else x) for x, item in zip(row, inst.items, strict=True)
-    ]
+    return [None if x is None else (6 - x if item.reverse else x) for x, item in zip(row, inst.items, strict=True)]
 
 
 def ref_blocks(row, inst):
@@ -148,9 +146,7 @@ def ref_group(rows, enps, inst):
             if sd == 0:
                 row["ci_low"] = row["ci_high"] = float(mean)
             else:
-                low, high = stats.t.interval(
-                    0.95, len(scores) - 1, loc=float(mean), scale=sd / math.sqrt(len(scores))
-                )
+                low, high = stats.t.interval(0.95, len(scores) - 1, loc=float(mean), scale=sd / math.sqrt(len(scores)))
                 row["ci_low"], row["ci_high"] = float(low), float(high)
         block_rows = [ref_blocks(r, inst)[j] for r in scored_rows]
         answers = [x for r in block_rows for x in r if x is not None]
@@ -578,9 +574,7 @@ def test_all_identical_answers(answer):
         assert row["diff"] == 0.0 and "p" not in row and "d" not in row
     table = scoring.compare_departments(values, np.array([0, 0, 0, 1, 1, 1]), INST)
     assert_plain(table)
-    assert all(
-        not row["significant"] and "p_adj" not in row for entry in table for row in entry["dimensions"]
-    )
+    assert all(not row["significant"] and "p_adj" not in row for entry in table for row in entry["dimensions"])
 
 
 def test_identical_but_different_groups_have_no_p_and_no_d():
@@ -660,9 +654,7 @@ def test_groups_of_size_0_to_3(n, dim_keys, top_keys):
     assert sum(p["count"] for p in result["pyramid"]) == n
     if n == 0:
         assert all(p["share"] == 0.0 for p in result["pyramid"])
-        assert all(
-            set(i) == {"id", "level", "n", "counts"} and i["counts"] == [0] * 5 for i in result["items"]
-        )
+        assert all(set(i) == {"id", "level", "n", "counts"} and i["counts"] == [0] * 5 for i in result["items"])
     else:
         assert sum(p["share"] for p in result["pyramid"]) == pytest.approx(1.0)
     if n == 3:
@@ -673,9 +665,7 @@ def test_groups_of_size_0_to_3(n, dim_keys, top_keys):
 
 
 def test_group_results_with_reverse_items_match_reference():
-    inst = make_instrument(
-        [4, 3, 2, 4, 3, 4], reverse={"observing_2", "endorsing_1", "leading_3", "leading_4"}
-    )
+    inst = make_instrument([4, 3, 2, 4, 3, 4], reverse={"observing_2", "endorsing_1", "leading_3", "leading_4"})
     rng = np.random.default_rng(11)
     rows = [[None if rng.random() < 0.2 else int(rng.integers(1, 6)) for _ in inst.items] for _ in range(30)]
     enps = [None if rng.random() < 0.3 else int(rng.integers(0, 11)) for _ in rows]
@@ -896,9 +886,7 @@ def test_compare_properties(data, more):
     for row in got:
         if "p" in row:
             assert 0 <= row["p"] <= 1
-    groups = np.array(
-        more.draw(st.lists(st.integers(0, 3), min_size=len(rows), max_size=len(rows))), dtype=int
-    )
+    groups = np.array(more.draw(st.lists(st.integers(0, 3), min_size=len(rows), max_size=len(rows))), dtype=int)
     shown = more.draw(st.one_of(st.none(), st.sets(st.integers(0, 4))))
     table = scoring.compare_departments(values, groups, inst, shown=shown)
     check_departments(values, groups, inst, shown, table)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
-
 from wtforms.fields.choices import SelectChoice
 
 from .. import accounts, invitations, privacy, responses, surveys

@@ -41,7 +41,9 @@ def require_token(*roles: str) -> Callable:
             header = request.headers.get("Authorization", "")
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
-                raise ApiError(401, "Send an API token: 'Authorization: Bearer <token>' (flask --app app tokens create).")
+                raise ApiError(
+                    401, "Send an API token: 'Authorization: Bearer <token>' (flask --app app tokens create)."
+                )
             role = accounts.role_for_token(get_db(), token.strip())
             if role is None:
                 raise ApiError(401, "The API token is not valid.")
@@ -159,7 +161,9 @@ def submit_response(slug: str):
         code = data["department"]
         dept = surveys.department_by_code(db, survey, code) if isinstance(code, str) else None
         if dept is None:
-            raise ApiError(422, "Invalid response.", {"department": "Unknown department code; see GET /surveys/<slug>."})
+            raise ApiError(
+                422, "Invalid response.", {"department": "Unknown department code; see GET /surveys/<slug>."}
+            )
         dept_id = dept.id
     answers = data.get("answers")
     try:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 
 def _error(description: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
 
 
 def spec() -> dict:
@@ -47,7 +50,11 @@ def spec() -> dict:
                         "title": {"type": "string", "minLength": 1, "maxLength": 200},
                         "slug": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"},
                         "language": {"type": "string", "enum": ["nb", "en"], "default": "nb"},
-                        "departments": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/DepartmentIn"}},
+                        "departments": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {"$ref": "#/components/schemas/DepartmentIn"},
+                        },
                         "min_group_size": {"type": "integer", "minimum": 3, "default": 5},
                         "comment_min_group_size": {"type": "integer", "minimum": 3, "default": 10},
                         "anonymous": {"type": "boolean", "default": True},
@@ -65,7 +72,10 @@ def spec() -> dict:
                         "comment_min_group_size": {"type": "integer"},
                         "departments": {
                             "type": "array",
-                            "items": {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}}},
+                            "items": {
+                                "type": "object",
+                                "properties": {"code": {"type": "string"}, "name": {"type": "string"}},
+                            },
                         },
                         "instrument": {
                             "type": "object",
@@ -73,7 +83,10 @@ def spec() -> dict:
                                 "reach_threshold": {"type": "number"},
                                 "levels": {
                                     "type": "array",
-                                    "items": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}}},
+                                    "items": {
+                                        "type": "object",
+                                        "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+                                    },
                                 },
                                 "items": {
                                     "type": "array",
@@ -116,9 +129,15 @@ def spec() -> dict:
                 "post": {
                     "summary": "Create a survey",
                     "security": [{"bearer": []}],
-                    "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SurveyIn"}}}},
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SurveyIn"}}},
+                    },
                     "responses": {
-                        "201": {"description": "Created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Survey"}}}},
+                        "201": {
+                            "description": "Created",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Survey"}}},
+                        },
                         "400": _error("Malformed JSON"),
                         "401": _error("Missing or invalid token"),
                         "403": _error("Token of the wrong role"),
@@ -133,7 +152,10 @@ def spec() -> dict:
                     "summary": "Describe a survey and its instrument",
                     "parameters": [slug],
                     "responses": {
-                        "200": {"description": "The survey", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Survey"}}}},
+                        "200": {
+                            "description": "The survey",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Survey"}}},
+                        },
                         "404": _error("No such survey"),
                     },
                 }
@@ -142,7 +164,10 @@ def spec() -> dict:
                 "post": {
                     "summary": "Submit one response (public)",
                     "parameters": [slug],
-                    "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ResponseIn"}}}},
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ResponseIn"}}},
+                    },
                     "responses": {
                         "201": {"description": "Stored"},
                         "400": _error("Malformed JSON or invalid UTF-8"),

@@ -1,0 +1,308 @@
+"""Real-browser tests in Debian's Chromium, driven by Playwright.
+
+Keyboard-only answering on a phone, the Norwegian form, the error flow, accessibility
+basics and the HR journey, each in a fresh browser context against a live server.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from conftest import HR_EMAIL, HR_PASSWORD
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+TOTAL = 24  # items in questions.yaml; checked against the instrument below
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason=f"Debian's Chromium is not installed at {CHROMIUM} (run `make chromium`)"
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Start Chromium once for the whole module."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """Return a factory of pages, each in its own context; no page may raise a JavaScript error."""
+    contexts = []
+    errors: list[str] = []
+
+    def make(viewport: dict | None = None) -> Page:
+        context = browser.new_context(viewport=viewport or PHONE, locale="en-GB")
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert not errors, f"JavaScript errors in the page: {errors}"
+
+
+def stored(db) -> list[dict]:
+    """Return every stored response with its department code and answers."""
+    rows = list(
+        db.query(
+            "SELECT r.*, d.code AS department FROM responses r"
+            " JOIN departments d ON d.id = r.department_id ORDER BY r.id"
+        )
+    )
+    for row in rows:
+        row["answers"] = {
+            a["item_id"]: a["value"] for a in db.query("SELECT * FROM answers WHERE response_id = ?", [row["id"]])
+        }
+    return rows
+
+
+def test_keyboard_only_on_a_phone(new_page, live_server, db, instrument):
+    """An employee answers everything with the keyboard alone, on a phone-sized screen."""
+    assert len(instrument.items) == TOTAL
+    page = new_page(PHONE)
+    page.goto(f"{live_server}/s/acme")
+    keyboard = page.keyboard
+    progress = page.locator("#progress-text")
+    expect(progress).to_have_text(f"0 of {TOTAL} answered")
+
+    # The tab order: skip link, language switch, then the department list.
+    keyboard.press("Tab")
+    expect(page.locator("a.skip")).to_be_focused()
+    keyboard.press("Tab")
+    expect(page.locator("a.lang")).to_be_focused()
+    keyboard.press("Tab")
+    expect(page.locator("#department")).to_be_focused()
+    keyboard.type("Gamma")  # type-ahead in the closed list
+    expect(page.locator("#department")).to_have_value("C")
+    keyboard.press("ArrowUp")
+    expect(page.locator("#department")).to_have_value("B")
+
+    # One Tab per item: focus lands on the first option of an unanswered group; Space
+    # chooses it, arrow keys move and choose. Values cycle 1..5.
+    chosen: dict[str, int] = {}
+    for index, item in enumerate(instrument.items):
+        keyboard.press("Tab")
+        expect(page.locator(f"#q_{item.id}_1")).to_be_focused()
+        value = index % 5 + 1
+        if value == 1:
+            keyboard.press("Space")
+        else:
+            for _ in range(value - 1):
+                keyboard.press("ArrowRight" if index % 2 else "ArrowDown")
+        expect(page.locator(f"#q_{item.id}_{value}")).to_be_checked()
+        expect(page.locator(f"#q_{item.id}_{value}")).to_be_focused()
+        chosen[item.id] = value
+        expect(progress).to_have_text(f"{index + 1} of {TOTAL} answered")
+
+    # Shift+Tab goes back to the previous group's chosen option; change it, then come back.
+    previous, last = instrument.items[-2], instrument.items[-1]
+    keyboard.press("Shift+Tab")
+    expect(page.locator(f"#q_{previous.id}_{chosen[previous.id]}")).to_be_focused()
+    keyboard.press("ArrowLeft")
+    chosen[previous.id] -= 1
+    expect(page.locator(f"#q_{previous.id}_{chosen[previous.id]}")).to_be_checked()
+    keyboard.press("Tab")
+    expect(page.locator(f"#q_{last.id}_{chosen[last.id]}")).to_be_focused()
+    expect(progress).to_have_text(f"{TOTAL} of {TOTAL} answered")
+    assert page.locator("#progress").evaluate("el => el.value") == TOTAL
+
+    # eNPS: 8 steps to the right of 0.
+    keyboard.press("Tab")
+    expect(page.locator("#enps_0")).to_be_focused()
+    for _ in range(8):
+        keyboard.press("ArrowRight")
+    expect(page.locator("#enps_8")).to_be_checked()
+    expect(progress).to_have_text(f"{TOTAL} of {TOTAL} answered")  # eNPS is not an item
+
+    # The comment: Enter makes a new line in the text area instead of submitting.
+    keyboard.press("Tab")
+    expect(page.locator("#comment")).to_be_focused()
+    keyboard.type("Works well on a phone – æøå.\nSecond line.")
+    expect(page.locator("#comment")).to_have_value("Works well on a phone – æøå.\nSecond line.")
+    assert page.url == f"{live_server}/s/acme"
+
+    keyboard.press("Tab")
+    submit = page.locator("button[type=submit]")
+    expect(submit).to_be_focused()
+    keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/s/acme/thanks"))
+    expect(page.locator("h1")).to_have_text("Thank you for your answers!")
+
+    (row,) = stored(db)
+    assert row["department"] == "B"
+    assert row["answers"] == chosen
+    assert row["enps"] == 8
+    # Browsers submit text-area line breaks as CRLF.
+    assert row["comment"].splitlines() == ["Works well on a phone – æøå.", "Second line."]
+
+
+def test_norwegian_form_and_thanks(new_page, live_server, db, instrument):
+    """?lang=nb gives a Norwegian page, answered with ordinary clicks."""
+    page = new_page(PHONE)
+    page.goto(f"{live_server}/s/acme?lang=nb")
+    expect(page.locator("html")).to_have_attribute("lang", "nb")
+    first, second, third = instrument.items[:3]
+    legend = page.locator(f"#item-{first.id} legend")
+    expect(legend).to_contain_text(first.text["nb"])
+    assert legend.inner_text().strip() == f"1. {first.text['nb']}"
+    expect(page.locator(f"label[for=q_{first.id}_na]")).to_have_text(instrument.not_applicable["nb"])
+    expect(page.locator("#progress-text")).to_have_text(f"0 av {TOTAL} besvart")
+    # The department name is shown literally, not as markup or entities.
+    expect(page.locator("#department option[value=A]")).to_have_text("Alpha & <Omega>")
+
+    page.locator("#department").select_option("A")
+    page.locator(f"label[for=q_{first.id}_5]").click()
+    page.locator(f"label[for=q_{second.id}_2]").click()
+    page.locator(f"label[for=q_{third.id}_na]").click()
+    page.locator("label[for=enps_10]").click()
+    expect(page.locator(f"#q_{first.id}_5")).to_be_checked()
+    expect(page.locator("#progress-text")).to_have_text(f"3 av {TOTAL} besvart")
+    page.get_by_role("button", name="Send inn svarene").click()
+
+    page.wait_for_url(re.compile(r"/s/acme/thanks"))
+    expect(page.locator("html")).to_have_attribute("lang", "nb")
+    expect(page.locator("h1")).to_have_text("Takk for svarene dine!")
+    (row,) = stored(db)
+    assert row["department"] == "A"
+    assert row["answers"] == {first.id: 5, second.id: 2}  # "Ikke relevant" is stored as no answer
+    assert row["enps"] == 10 and row["comment"] is None
+
+
+def test_missing_department_shows_error_keeps_answers(new_page, live_server, db, instrument):
+    """Without a department the form comes back with a focused notice and every answer kept."""
+    page = new_page(PHONE)
+    page.goto(f"{live_server}/s/acme")
+    first, second = instrument.items[:2]
+    page.locator(f"label[for=q_{first.id}_4]").click()
+    page.locator(f"label[for=q_{second.id}_na]").click()
+    page.locator("label[for=enps_3]").click()
+    page.locator("#comment").fill("Kept after an error")
+    page.locator("button[type=submit]").click()
+
+    notice = page.locator("#form-notice")
+    expect(notice).to_have_text("Something needs fixing before your answers can be sent. See the messages below.")
+    expect(notice).to_be_focused()
+    assert page.evaluate("document.activeElement.id") == "form-notice"
+    expect(page.locator("#department-error")).to_have_text("Choose your department from the list.")
+    expect(page.locator("#department")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#department")).to_have_attribute("aria-describedby", "department-error")
+    expect(page.locator(f"#q_{first.id}_4")).to_be_checked()
+    expect(page.locator(f"#q_{second.id}_na")).to_be_checked()
+    expect(page.locator("#enps_3")).to_be_checked()
+    expect(page.locator("#comment")).to_have_value("Kept after an error")
+    expect(page.locator("#progress-text")).to_have_text(f"2 of {TOTAL} answered")
+    assert stored(db) == []
+
+    # Fixing the one error is enough to send everything.
+    page.locator("#department").select_option("C")
+    page.locator("button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/s/acme/thanks"))
+    (row,) = stored(db)
+    assert row["department"] == "C" and row["answers"] == {first.id: 4}
+    assert row["enps"] == 3 and row["comment"] == "Kept after an error"
+
+
+def test_accessibility_basics_at_phone_size(new_page, live_server, instrument):
+    """Labels, legends, touch targets and no sideways scrolling on a 390 px screen."""
+    page = new_page(PHONE)
+    page.goto(f"{live_server}/s/acme")
+
+    radios = page.locator("input[type=radio]")
+    expect(radios).to_have_count(TOTAL * 6 + 11)
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll("input, select, textarea")]
+            .filter(el => el.type !== "hidden")
+            .filter(el => !el.labels || el.labels.length === 0 || !el.labels[0].textContent.trim())
+            .map(el => el.id || el.name)"""
+    )
+    assert unlabelled == []
+    without_legend = page.evaluate(
+        """() => [...document.querySelectorAll("fieldset")]
+            .filter(fs => !(fs.firstElementChild && fs.firstElementChild.tagName === "LEGEND"
+                            && fs.firstElementChild.textContent.trim()))
+            .map(fs => fs.id || fs.className)"""
+    )
+    assert without_legend == []
+    assert page.locator("fieldset.item").count() == TOTAL + 1  # the items and eNPS
+
+    options = page.locator("label.opt")
+    expect(options).to_have_count(TOTAL * 6 + 11)
+    small = []
+    for index in range(options.count()):
+        box = options.nth(index).bounding_box()
+        assert box is not None
+        if box["width"] < 44 or box["height"] < 44:
+            small.append((options.nth(index).get_attribute("for"), round(box["width"]), round(box["height"])))
+    assert small == [], f"touch targets under 44x44 px: {small}"
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page.evaluate("window.innerWidth") == PHONE["width"]
+
+
+def test_hr_creates_and_closes_a_survey(new_page, live_server, db):
+    """HR logs in, creates a survey, sees its links and closes it."""
+    page = new_page(DESKTOP)
+    page.goto(f"{live_server}/admin/login")
+    page.get_by_label("E-mail").fill(HR_EMAIL)
+    page.get_by_label("Password").fill(HR_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("h1")).to_have_text("Surveys")
+    expect(page.get_by_role("link", name="Acme 2026")).to_be_visible()
+
+    page.locator("main").get_by_role("link", name="New survey").click()
+    page.wait_for_url(f"{live_server}/admin/surveys/new")
+    page.get_by_label("Title").fill("Browser check 2026")
+    page.get_by_label("Language").select_option("en")
+    page.get_by_label("Departments").fill("X, Xray, 12\nY, Yankee")
+    page.get_by_role("button", name="Create survey").click()
+
+    page.wait_for_url(re.compile(r"/admin/surveys/[a-z0-9-]+$"))
+    slug = page.url.rsplit("/", 1)[1]
+    assert slug == "browser-check-2026"
+    expect(page.locator("h1")).to_have_text("Browser check 2026")
+    expect(page.locator(".flash")).to_contain_text("Survey “Browser check 2026” created")
+    expect(page.locator(".badge.open")).to_have_text("open")
+    expect(page.locator("#link-open")).to_have_value(f"{live_server}/s/{slug}")
+    expect(page.locator(".links .dept-name")).to_have_text(["Xray", "Yankee"])
+    expect(page.get_by_label("Link for Xray")).to_have_value(f"{live_server}/s/{slug}?d=X")
+    expect(page.get_by_label("Link for Yankee")).to_have_value(f"{live_server}/s/{slug}?d=Y")
+    expect(page.locator("tbody tr").first).to_contain_text("12")
+
+    page.get_by_role("button", name="Close the survey").click()
+    expect(page.locator(".flash")).to_have_text("The survey is closed.")
+    expect(page.locator(".badge.closed")).to_have_text("closed")
+    expect(page.get_by_role("button", name="Reopen the survey")).to_be_visible()
+    survey = next(db.query("SELECT * FROM surveys WHERE slug = ?", [slug]))
+    assert survey["status"] == "closed" and survey["closed_on"]
+    departments = [
+        (d["code"], d["name"], d["headcount"])
+        for d in db.query("SELECT * FROM departments WHERE survey_id = ? ORDER BY position", [survey["id"]])
+    ]
+    assert departments == [("X", "Xray", 12), ("Y", "Yankee", None)]
+
+    # The department link now says the survey is closed.
+    page.goto(f"{live_server}/s/{slug}?d=X")
+    expect(page.locator("h1")).to_have_text("This survey is closed")
