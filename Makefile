@@ -22,7 +22,7 @@ chromium:
 
 run: venv
 	$(FLASK) init-db
-	$(FLASK) demo --if-missing
+	$(FLASK) demo --if-empty
 	@echo ""
 	@echo "  Survey app:     http://$(HOST):$(PORT)/admin   (log in with a demo account)"
 	@echo "  Demo survey:    http://$(HOST):$(PORT)/s/demo"

@@ -73,13 +73,13 @@ def ensure_demo_users() -> list[str]:
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--language", type=click.Choice(["nb", "en"]), default="nb", show_default=True)
 @click.option("--replace", is_flag=True, help="Delete an existing demo survey first.")
-@click.option("--if-missing", is_flag=True, help="Do nothing (successfully) when the demo survey exists.")
-def demo_command(n: int, seed: int, language: str, replace: bool, if_missing: bool) -> None:
+@click.option("--if-empty", is_flag=True, help="Do nothing (successfully) when the database has any survey.")
+def demo_command(n: int, seed: int, language: str, replace: bool, if_empty: bool) -> None:
     """Create survey 'demo' with 12 departments and N synthetic responses."""
     db = get_db()
     existing = surveys.get_survey(db, "demo")
-    if existing and if_missing:
-        click.echo("The demo survey exists already.")
+    if if_empty and db["surveys"].count:
+        click.echo("The database has surveys already; no demo data added.")
     else:
         if existing and not replace:
             raise click.ClickException("Survey 'demo' exists already; add --replace to recreate it.")

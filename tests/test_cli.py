@@ -91,7 +91,7 @@ def test_demo_refuses_to_overwrite_and_is_repeatable(runner, db):
     first = db.execute("SELECT GROUP_CONCAT(value) FROM answers").fetchone()[0]
     result = runner.invoke(args=["demo", "--responses", "50"])
     assert result.exit_code == 1 and "--replace" in result.output
-    assert runner.invoke(args=["demo", "--if-missing"]).exit_code == 0
+    assert runner.invoke(args=["demo", "--if-empty"]).exit_code == 0
     assert runner.invoke(args=["demo", "--responses", "50", "--seed", "3", "--replace"]).exit_code == 0
     assert db.execute("SELECT GROUP_CONCAT(value) FROM answers").fetchone()[0] == first
     assert db["responses"].count == 50
