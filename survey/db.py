@@ -50,11 +50,12 @@ CREATE TABLE departments (
 );
 CREATE TABLE survey_items (
     survey_id INTEGER NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
     item_id TEXT NOT NULL,
     level TEXT NOT NULL,
-    position INTEGER NOT NULL,
     reverse INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (survey_id, item_id)
+    PRIMARY KEY (survey_id, position),
+    UNIQUE (survey_id, item_id)
 );
 CREATE TABLE responses (
     id INTEGER PRIMARY KEY,
@@ -67,9 +68,11 @@ CREATE TABLE responses (
 CREATE INDEX responses_survey ON responses (survey_id, department_id);
 CREATE TABLE answers (
     response_id INTEGER NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
-    item_id TEXT NOT NULL,
-    value INTEGER NOT NULL CHECK (value BETWEEN 1 AND 5),
-    PRIMARY KEY (response_id, item_id)
+    -- the item's position in the survey's frozen instrument (survey_items.position):
+    -- small integers keep the table compact and let SQLite pack a response's answers
+    item INTEGER NOT NULL CHECK (typeof(item) = 'integer' AND item >= 0),
+    value INTEGER NOT NULL CHECK (typeof(value) = 'integer' AND value BETWEEN 1 AND 5),
+    PRIMARY KEY (response_id, item)
 ) WITHOUT ROWID;
 CREATE TABLE invitations (
     id INTEGER PRIMARY KEY,

@@ -118,14 +118,14 @@ def generate(
                     comments[int(rng.integers(len(comments)))] if has_comment[j] else None,
                 )
             )
-            answer_rows.extend((rid, items[c].id, int(values[j, c])) for c in range(len(items)) if not skipped[j, c])
+            answer_rows.extend((rid, c, int(values[j, c])) for c in range(len(items)) if not skipped[j, c])
         with write_transaction(db):
             db.conn.executemany(
                 "INSERT INTO responses (id, survey_id, department_id, submitted_on, enps, comment) "
                 "VALUES (?,?,?,?,?,?)",
                 rows,
             )
-            db.conn.executemany("INSERT INTO answers (response_id, item_id, value) VALUES (?,?,?)", answer_rows)
+            db.conn.executemany("INSERT INTO answers (response_id, item, value) VALUES (?,?,?)", answer_rows)
         if progress:
             progress(size)
     return survey

@@ -99,9 +99,10 @@ def save_response(db: Database, survey: Survey, sub: Submission, invitation_id: 
             [survey.id, sub.department_id, today(), sub.enps, sub.comment],
         )
         response_id = cur.lastrowid
+        position = survey.item_positions
         db.conn.executemany(
-            "INSERT INTO answers (response_id, item_id, value) VALUES (?, ?, ?)",
-            [(response_id, item_id, value) for item_id, value in sub.answers.items()],
+            "INSERT INTO answers (response_id, item, value) VALUES (?, ?, ?)",
+            [(response_id, position[item_id], value) for item_id, value in sub.answers.items()],
         )
 
 

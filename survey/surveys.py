@@ -61,6 +61,11 @@ class Survey:
         """Return the instrument this survey was created with."""
         return _instrument_cache(self.instrument_json)
 
+    @property
+    def item_positions(self) -> dict[str, int]:
+        """Map item id to its position in the instrument, the key answers are stored under."""
+        return {item.id: n for n, item in enumerate(self.instrument.items)}
+
 
 _INSTRUMENTS: dict[str, Instrument] = {}
 

@@ -122,3 +122,17 @@ def live_server(app):
 def answers_for(instrument, value: int = 4) -> dict[str, int]:
     """Return an answer for every item of the instrument."""
     return {item.id: value for item in instrument.items}
+
+
+def stored_answers(db, response_id: int) -> dict[str, int]:
+    """Return a stored response's answers by item id (answers are stored by item position)."""
+    return {
+        row["item_id"]: row["value"]
+        for row in db.query(
+            """SELECT i.item_id, a.value FROM answers a
+               JOIN responses r ON r.id = a.response_id
+               JOIN survey_items i ON i.survey_id = r.survey_id AND i.position = a.item
+               WHERE a.response_id = ?""",
+            [response_id],
+        )
+    }

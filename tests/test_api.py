@@ -7,7 +7,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import answers_for
+from conftest import answers_for, stored_answers
 
 from survey import invitations, surveys
 from survey.db import get_db
@@ -104,7 +104,7 @@ def test_submit_response(client, db, instrument):
     assert resp.status_code == 201, resp.json
     row = next(db.query("SELECT * FROM responses"))
     assert (row["enps"], row["comment"]) == (10, "ok")
-    stored = {a["item_id"]: a["value"] for a in db.query("SELECT * FROM answers")}
+    stored = stored_answers(db, row["id"])
     assert stored == {k: v for k, v in answers.items() if v is not None}
 
 

@@ -77,7 +77,7 @@ def test_demo_creates_realistic_data(runner, db, instrument):
     # Higher levels are harder: the mean falls from the base of the pyramid to the top.
     means = [
         db.execute(
-            "SELECT AVG(a.value) FROM answers a JOIN survey_items i ON i.item_id = a.item_id AND i.survey_id = ? "
+            "SELECT AVG(a.value) FROM answers a JOIN survey_items i ON i.position = a.item AND i.survey_id = ? "
             "WHERE i.level = ?",
             [survey["id"], level.id],
         ).fetchone()[0]

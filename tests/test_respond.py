@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import csrf_token
+from conftest import csrf_token, stored_answers
 
 from survey import invitations, surveys
 from survey.db import get_db
@@ -23,9 +23,7 @@ def stored(db) -> list[dict]:
     """Return every stored response with its answers."""
     rows = list(db.query("SELECT * FROM responses ORDER BY id"))
     for row in rows:
-        row["answers"] = {
-            a["item_id"]: a["value"] for a in db.query("SELECT * FROM answers WHERE response_id = ?", [row["id"]])
-        }
+        row["answers"] = stored_answers(db, row["id"])
     return rows
 
 
