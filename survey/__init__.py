@@ -31,7 +31,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.instance_secret_key(app.instance_path)
 
-    from . import db, i18n, questionnaire, security
+    from . import charts, db, i18n, questionnaire, security
+
+    bundle = charts.ensure_plotly_bundle(app.static_folder)
+    app.extensions["plotly_style_guards"] = charts.plotly_style_guards(bundle.read_text(encoding="utf-8"))
 
     # A broken questions.yaml must stop start-up with a message naming the entry.
     app.extensions["instrument"] = questionnaire.load_instrument(app.config["QUESTIONS"])

@@ -127,4 +127,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def inject_lang() -> dict:
-        return {"lang": g.get("lang", "en")}
+        return {"lang": g.get("lang", "en"), "config_extensions": app.extensions}

@@ -279,8 +279,51 @@ def group_results(values: np.ndarray, enps: np.ndarray | None, instrument: Instr
 
 def _compare_scores(dims_a: np.ndarray, dims_b: np.ndarray, instrument: Instrument) -> list[dict]:
     """Compare two groups' dimension scores (n x levels), one row per level."""
-    na, ma, va = _column_stats(dims_a)
-    nb, mb, vb = _column_stats(dims_b)
+    return _compare_stats(_column_stats(dims_a), _column_stats(dims_b), instrument)
+
+
+def _merge_stats(parts: list[tuple]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Combine per-group (n, mean, var, low, high) column statistics into those of their union.
+
+    Uses the pairwise update of Chan, Golub and LeVeque: exact up to rounding, and it lets the
+    "rest of the organisation" of every department come from per-group summaries instead of
+    another pass over all respondents for each department.
+    """
+    n = np.zeros_like(parts[0][0], dtype=float)
+    mean = np.zeros_like(n)
+    m2 = np.zeros_like(n)
+    low = np.full_like(n, np.inf)
+    high = np.full_like(n, -np.inf)
+    for pn, pmean, pvar, plow, phigh in parts:
+        pn = pn.astype(float)
+        has = pn > 0
+        pm2 = np.where(pn > 1, np.nan_to_num(pvar) * (pn - 1), 0.0)
+        total = n + pn
+        delta = np.where(has, np.nan_to_num(pmean) - mean, 0.0)
+        safe = np.where(total > 0, total, 1.0)
+        mean = np.where(has, mean + delta * pn / safe, mean)
+        m2 = np.where(has, m2 + pm2 + delta**2 * n * pn / safe, m2)
+        n = total
+        low, high = np.minimum(low, plow), np.maximum(high, phigh)
+    mean = np.where(n > 0, mean, np.nan)
+    var = np.divide(m2, n - 1, out=np.full(n.shape, np.nan), where=n > 1)
+    var = np.where((n > 1) & (low == high), 0.0, var)  # exact zero, as in _column_stats
+    return n.astype(np.int64), mean, var
+
+
+def _group_stats(x: np.ndarray) -> tuple:
+    """Return (n, mean, var, low, high) per column, for merging with _merge_stats."""
+    n, mean, var = _column_stats(x)
+    ok = ~np.isnan(x)
+    low = np.min(np.where(ok, x, np.inf), axis=0, initial=np.inf)
+    high = np.max(np.where(ok, x, -np.inf), axis=0, initial=-np.inf)
+    return n, mean, var, low, high
+
+
+def _compare_stats(a: tuple, b: tuple, instrument: Instrument) -> list[dict]:
+    """Compare two groups given their per-level (n, mean, var), one row per level."""
+    na, ma, va = a[:3]
+    nb, mb, vb = b[:3]
     both = (na >= 2) & (nb >= 2)
     # Welch's t-test from the groups' summary statistics: the same test as
     # stats.ttest_ind(a, b, equal_var=False), vectorised over levels, and fed our exact zero
@@ -367,11 +410,18 @@ def compare_departments(
     dims = _dimension_scores(_scored(values, instrument), instrument)
     wanted = sorted(int(g) for g in (np.unique(groups) if shown is None else shown))
 
+    # One pass over the respondents: summary statistics per group. The complement of a group
+    # ("everyone else") is then merged from the other groups' summaries.
+    present = [int(g) for g in np.unique(groups)]
+    summaries = {g: _group_stats(dims[groups == g]) for g in present}
+    sizes = {g: int(np.count_nonzero(groups == g)) for g in present}
+    empty = _group_stats(dims[:0])
     table = []
-    for g in wanted:  # a loop over groups; each step is vectorised over respondents
-        inside = groups == g
-        rows = _compare_scores(dims[inside], dims[~inside], instrument)
-        table.append({"group": g, "n": int(inside.sum()), "dimensions": rows})
+    for g in wanted:
+        own = summaries.get(g, empty)
+        rest = _merge_stats([summaries[h] for h in present if h != g] or [empty])
+        rows = _compare_stats(own, rest, instrument)
+        table.append({"group": g, "n": sizes.get(g, 0), "dimensions": rows})
 
     tested = [row for entry in table for row in entry["dimensions"] if "p" in row]
     adjusted = benjamini_hochberg([row["p"] for row in tested])

@@ -171,3 +171,6 @@ def create_invitations(slug: str):
     tokens = invitations.create_invitations(db, survey, dept, form.count.data)
     links = [f"{base_url()}{url_for('respond.invitation', token=tok)}" for tok in tokens]
     return render_template("admin/invitations.html", survey=survey, dept=dept, links=links)
+
+
+from . import results_view  # noqa: E402,F401  (registers the results page on bp)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from .. import accounts, invitations, responses, surveys
+from .. import accounts, invitations, responses, results, surveys
 from ..db import InvitationUsed, get_db
 from .openapi import spec
 
@@ -181,6 +181,21 @@ def submit_response(slug: str):
     except responses.SurveyClosed as exc:
         raise ApiError(409, "This survey is closed and accepts no more answers.") from exc
     return jsonify({"status": "stored", "answered": len(sub.answers)}), 201
+
+
+@bp.get("/surveys/<slug>/results")
+@require_token("hr", "facilitator")
+def survey_results(slug: str):
+    """Return the survey's results, with every group below the threshold hidden."""
+    survey = _survey_or_404(slug)
+    department = request.args.get("department")
+    if department is not None and not department.strip():
+        raise ApiError(400, "Give a department code, e.g. ?department=OPS, or leave the parameter out.")
+    try:
+        body = results.survey_results(get_db(), survey, department)
+    except results.UnknownDepartment as exc:
+        raise ApiError(404, f"Survey '{slug}' has no department '{department}'.") from exc
+    return jsonify({"slug": survey.slug, "status": survey.status, "min_group_size": survey.min_group_size, **body})
 
 
 @bp.get("/openapi.json")

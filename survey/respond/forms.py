@@ -28,6 +28,11 @@ class ChoiceField(RadioField):
             raise ValidationError(self.invalid_message)
 
 
+def lf_newlines(value: object) -> object:
+    """Normalise line breaks to LF: browsers count CRLF as one character for maxlength but send two."""
+    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+
+
 class ResponseForm(FlaskForm):
     """Base form; build_form adds one radio group per item."""
 
@@ -78,6 +83,7 @@ def build_form(
     if instrument.comment is not None:
         Form.comment = TextAreaField(
             instrument.comment.text[lang],
+            filters=[lf_newlines],
             validators=[Optional(), Length(max=max_comment, message=t("err_comment_long", n=f"{max_comment:,}"))],
         )
     return Form(**kwargs)

@@ -1,0 +1,60 @@
+"""The HR results page: index, pyramid, radar, level table, item bars, departments."""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request
+
+from .. import charts, results, scoring, surveys
+from ..db import get_db
+from ..security import login_required
+from . import bp
+
+
+def _score_interval(dim: dict) -> tuple[float, float] | None:
+    """Return the 95 % interval of the mean on the 0-100 score scale, when there is one."""
+    if "ci_low" not in dim:
+        return None
+    return tuple(max(0.0, min(100.0, (dim[key] - 1) / 4 * 100)) for key in ("ci_low", "ci_high"))
+
+
+@bp.route("/surveys/<slug>/results")
+@login_required("hr", "facilitator")
+def results_page(slug: str):
+    """Show a survey's results as they may be shown (both roles see only aggregates)."""
+    db = get_db()
+    survey = surveys.get_survey(db, slug)
+    if survey is None:
+        abort(404, description=f"There is no survey '{slug}'.")
+    inst = survey.instrument
+    lang = "en"
+    org = results.survey_results(db, survey)
+    code = request.args.get("department") or None
+    dept = None
+    if code:
+        try:
+            dept = results.survey_results(db, survey, code)
+        except results.UnknownDepartment:
+            abort(404, description=f"Survey '{slug}' has no department '{code}'.")
+    figures = {}
+    if not org["suppressed"]:
+        figures["pyramid"] = charts.pyramid_figure(org["pyramid"], inst, lang).to_dict()
+        series = [(charts.LABELS["organisation"][lang], org["dimensions"])]
+        if dept and not dept["suppressed"]:
+            series.append((dept["name"], dept["dimensions"]))
+        figures["radar"] = charts.radar_figure(series, inst, lang).to_dict()
+        figures["items"] = charts.item_bars_figure(org["items"], inst, lang).to_dict()
+    levels = {lv.id: lv for lv in inst.levels}
+    return render_template(
+        "admin/results.html",
+        survey=survey,
+        inst=inst,
+        org=org,
+        dept=dept,
+        code=code,
+        levels=levels,
+        figures=figures,
+        interval=_score_interval,
+        band=scoring.band,
+        alpha_warning=scoring.ALPHA_WARNING,
+        departments=surveys.departments(db, survey),
+    )

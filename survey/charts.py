@@ -1,0 +1,206 @@
+"""Plotly figure builders shared by the pages and the PDF: pyramid, radar, item bars, heatmap."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+from pathlib import Path
+
+import plotly
+import plotly.graph_objects as go
+
+from .questionnaire import Instrument
+
+BRAND = "#2b4c7e"
+ACCENT = "#e07a2f"
+GREY = "#9aa3b3"
+# Answer colours from "strongly disagree" to "strongly agree": diverging, readable in grey print.
+SCALE_COLOURS = ["#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac"]
+# A healthy organisation is shaped like a pyramid: a broad base, fewer people on each level up.
+# Reference shares of people whose highest level is each level (observing .. leading), sum 1.
+HEALTHY_SHAPE = (0.26, 0.22, 0.18, 0.15, 0.11, 0.08)
+FONT = {"family": "DejaVu Sans, Arial, sans-serif", "size": 13, "color": "#1d2433"}
+
+LABELS = {
+    "none": {"nb": "Under pyramiden", "en": "Below the pyramid"},
+    "healthy": {"nb": "Sunn form (referanse)", "en": "Healthy shape (reference)"},
+    "organisation": {"nb": "Hele virksomheten", "en": "Whole organisation"},
+    "share": {"nb": "Andel av respondentene", "en": "Share of respondents"},
+    "score": {"nb": "Skår (0–100)", "en": "Score (0–100)"},
+}
+
+
+_RULE = re.compile(r""""((?:[^"\\]|\\.)*)":('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""")
+
+
+def plotly_css(bundle: str) -> str:
+    """Extract the CSS rules plotly.js would inject as an inline <style>, as a static stylesheet.
+
+    A strict Content-Security-Policy (no 'unsafe-inline' styles) blocks that injection; plotly.js
+    skips it when an element with id "plotly.js-style-global" and class "no-inline-styles" exists,
+    which the pages provide as a <link> to this file.
+    """
+    start = bundle.index('{"X,X div":')
+    end = bundle.index("};", start)
+    rules = []
+    for key, value in _RULE.findall(bundle[start:end]):
+        selector = re.sub(r"^,", " ,", key).replace("X", ".js-plotly-plot .plotly").replace("Y", ".plotly-notifier")
+        rules.append(f"{selector} {{{value[1:-1]}}}")
+    if len(rules) < 20:
+        raise RuntimeError("plotly.js's style rules were not found; update charts.plotly_css for this version")
+    return "\n".join(rules) + "\n"
+
+
+_GUARD = re.compile(r'if\(!document\.getElementById\("([0-9a-f]{16,})"\)\)\{var \w+=document\.createElement\("style"\)')
+
+
+def plotly_style_guards(bundle: str) -> list[str]:
+    """Return the ids that stop plotly.js's bundled libraries from injecting inline <style> elements.
+
+    Those styles (for map traces, which this app never draws) are skipped when an element with
+    the id already exists, so the pages carry an empty <meta> with each id instead of a CSP error.
+    """
+    return _GUARD.findall(bundle)
+
+
+def ensure_plotly_bundle(static_folder: str) -> Path:
+    """Copy plotly.js (and its CSS) from the installed plotly package into static/vendor: no CDN."""
+    source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    target = Path(static_folder) / "vendor" / "plotly.min.js"
+    css = target.with_name("plotly.css")
+    if not target.exists() or target.stat().st_size != source.stat().st_size or not css.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        css.write_text(plotly_css(source.read_text(encoding="utf-8")), encoding="utf-8")
+    return target
+
+
+def _layout(fig: go.Figure, height: int, **kwargs) -> go.Figure:
+    fig.update_layout(
+        height=height,
+        margin=kwargs.pop("margin", {"l": 10, "r": 10, "t": 30, "b": 10}),
+        font=FONT,
+        template="none",
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        showlegend=kwargs.pop("showlegend", True),
+        legend={"orientation": "h", "yanchor": "bottom", "y": -0.15, "x": 0},
+        **kwargs,
+    )
+    return fig
+
+
+def pyramid_figure(pyramid: list[dict], instrument: Instrument, lang: str) -> go.Figure:
+    """Draw the organisation as a pyramid: centred bars, the base at the bottom, those below it under it."""
+    share = {p["level"]: p["share"] for p in pyramid}
+    names = [LABELS["none"][lang]] + [lv.name[lang] for lv in instrument.levels]
+    shares = [share.get("none", 0.0)] + [share.get(lv.id, 0.0) for lv in instrument.levels]
+    fig = go.Figure()
+    fig.add_bar(
+        y=list(range(len(names))),
+        x=shares,
+        base=[-s / 2 for s in shares],
+        orientation="h",
+        marker={"color": [GREY] + [BRAND] * len(instrument.levels)},
+        text=[f"{s:.0%}" for s in shares],
+        textposition="outside",
+        cliponaxis=False,
+        hovertext=names,
+        hovertemplate="%{hovertext}: %{text}<extra></extra>",
+        name=LABELS["share"][lang],
+    )
+    # The reference outline: a stepped pyramid around the healthy shares of levels 1..6.
+    xs, ys = [], []
+    for i, h in enumerate(HEALTHY_SHAPE, start=1):
+        xs += [-h / 2, -h / 2]
+        ys += [i - 0.5, i + 0.5]
+    for i, h in reversed(list(enumerate(HEALTHY_SHAPE, start=1))):
+        xs += [h / 2, h / 2]
+        ys += [i + 0.5, i - 0.5]
+    fig.add_scatter(
+        x=[*xs, xs[0]],
+        y=[*ys, ys[0]],
+        mode="lines",
+        line={"color": ACCENT, "dash": "dot", "width": 2},
+        name=LABELS["healthy"][lang],
+        hoverinfo="skip",
+    )
+    widest = max([*shares, *HEALTHY_SHAPE]) / 2 + 0.08
+    fig.update_layout(
+        yaxis={
+            "tickvals": list(range(len(names))),
+            "ticktext": names,
+            "range": [-0.6, len(names) - 0.4],
+            "automargin": True,
+        },
+        xaxis={"range": [-widest, widest], "visible": False},
+        bargap=0.12,
+    )
+    return _layout(fig, 400)
+
+
+def radar_figure(series: list[tuple[str, list[dict]]], instrument: Instrument, lang: str) -> go.Figure:
+    """Draw the six levels' scores (0-100) as a radar, one closed line per (name, dimensions) series."""
+    names = [lv.name[lang] for lv in instrument.levels]
+    fig = go.Figure()
+    colours = [BRAND, ACCENT, "#1e7a46", "#7b3294", "#5a6478"]
+    for n, (raw_label, dims) in enumerate(series):
+        # Department names are user text: plotly reads a few HTML tags in labels, so escape them.
+        label = html.escape(raw_label)
+        score = {d["id"]: d.get("score") for d in dims}
+        values = [score.get(lv.id) for lv in instrument.levels]
+        fig.add_scatterpolar(
+            r=[*values, values[0]],
+            theta=[*names, names[0]],
+            name=label,
+            line={"color": colours[n % len(colours)], "width": 3 if n == 0 else 2},
+            fill="toself" if n == 0 else "none",
+            fillcolor="rgba(43,76,126,0.12)",
+            connectgaps=False,
+            hovertemplate="%{theta}: %{r:.0f}<extra>" + label + "</extra>",
+        )
+    fig.update_layout(
+        polar={
+            "radialaxis": {"range": [0, 100], "tickvals": [25, 50, 70, 100], "angle": 90, "tickangle": 90},
+            # Observing at the top, the levels following clockwise, as in the tables.
+            "angularaxis": {"rotation": 90, "direction": "clockwise"},
+        }
+    )
+    return _layout(fig, 440, margin={"l": 70, "r": 70, "t": 40, "b": 80})
+
+
+def item_bars_figure(items: list[dict], instrument: Instrument, lang: str) -> go.Figure:
+    """Draw each shown item's answer distribution as a 100 % stacked horizontal bar."""
+    shown = [it for it in items if not it.get("suppressed") and it.get("n")]
+    text = {it.id: it.text[lang] for it in instrument.items}
+    labels = [_wrap(text[it["id"]], 60) for it in shown]
+    fig = go.Figure()
+    for v in range(5):
+        fig.add_bar(
+            y=labels,
+            x=[it["counts"][v] / it["n"] for it in shown],
+            orientation="h",
+            name=instrument.scale[lang][v],
+            marker={"color": SCALE_COLOURS[v]},
+            hovertemplate="%{x:.0%}<extra>" + instrument.scale[lang][v] + "</extra>",
+        )
+    fig.update_layout(
+        barmode="stack",
+        xaxis={"tickformat": ".0%", "range": [0, 1]},
+        yaxis={"autorange": "reversed", "automargin": True},
+    )
+    return _layout(fig, 90 + 34 * max(len(shown), 1))
+
+
+def _wrap(text: str, width: int) -> str:
+    """Break a long label over lines with <br> (plotly's line break)."""
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if line and len(line) + len(word) + 1 > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
+    return "<br>".join(lines)

@@ -1,0 +1,175 @@
+"""Results of a survey: read answers compactly from SQLite, score them, filter them for privacy."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from sqlite_utils import Database
+
+from . import privacy, scoring
+from .surveys import Department, Survey, departments
+
+BITS = 3  # an answer 1..5 fits in 3 bits; 0 means "no answer"
+PER_WORD = 21  # 21 x 3 = 63 bits: a packed word stays a positive SQLite integer
+
+
+@dataclass(frozen=True)
+class AnswerData:
+    """Every response of a survey as arrays: answers (n x items, nan = missing), eNPS, department id."""
+
+    values: np.ndarray
+    enps: np.ndarray
+    department: np.ndarray
+
+
+def _packed_query(n_items: int) -> str:
+    # SQLite packs each response's answers into a few integers (3 bits an answer) so that
+    # one row per response, not one row per answer, crosses into Python. Only integer
+    # constants are formatted into the SQL; the survey id is a bound parameter.
+    words = []
+    for w in range(0, n_items, PER_WORD):
+        words.append(
+            f"(SELECT COALESCE(SUM(a.value << ((a.item - {w}) * {BITS})), 0) FROM answers a "  # noqa: S608
+            f"WHERE a.response_id = r.id AND a.item BETWEEN {w} AND {w + PER_WORD - 1})"
+        )
+    return (
+        f"SELECT r.department_id, COALESCE(r.enps, -1), {', '.join(words)} "  # noqa: S608
+        "FROM responses r WHERE r.survey_id = ? ORDER BY r.id"
+    )
+
+
+def load_answers(db: Database, survey: Survey) -> AnswerData:
+    """Read every response of a survey into arrays, aggregated per response inside SQLite."""
+    n_items = len(survey.instrument.items)
+    rows = db.execute(_packed_query(n_items), [survey.id]).fetchall()
+    if not rows:
+        empty = np.empty(0)
+        return AnswerData(np.empty((0, n_items)), empty, np.empty(0, dtype=np.int64))
+    arr = np.array(rows, dtype=np.int64)
+    values = np.empty((len(rows), n_items))
+    for pos in range(n_items):
+        word, slot = divmod(pos, PER_WORD)
+        values[:, pos] = (arr[:, 2 + word] >> (BITS * slot)) & 0b111
+    values[values == 0] = np.nan
+    enps = arr[:, 1].astype(float)
+    enps[enps < 0] = np.nan
+    return AnswerData(values, enps, arr[:, 0])
+
+
+class _Cache:
+    """A small LRU of computed results, keyed by a stamp that any new response changes."""
+
+    def __init__(self, size: int = 64):
+        self.size = size
+        self.data: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            if key in self.data:
+                self.data.move_to_end(key)
+                return self.data[key]
+        return None
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.data[key] = value
+            self.data.move_to_end(key)
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+
+
+CACHE = _Cache()
+
+
+def stamp(db: Database, survey: Survey) -> tuple:
+    """Return what identifies the current state of a survey's answers and settings."""
+    count, last = db.execute("SELECT COUNT(*), MAX(id) FROM responses WHERE survey_id = ?", [survey.id]).fetchone()
+    return (survey.id, survey.status, survey.min_group_size, count, last)
+
+
+def survey_results(db: Database, survey: Survey, department: str | None = None) -> dict:
+    """Return the survey's results as they may be shown (the API's results shape), cached until a new answer."""
+    key = (stamp(db, survey), department.lower() if department else None)
+    cached = CACHE.get(key)
+    if cached is not None:
+        return cached
+    result = compute_results(load_answers(db, survey), survey, departments(db, survey), department)
+    CACHE.put(key, result)
+    return result
+
+
+class UnknownDepartment(LookupError):
+    """No department with that code in the survey."""
+
+
+def compute_results(data: AnswerData, survey: Survey, depts: list[Department], department: str | None = None) -> dict:
+    """Score the organisation and every department, compare them, and remove what may not be shown."""
+    inst = survey.instrument
+    k = privacy.effective_k(survey.min_group_size)
+    index_of = {d.id: n for n, d in enumerate(depts)}
+    groups = np.array([index_of[d] for d in data.department], dtype=np.int64)
+    counts = np.bincount(groups, minlength=len(depts)) if len(groups) else np.zeros(len(depts), dtype=np.int64)
+    hidden = privacy.hidden_groups({n: int(c) for n, c in enumerate(counts)}, k)
+
+    if department is not None:
+        match = next((n for n, d in enumerate(depts) if d.code.lower() == department.lower()), None)
+        if match is None:
+            raise UnknownDepartment(department)
+        group = privacy.shown_group(
+            scoring.group_results(data.values[groups == match], data.enps[groups == match], inst),
+            k,
+            survey.is_open,
+            hidden.get(match),
+        )
+        return {"department": depts[match].code, "name": depts[match].name, **group}
+
+    org = privacy.shown_group(scoring.group_results(data.values, data.enps, inst), k, survey.is_open, None)
+    shown = {n for n in range(len(depts)) if n not in hidden and counts[n] > 0}
+    comparisons = {row["group"]: row for row in scoring.compare_departments(data.values, groups, inst, shown)}
+    per_dept = {n: scoring.group_results(data.values[groups == n], data.enps[groups == n], inst) for n in shown}
+    cells = {(n, dim["id"]): dim["n"] for n in shown for dim in per_dept[n]["dimensions"]}
+    rows_hidden = {n: reason for n, reason in hidden.items()}
+    cells.update({(n, lv.id): int(counts[n]) for n in rows_hidden for lv in inst.levels})
+    hidden_cell = privacy.hidden_cells(cells, k, rows_hidden)
+
+    dept_rows = []
+    for n, d in enumerate(depts):
+        headcount = d.headcount
+        if n in hidden or counts[n] == 0:
+            row = {"code": d.code, "name": d.name, "suppressed": True, "reason": hidden.get(n, "no_responses")}
+            if not survey.is_open or counts[n] == 0:
+                row["n"] = int(counts[n])
+        else:
+            res = per_dept[n]
+            comp = {c["id"]: c for c in comparisons[n]["dimensions"]}
+            dims = []
+            for dim in res["dimensions"]:
+                if (n, dim["id"]) in hidden_cell:
+                    dims.append({"id": dim["id"], "suppressed": True})
+                    continue
+                c = comp[dim["id"]]
+                extra = {key: c[key] for key in ("diff", "p", "p_adj", "d") if key in c}
+                dims.append({**privacy.public_dimension(dim), **extra, "significant": c["significant"]})
+            row = {"code": d.code, "name": d.name, "n": res["n"], "suppressed": False}
+            if all(not x.get("suppressed") for x in dims) and "index" in res:
+                row["index"] = res["index"]
+            if "enps" in res and res["enps_n"] >= k:
+                row["enps"] = res["enps"]
+            row["dimensions"] = dims
+            row["pyramid"] = res["pyramid"]
+        if headcount:
+            row["headcount"] = headcount
+            if "n" in row:
+                row["response_rate"] = row["n"] / headcount
+        dept_rows.append(row)
+
+    total_headcount = sum(d.headcount or 0 for d in depts)
+    result = {**org, "departments": dept_rows}
+    if total_headcount and all(d.headcount for d in depts):
+        result["headcount"] = total_headcount
+        result["response_rate"] = len(groups) / total_headcount
+    return result
