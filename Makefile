@@ -44,7 +44,7 @@ format: venv
 check: lint test
 
 bench: venv
-	$(BIN)/python benchmarks/demo.py
+	$(BIN)/python benchmarks/results.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -193,7 +193,7 @@ def test_invitation_used_once(app, client, db):
 def test_openapi_describes_the_contract(client):
     spec = client.get("/api/v1/openapi.json").json
     assert spec["openapi"].startswith("3.")
-    assert {"/surveys", "/surveys/{slug}", "/surveys/{slug}/responses"} <= set(spec["paths"])
+    assert {"/surveys", "/surveys/{slug}", "/surveys/{slug}/responses", "/surveys/{slug}/results"} <= set(spec["paths"])
     assert spec["paths"]["/surveys"]["post"]["security"] == [{"bearer": []}]
 
 
@@ -220,3 +220,9 @@ def test_200_concurrent_submissions_from_8_threads(live_server, db, instrument):
     per_response = list(db.query("SELECT response_id, COUNT(*) AS n FROM answers GROUP BY response_id"))
     assert len(per_response) == 200 and {r["n"] for r in per_response} == {len(items)}
     assert sorted(r["enps"] for r in db.query("SELECT enps FROM responses")) == sorted(n % 11 for n in range(200))
+
+
+def test_openapi_document_is_valid(client):
+    from openapi_spec_validator import validate
+
+    validate(client.get("/api/v1/openapi.json").json)

@@ -106,6 +106,75 @@ def spec() -> dict:
                         },
                     },
                 },
+                "Dimension": {
+                    "type": "object",
+                    "required": ["id"],
+                    "description": "A level's figures; a cell below the threshold has only id and suppressed.",
+                    "properties": {
+                        "id": {"type": "string"},
+                        "suppressed": {"type": "boolean"},
+                        "n": {"type": "integer"},
+                        "mean": {"type": "number"},
+                        "score": {"type": "number"},
+                        "ci_low": {"type": "number"},
+                        "ci_high": {"type": "number"},
+                        "favourable": {"type": "number"},
+                        "alpha": {"type": "number"},
+                        "alpha_n": {"type": "integer"},
+                        "diff": {"type": "number", "description": "department mean minus the rest's"},
+                        "p": {"type": "number", "description": "Welch's t-test"},
+                        "p_adj": {"type": "number", "description": "Benjamini-Hochberg adjusted"},
+                        "d": {"type": "number", "description": "Cohen's d, pooled sd"},
+                        "significant": {"type": "boolean"},
+                    },
+                },
+                "Results": {
+                    "type": "object",
+                    "required": ["suppressed"],
+                    "description": "A hidden group carries suppressed: true and no figures.",
+                    "properties": {
+                        "slug": {"type": "string"},
+                        "status": {"type": "string"},
+                        "min_group_size": {"type": "integer"},
+                        "suppressed": {"type": "boolean"},
+                        "reason": {"type": "string", "enum": ["too_few", "complementary"]},
+                        "n": {"type": "integer"},
+                        "index": {"type": "number"},
+                        "enps": {"type": "number"},
+                        "response_rate": {"type": "number"},
+                        "dimensions": {"type": "array", "items": {"$ref": "#/components/schemas/Dimension"}},
+                        "pyramid": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "level": {"type": "string"},
+                                    "count": {"type": "integer"},
+                                    "share": {"type": "number"},
+                                },
+                            },
+                        },
+                        "departments": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["code", "suppressed"],
+                                "properties": {
+                                    "code": {"type": "string"},
+                                    "name": {"type": "string"},
+                                    "n": {"type": "integer"},
+                                    "suppressed": {"type": "boolean"},
+                                    "reason": {"type": "string"},
+                                    "index": {"type": "number"},
+                                    "dimensions": {
+                                        "type": "array",
+                                        "items": {"$ref": "#/components/schemas/Dimension"},
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
                 "ResponseIn": {
                     "type": "object",
                     "required": ["answers"],
@@ -157,6 +226,25 @@ def spec() -> dict:
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Survey"}}},
                         },
                         "404": _error("No such survey"),
+                    },
+                }
+            },
+            "/surveys/{slug}/results": {
+                "get": {
+                    "summary": "The survey's results, with groups below the threshold hidden",
+                    "security": [{"bearer": []}],
+                    "parameters": [
+                        slug,
+                        {"name": "department", "in": "query", "required": False, "schema": {"type": "string"}},
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "Results",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Results"}}},
+                        },
+                        "400": _error("Empty department parameter"),
+                        "401": _error("Missing or invalid token"),
+                        "404": _error("No such survey or department"),
                     },
                 }
             },

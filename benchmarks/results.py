@@ -1,0 +1,100 @@
+"""Benchmark: full survey results (all departments, comparisons) against a bare SQL read of every answer.
+
+Builds databases with `demo --responses N` (12 departments) and, in the same run, times
+- baseline: SELECT of every answer row of the survey into Python (no scoring at all);
+- results:  load_answers (packed aggregation inside SQLite) + compute_results (scoring,
+            comparisons, privacy), uncached, exactly what the API computes.
+Prints the best of several runs, the ratio results / baseline, and peak memory of each phase.
+
+    .venv/bin/python benchmarks/results.py [--sizes 1000,10000,100000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import resource
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from survey import create_app, results, surveys
+from survey.db import connect
+
+
+def build(path: Path, n: int) -> None:
+    """Create a database with the demo survey and n responses."""
+    app = create_app({"DATABASE": str(path), "SECRET_KEY": "bench", "TESTING": True})
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo", "--responses", str(n), "--seed", "1"])
+    if result.exit_code != 0:
+        raise SystemExit(result.output)
+
+
+def best_of(repeat: int, fn) -> tuple[float, object]:
+    """Return the fastest wall time of `repeat` runs and the last result."""
+    times, value = [], None
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        value = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), value
+
+
+def peak_mb(fn) -> float:
+    """Return the peak Python heap (tracemalloc, includes numpy buffers) of one run, in MB."""
+    gc.collect()
+    tracemalloc.start()
+    fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 1e6
+
+
+def main() -> None:
+    """Run the benchmark and print a table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(f"{'responses':>10} {'baseline s':>11} {'results s':>10} {'ratio':>6} {'base MB':>8} {'results MB':>11}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            path = Path(tmp) / f"bench-{n}.sqlite"
+            build(path, n)
+            db = connect(str(path))
+            survey = surveys.get_survey(db, "demo")
+            depts = surveys.departments(db, survey)
+
+            def baseline(db=db, survey=survey):
+                return db.execute(
+                    "SELECT a.response_id, a.item, a.value FROM answers a "
+                    "JOIN responses r ON r.id = a.response_id WHERE r.survey_id = ?",
+                    [survey.id],
+                ).fetchall()
+
+            def full(db=db, survey=survey, depts=depts):
+                return results.compute_results(results.load_answers(db, survey), survey, depts)
+
+            t_base, rows = best_of(args.repeat, baseline)
+            t_full, body = best_of(args.repeat, full)
+            assert body["n"] == n and len(rows) > 0.9 * n * 24
+            shown = sum(not d["suppressed"] for d in body["departments"])
+            mem_base, mem_full = peak_mb(baseline), peak_mb(full)
+            print(
+                f"{n:>10,} {t_base:>11.3f} {t_full:>10.3f} {t_full / t_base:>6.2f} {mem_base:>8.0f} {mem_full:>11.0f}"
+                f"   ({len(rows):,} answer rows; {shown} of {len(depts)} departments shown)"
+            )
+            db.close()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak resident memory of this whole process (all sizes, both methods): {rss:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,223 @@
+"""Results: SQL read-back, the full pipeline against plain arithmetic, privacy in every output."""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from survey import results, surveys
+from survey.db import get_db
+from survey.responses import Submission, save_response
+from survey.surveys import Department
+
+
+def submit(app, code: str, answers: dict, enps=None, comment=None) -> None:
+    with app.app_context():
+        db = get_db()
+        survey = surveys.get_survey(db, "acme")
+        dept = surveys.department_by_code(db, survey, code)
+        save_response(db, survey, Submission(dept.id, answers, enps, comment))
+
+
+def fill(app, instrument, code: str, n: int, rng, skip: float = 0.0) -> list[dict]:
+    """Store n random responses for a department; return what was stored."""
+    stored = []
+    for _ in range(n):
+        answers = {it.id: int(rng.integers(1, 6)) for it in instrument.items if rng.random() >= skip}
+        enps = int(rng.integers(0, 11)) if rng.random() < 0.8 else None
+        submit(app, code, answers, enps)
+        stored.append({"answers": answers, "enps": enps, "dept": code})
+    return stored
+
+
+def survey_of(app):
+    with app.app_context():
+        return surveys.get_survey(get_db(), "acme")
+
+
+def test_load_answers_reads_back_exactly(app, instrument):
+    rng = np.random.default_rng(1)
+    stored = fill(app, instrument, "A", 7, rng, skip=0.3) + fill(app, instrument, "C", 3, rng, skip=0.3)
+    with app.app_context():
+        data = results.load_answers(get_db(), survey_of(app))
+    assert data.values.shape == (10, len(instrument.items))
+    for row, resp in zip(data.values, stored, strict=True):
+        expected = [resp["answers"].get(it.id, math.nan) for it in instrument.items]
+        np.testing.assert_array_equal(row, np.array(expected, dtype=float))
+    np.testing.assert_array_equal(data.enps, np.array([s["enps"] if s["enps"] is not None else np.nan for s in stored]))
+
+
+def test_organisation_figures_match_plain_arithmetic(app, client, hr_token, instrument):
+    rng = np.random.default_rng(2)
+    stored = fill(app, instrument, "A", 8, rng, skip=0.1) + fill(app, instrument, "B", 6, rng, skip=0.1)
+    body = client.get("/api/v1/surveys/acme/results", headers={"Authorization": f"Bearer {hr_token}"}).json
+    assert body["n"] == 14 and body["suppressed"] is False
+    scores = []
+    for level, dim in zip(instrument.levels, body["dimensions"], strict=True):
+        per_person = []
+        for resp in stored:
+            got = [resp["answers"][it.id] for it in level.items if it.id in resp["answers"]]
+            if len(got) >= math.ceil(len(level.items) / 2):
+                per_person.append(statistics.fmean(got))
+        assert dim["n"] == len(per_person)
+        assert dim["mean"] == pytest.approx(statistics.fmean(per_person))
+        assert dim["score"] == pytest.approx((statistics.fmean(per_person) - 1) / 4 * 100)
+        scores.append(dim["score"])
+    assert body["index"] == pytest.approx(statistics.fmean(scores))
+    answered = [s["enps"] for s in stored if s["enps"] is not None]
+    promoters = sum(e >= 9 for e in answered)
+    detractors = sum(e <= 6 for e in answered)
+    assert body["enps"] == pytest.approx(100 * (promoters - detractors) / len(answered))
+    assert sum(p["count"] for p in body["pyramid"]) == 14
+    assert body["response_rate"] is not None if "response_rate" in body else True
+    json.dumps(body, allow_nan=False)
+
+
+def test_small_department_hidden_with_its_partner(app, client, hr_token, instrument):
+    rng = np.random.default_rng(3)
+    fill(app, instrument, "A", 9, rng)
+    fill(app, instrument, "B", 6, rng)
+    fill(app, instrument, "C", 2, rng)
+    headers = {"Authorization": f"Bearer {hr_token}"}
+    body = client.get("/api/v1/surveys/acme/results", headers=headers).json
+    by_code = {d["code"]: d for d in body["departments"]}
+    assert by_code["A"]["suppressed"] is False and by_code["A"]["n"] == 9
+    assert by_code["C"] == {"code": "C", "name": "Gamma", "suppressed": True, "reason": "too_few"}
+    assert by_code["B"] == {"code": "B", "name": "Beta", "suppressed": True, "reason": "complementary", "headcount": 8}
+    # The hidden departments' own results are refused the same way.
+    one = client.get("/api/v1/surveys/acme/results?department=C", headers=headers).json
+    assert one["suppressed"] is True and "dimensions" not in one and "n" not in one
+    assert client.get("/api/v1/surveys/acme/results?department=ZZ", headers=headers).status_code == 404
+    # After closing, counts are shown but still no figures.
+    with app.app_context():
+        surveys.set_status(get_db(), survey_of(app), "closed")
+    body = client.get("/api/v1/surveys/acme/results", headers=headers).json
+    by_code = {d["code"]: d for d in body["departments"]}
+    assert by_code["C"]["n"] == 2 and "dimensions" not in by_code["C"] and "index" not in by_code["C"]
+
+
+def test_cell_below_threshold_is_hidden_with_a_partner_cell(app, client, hr_token, instrument):
+    """A department shown overall can still have a level answered by fewer than k people."""
+    rng = np.random.default_rng(4)
+    fill(app, instrument, "A", 12, rng)
+    fill(app, instrument, "B", 8, rng)
+    leading = {it.id for it in instrument.levels[-1].items}
+    for n in range(6):  # department C: 6 people, only 4 of whom answer the leading items
+        answers = {it.id: 3 for it in instrument.items if n < 4 or it.id not in leading}
+        submit(app, "C", answers)
+    body = client.get("/api/v1/surveys/acme/results", headers={"Authorization": f"Bearer {hr_token}"}).json
+    by_code = {d["code"]: d for d in body["departments"]}
+    lead = {code: next(x for x in d["dimensions"] if x["id"] == "leading") for code, d in by_code.items()}
+    assert lead["C"] == {"id": "leading", "suppressed": True}
+    assert lead["B"] == {"id": "leading", "suppressed": True}  # the next-smallest cell of the column
+    assert "score" in lead["A"]
+    assert "index" not in by_code["C"] and "index" not in by_code["B"]  # an index would reveal the cell
+
+
+def test_results_need_a_token_and_allow_facilitators(app, client):
+    assert client.get("/api/v1/surveys/acme/results").status_code == 401
+    with app.app_context():
+        from survey import accounts
+
+        token = accounts.create_token(get_db(), "facilitator")
+    resp = client.get("/api/v1/surveys/acme/results", headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 200 and resp.json["suppressed"] is True  # nobody has answered yet
+    assert "dimensions" not in resp.json and "n" not in resp.json
+
+
+def test_cache_is_invalidated_by_a_new_answer(app, client, hr_token, instrument):
+    rng = np.random.default_rng(5)
+    fill(app, instrument, "A", 5, rng)
+    headers = {"Authorization": f"Bearer {hr_token}"}
+    first = client.get("/api/v1/surveys/acme/results", headers=headers).json
+    with app.app_context():
+        key = (results.stamp(get_db(), survey_of(app)), None)
+    assert results.CACHE.get(key) is not None
+    fill(app, instrument, "A", 1, rng)
+    second = client.get("/api/v1/surveys/acme/results", headers=headers).json
+    assert (first["n"], second["n"]) == (5, 6)
+
+
+def test_results_page_shows_figures_and_hides_small_groups(app, hr_client, fac_client, client, hr_token, instrument):
+    rng = np.random.default_rng(6)
+    fill(app, instrument, "A", 9, rng)
+    fill(app, instrument, "B", 6, rng)
+    fill(app, instrument, "C", 2, rng)
+    api = client.get("/api/v1/surveys/acme/results", headers={"Authorization": f"Bearer {hr_token}"}).json
+    for c in (hr_client, fac_client):
+        page = c.get("/admin/surveys/acme/results").get_data(as_text=True)
+        assert f'id="kpi-index">{api["index"]:.0f}<' in page
+        for dim in api["dimensions"]:
+            assert f"<strong>{dim['score']:.0f}</strong>" in page
+        assert "fewer than 5 responses" in page and "cannot be worked out" in page
+        assert 'src="/static/vendor/plotly.min.js"' in page and "cdn" not in page.lower()
+        assert 'type="application/json" id="fig-pyramid"' in page
+    assert app.test_client().get("/admin/surveys/acme/results").status_code == 302  # hr_client is client
+    page = hr_client.get("/admin/surveys/acme/results?department=C").get_data(as_text=True)
+    assert "Gamma</option>" in page and "Gamma is hidden" in page
+    assert hr_client.get("/admin/surveys/acme/results?department=ZZ").status_code == 404
+    with hr_client.get("/static/vendor/plotly.min.js") as resp:
+        assert resp.status_code == 200 and resp.content_type.startswith("text/javascript")
+
+
+def test_empty_survey_page(hr_client):
+    page = hr_client.get("/admin/surveys/acme/results").get_data(as_text=True)
+    assert "Too few responses yet" in page and "fig-pyramid" not in page
+
+
+def _survey_stub(k: int, status: str, instrument) -> surveys.Survey:
+    return surveys.Survey(1, "s", "S", "en", status, k, 10, True, "2026-01-01", None, instrument.to_json())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    sizes=st.lists(st.integers(0, 9), min_size=2, max_size=6),
+    k=st.integers(3, 6),
+    seed=st.integers(0, 10_000),
+    is_open=st.booleans(),
+)
+def test_hidden_groups_never_leak(instrument, sizes, k, seed, is_open):
+    """Whatever the sizes, no hidden figure can be recovered from the organisation and the shown groups."""
+    rng = np.random.default_rng(seed)
+    n = sum(sizes)
+    values = rng.integers(1, 6, (n, len(instrument.items))).astype(float)
+    values[rng.random(values.shape) < 0.25] = np.nan
+    depts = [Department(i + 1, f"D{i}", f"D{i}", None) for i in range(len(sizes))]
+    dept_of = np.repeat(np.arange(1, len(sizes) + 1), sizes)
+    data = results.AnswerData(values, rng.integers(0, 11, n).astype(float), dept_of)
+    survey = _survey_stub(k, "open" if is_open else "closed", instrument)
+    body = results.compute_results(data, survey, depts)
+    json.dumps(body, allow_nan=False)
+    if n < k:
+        assert body["suppressed"] is True and "dimensions" not in body
+    rows = {d["code"]: d for d in body["departments"]}
+    for i, size in enumerate(sizes):
+        row = rows[f"D{i}"]
+        if 0 < size < k:
+            assert row["suppressed"] is True and set(row) <= {"code", "name", "suppressed", "reason", "n"}
+            assert ("n" in row) == (not is_open)
+    hidden_with_answers = [i for i, s in enumerate(sizes) if s > 0 and rows[f"D{i}"]["suppressed"]]
+    if n >= k:
+        assert len(hidden_with_answers) != 1  # a lone hidden group = total minus the shown ones
+    for lv in instrument.levels:
+        cells = []
+        for i, size in enumerate(sizes):
+            row = rows[f"D{i}"]
+            if size == 0:
+                continue
+            if row["suppressed"]:
+                cells.append(True)
+                continue
+            dim = next(d for d in row["dimensions"] if d["id"] == lv.id)
+            cells.append(bool(dim.get("suppressed")))
+            if not dim.get("suppressed"):
+                assert dim["n"] >= k
+        org_dim = next((d for d in body.get("dimensions", []) if d["id"] == lv.id), None)
+        if org_dim is not None and not org_dim.get("suppressed"):
+            assert sum(cells) != 1
