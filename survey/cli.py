@@ -101,3 +101,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(demo_command)
+    from .report_cli import report_command
+
+    app.cli.add_command(report_command)

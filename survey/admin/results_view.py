@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import abort, flash, g, redirect, render_template, request, url_for
 
-from .. import charts, results, scoring, surveys
+from .. import charts, report, results, scoring, surveys
+from ..api import pdf_response
 from ..db import get_db
 from ..security import login_required
 from . import bp
@@ -58,3 +59,25 @@ def results_page(slug: str):
         alpha_warning=scoring.ALPHA_WARNING,
         departments=surveys.departments(db, survey),
     )
+
+
+@bp.route("/surveys/<slug>/report.pdf")
+@login_required("hr", "facilitator")
+def report_pdf(slug: str):
+    """Download the PDF report (comments only for HR)."""
+    db = get_db()
+    survey = surveys.get_survey(db, slug)
+    if survey is None:
+        abort(404, description=f"There is no survey '{slug}'.")
+    lang = request.args.get("lang") or survey.language
+    department = request.args.get("department") or None
+    try:
+        pdf = report.make_report(db, survey, lang, department, with_comments=g.user["role"] == "hr")
+    except report.ReportError as exc:
+        if exc.status >= 500:
+            abort(503, description=str(exc))
+        flash(str(exc), "error")
+        return redirect(url_for("admin.results_page", slug=slug, department=department))
+    name = report.report_filename(survey, lang, department)
+    report.save_report(pdf, name)
+    return pdf_response(pdf, name)

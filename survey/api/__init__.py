@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from .. import accounts, invitations, responses, results, surveys
+from .. import accounts, invitations, report, responses, results, surveys
 from ..db import InvitationUsed, get_db
 from .openapi import spec
 
@@ -196,6 +196,33 @@ def survey_results(slug: str):
     except results.UnknownDepartment as exc:
         raise ApiError(404, f"Survey '{slug}' has no department '{department}'.") from exc
     return jsonify({"slug": survey.slug, "status": survey.status, "min_group_size": survey.min_group_size, **body})
+
+
+@bp.get("/surveys/<slug>/report.pdf")
+@require_token("hr", "facilitator")
+def survey_report(slug: str):
+    """Return the PDF report; comments are for the HR role only."""
+    survey = _survey_or_404(slug)
+    lang = request.args.get("lang") or survey.language
+    department = request.args.get("department") or None
+    try:
+        pdf = report.make_report(get_db(), survey, lang, department, with_comments=g.token_role == "hr")
+    except report.ReportError as exc:
+        raise ApiError(exc.status, str(exc)) from exc
+    name = report.report_filename(survey, lang, department)
+    report.save_report(pdf, name)
+    return pdf_response(pdf, name)
+
+
+def pdf_response(pdf: bytes, name: str):
+    """Send a PDF as a download."""
+    from flask import Response
+
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
 
 
 @bp.get("/openapi.json")

@@ -1,0 +1,280 @@
+"""The PDF report: HTML laid out for print, charts as SVG from kaleido, rendered by WeasyPrint."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import re
+import shutil
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import plotly.graph_objects as go
+from flask import current_app, render_template
+from sqlite_utils import Database
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from . import charts, comments, results, scoring, surveys
+from .report_texts import text
+from .surveys import Survey
+
+CHROMIUM_HINT = (
+    "The PDF report draws its charts with Chromium, which is not installed. "
+    "Install Debian's package 'chromium' (apt-get install chromium) and try again."
+)
+
+
+class ReportError(Exception):
+    """A report that cannot be made; `status` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, status: int = 422):
+        super().__init__(message)
+        self.status = status
+
+
+class ChartExporter:
+    """One kaleido (Chromium) per process, started on first use; SVGs cached by the hash of their figure."""
+
+    def __init__(self, memory_items: int = 256):
+        self.lock = threading.Lock()
+        self.started = False
+        self.memory: OrderedDict[str, bytes] = OrderedDict()
+        self.memory_items = memory_items
+        self.renders = 0  # how many charts were actually drawn (tests check the cache with it)
+
+    def _start(self) -> None:
+        import kaleido
+
+        if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
+            raise ReportError(CHROMIUM_HINT, status=503)
+        bundle = Path(current_app.static_folder) / "vendor" / "plotly.min.js"
+        # mathjax=False and a local plotly.js: the exporter must not reach for a CDN.
+        kaleido.start_sync_server(mathjax=False, plotlyjs=str(bundle), silence_warnings=True)
+        self.started = True
+
+    def svg(self, fig: go.Figure, width: int, height: int, cache_dir: Path | None = None) -> bytes:
+        """Return the figure as SVG, from the cache when the same figure was drawn before."""
+        spec = fig.to_dict()
+        spec["layout"].update(width=width, height=height)
+        key = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
+        with self.lock:
+            if key in self.memory:
+                self.memory.move_to_end(key)
+                return self.memory[key]
+        path = cache_dir / f"{key}.svg" if cache_dir else None
+        if path and path.exists():
+            data = path.read_bytes()
+        else:
+            data = self._render(spec, width, height)
+            if path:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".tmp")
+                tmp.write_bytes(data)
+                tmp.replace(path)
+        with self.lock:
+            self.memory[key] = data
+            while len(self.memory) > self.memory_items:
+                self.memory.popitem(last=False)
+        return data
+
+    def _render(self, spec: dict, width: int, height: int) -> bytes:
+        import kaleido
+
+        # kaleido's sync server is one browser tab: one chart at a time.
+        with self.lock:
+            if not self.started:
+                self._start()
+            try:
+                data = kaleido.calc_fig_sync(spec, opts={"format": "svg", "width": width, "height": height})
+            except Exception as exc:  # kaleido raises several types when Chromium fails
+                self.started = False
+                if shutil.which("chromium") is None:
+                    raise ReportError(CHROMIUM_HINT, status=503) from exc
+                raise ReportError(f"A chart could not be drawn: {exc}", status=500) from exc
+            self.renders += 1
+        if not data or not data.lstrip().startswith(b"<svg"):
+            raise ReportError("A chart could not be drawn (the exporter returned no SVG).", status=500)
+        return data
+
+
+EXPORTER = ChartExporter()
+
+
+class StaticFetcher(URLFetcher):
+    """Serve only the app's static files and this report's own chart images; refuse every other URL."""
+
+    def __init__(self, static_folder: str, images: dict[str, bytes]):
+        super().__init__(allowed_protocols=("file", "chart"))
+        self.root = Path(static_folder).resolve()
+        self.images = images
+        self.refused: list[str] = []
+
+    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+        """Return the resource, or raise ValueError (WeasyPrint then skips it)."""
+        parts = urlsplit(url)
+        if parts.scheme == "chart" and parts.path in self.images:
+            kind = {"png": "image/png", "jpeg": "image/jpeg"}.get(parts.path.rsplit(".", 1)[-1], "image/svg+xml")
+            return URLFetcherResponse(url, self.images[parts.path], {"Content-Type": kind})
+        if parts.scheme == "file" and not parts.netloc:
+            path = Path(unquote(parts.path)).resolve()
+            if path.is_relative_to(self.root) and path.is_file():
+                kind = "text/css" if path.suffix == ".css" else "application/octet-stream"
+                return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": kind})
+        self.refused.append(url)
+        raise ValueError(f"The report may only use the app's own files; refused {url[:200]!r}")
+
+
+_DATA_URI = re.compile(rb'(?:xlink:)?href="data:image/(png|jpeg);base64,([A-Za-z0-9+/=]+)"')
+
+
+def externalise_images(name: str, svg: bytes, images: dict[str, bytes]) -> bytes:
+    """Move raster images embedded in a chart's SVG (plotly draws heatmaps as PNG) into `images`.
+
+    The SVG then points at chart:<name>-<n>.<ext>, served by StaticFetcher from this report's
+    own images, so the fetcher can refuse every data: URL without losing the app's own pictures.
+    """
+    counter = iter(range(1_000_000))
+
+    def replace(match: re.Match) -> bytes:
+        ext = match.group(1).decode()
+        key = f"{name}-{next(counter)}.{ext}"
+        images[key] = base64.b64decode(match.group(2))
+        return f'href="chart:{key}"'.encode()
+
+    return _DATA_URI.sub(replace, svg)
+
+
+def _period(survey: Survey, lang: str) -> str:
+    end = survey.closed_on or text("open_now", lang)
+    return f"{survey.created_on} – {end}"
+
+
+def _top_two(dims: list[dict], reverse: bool) -> list[dict]:
+    scored = [d for d in dims if "score" in d]
+    return sorted(scored, key=lambda d: d["score"], reverse=reverse)[:2]
+
+
+def focus_level(dims: list[dict], instrument) -> str | None:
+    """Return the lowest level whose score is in the low or medium band, or None when all are high."""
+    score = {d["id"]: d.get("score") for d in dims}
+    for lv in instrument.levels:
+        s = score.get(lv.id)
+        if s is not None and scoring.band(s) != "high":
+            return lv.id
+    return None
+
+
+def build_context(
+    db: Database, survey: Survey, lang: str, department: str | None = None, with_comments: bool = True
+) -> dict:
+    """Gather the shown figures, texts and charts of one report."""
+    inst = survey.instrument
+    org = results.survey_results(db, survey)
+    if org["suppressed"]:
+        raise ReportError(
+            f"The survey has fewer than {survey.min_group_size} responses, so no figures may be shown yet.", 409
+        )
+    group, dept = org, None
+    if department:
+        try:
+            group = results.survey_results(db, survey, department)
+        except results.UnknownDepartment as exc:
+            raise ReportError(f"Survey '{survey.slug}' has no department '{department}'.", 404) from exc
+        if group["suppressed"]:
+            reason = "too few responses" if group.get("reason") == "too_few" else "protecting a smaller department"
+            raise ReportError(
+                f"The department '{group['department']}' is hidden ({reason}); no report can be made for it.", 403
+            )
+        dept = surveys.department_by_code(db, survey, department)
+    images: dict[str, bytes] = {}
+    cache_dir = Path(current_app.instance_path) / "chart-cache"
+
+    def chart(name: str, fig: go.Figure, width: int) -> str:
+        # The figure builders size each chart by its content (rows of items or departments).
+        svg = EXPORTER.svg(fig, width, int(fig.layout.height), cache_dir)
+        images[name] = externalise_images(name, svg, images)
+        return f"chart:{name}"
+
+    series = [(charts.LABELS["organisation"][lang], org["dimensions"])]
+    if dept:
+        series.insert(0, (dept.name, group["dimensions"]))
+    figures = {
+        "pyramid": chart("pyramid", charts.pyramid_figure(group["pyramid"], inst, lang), 520),
+        "radar": chart("radar", charts.radar_figure(series, inst, lang), 520),
+        "items": chart("items", charts.item_bars_figure(group["items"], inst, lang), 1000),
+    }
+    shown_depts = org["departments"]
+    if not dept:
+        figures["heatmap"] = chart(
+            "heatmap", charts.heatmap_figure(shown_depts, inst, lang, text("hidden", lang)), 1000
+        )
+    focus = focus_level(group["dimensions"], inst)
+    comment_list = None
+    if with_comments and inst.comment is not None:
+        comment_list = comments.comments_for(db, survey, dept.id if dept else None)
+    return {
+        "survey": survey,
+        "inst": inst,
+        "lang": lang,
+        "org": org,
+        "group": group,
+        "dept": dept,
+        "figures": figures,
+        "images": images,
+        "strengths": _top_two(group["dimensions"], reverse=True),
+        "weaknesses": _top_two(group["dimensions"], reverse=False),
+        "focus": inst.level(focus) if focus else None,
+        "levels": {lv.id: lv for lv in inst.levels},
+        "departments": shown_depts,
+        "with_comments": with_comments and inst.comment is not None,
+        "comments": comment_list,
+        "period": _period(survey, lang),
+        "today": dt.date.today().isoformat(),
+        "k": survey.min_group_size,
+        "band": scoring.band,
+        "alpha_warning": scoring.ALPHA_WARNING,
+    }
+
+
+def render_html(context: dict) -> str:
+    """Render the report's HTML (print layout)."""
+    return render_template("report/report.html", **context, t=lambda key, **kw: text(key, context["lang"], **kw))
+
+
+def write_pdf(html: str, images: dict[str, bytes]) -> bytes:
+    """Lay the HTML out as a tagged PDF (PDF/UA) with WeasyPrint, fetching only the app's own files."""
+    static = current_app.static_folder
+    fetcher = StaticFetcher(static, images)
+    document = HTML(string=html, base_url=Path(static).as_uri() + "/", url_fetcher=fetcher)
+    return document.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True)
+
+
+def make_report(
+    db: Database, survey: Survey, lang: str | None = None, department: str | None = None, with_comments: bool = True
+) -> bytes:
+    """Return the PDF report of a survey (or of one department against the organisation)."""
+    lang = lang or survey.language
+    if lang not in ("nb", "en"):
+        raise ReportError("Choose the report language 'nb' or 'en'.", 400)
+    context = build_context(db, survey, lang, department, with_comments)
+    return write_pdf(render_html(context), context["images"])
+
+
+def report_filename(survey: Survey, lang: str, department: str | None) -> str:
+    """Return a descriptive file name for a report."""
+    parts = [survey.slug, department.lower() if department else None, lang, dt.date.today().isoformat()]
+    return "report-" + "-".join(p for p in parts if p) + ".pdf"
+
+
+def save_report(pdf: bytes, name: str) -> Path:
+    """Write a generated report under reports/ and return its path."""
+    folder = Path(current_app.config["REPORTS_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(pdf)
+    return path
