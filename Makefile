@@ -45,6 +45,7 @@ check: lint test
 
 bench: venv
 	$(BIN)/python benchmarks/results.py
+	$(BIN)/python benchmarks/report.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -319,3 +319,31 @@ def test_hr_creates_and_closes_a_survey(new_page, live_server, db):
     # The department link now says the survey is closed.
     page.goto(f"{live_server}/s/{slug}?d=X")
     expect(page.locator("h1")).to_have_text("This survey is closed")
+
+
+def test_hr_results_page_and_pdf_download(new_page, live_server, app):
+    """HR sees the results with plotly charts (no CSP error) and downloads the PDF with a busy indicator."""
+    result = app.test_cli_runner().invoke(args=["demo", "--responses", "150", "--seed", "2", "--language", "en"])
+    assert result.exit_code == 0, result.output
+    page = new_page(DESKTOP)
+    page.goto(f"{live_server}/admin/login")
+    page.get_by_label("E-mail").fill(HR_EMAIL)
+    page.get_by_label("Password").fill(HR_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server}/admin/surveys/demo/results")
+    expect(page.locator("h1")).to_contain_text("Results")
+    # plotly drew every chart as SVG in the page.
+    for name in ("pyramid", "radar", "items"):
+        expect(page.locator(f'[data-figure="fig-{name}"] .main-svg').first).to_be_visible()
+    page.get_by_label("Compare a department").select_option("SALES")
+    page.wait_for_url(re.compile(r"department=SALES"))
+    expect(page.locator('[data-figure="fig-radar"] .legend')).to_contain_text("Sales")
+    link = page.get_by_role("link", name="Download PDF for Sales")
+    with page.expect_download(timeout=60_000) as info:
+        link.click()
+        expect(page.locator("#pdf-status")).to_contain_text("Preparing the PDF")
+    download = info.value
+    assert download.suggested_filename.startswith("report-demo-sales-en")
+    with open(download.path(), "rb") as fh:
+        assert fh.read(5) == b"%PDF-"
+    expect(page.locator("#pdf-status")).to_have_text("The PDF is ready.")

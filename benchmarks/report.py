@@ -1,0 +1,113 @@
+"""Benchmark: the whole PDF report against WeasyPrint alone laying out the same final HTML.
+
+On a database made by `demo --responses 10000` (12 departments), in one run:
+- cold:            the first report of the process (starts kaleido's Chromium);
+- warm, uncached:  exporter running, but results and chart caches emptied (every chart drawn);
+- warm, cached:    a second download of the unchanged survey (charts from the cache);
+- weasyprint only: HTML(...).write_pdf of the same final HTML with the same chart images.
+Prints each time (best of --repeat), the ratios against "weasyprint only", and peak memory.
+
+    .venv/bin/python benchmarks/report.py [--responses 10000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from survey import create_app, report, results, surveys
+from survey.db import get_db
+
+
+def descendants_peak_mb() -> float:
+    """Return the summed peak RSS (VmHWM) of this process's running descendants (kaleido's Chromium)."""
+    parent = {}
+    peak = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        pid = int(status.parent.name)
+        parent[pid] = int(fields.get("PPid", "0").strip() or 0)
+        peak[pid] = int(fields.get("VmHWM", "0 kB").split()[0] or 0)
+    me, total = os.getpid(), 0
+    for pid in parent:
+        p = parent[pid]
+        while p and p != me:
+            p = parent.get(p, 0)
+        if p == me:
+            total += peak[pid]
+    return total / 1024
+
+
+def timed(fn) -> tuple[float, object]:
+    """Return (seconds, result) of one call."""
+    start = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - start, value
+
+
+def main() -> None:
+    """Run the benchmark and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--responses", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app(
+            {
+                "DATABASE": f"{tmp}/bench.sqlite",
+                "SECRET_KEY": "bench",
+                "TESTING": True,
+                "REPORTS_DIR": f"{tmp}/reports",
+            }
+        )
+        app.instance_path = tmp  # the chart cache goes to a fresh folder
+        out = app.test_cli_runner().invoke(args=["demo", "--responses", str(args.responses), "--seed", "1"])
+        assert out.exit_code == 0, out.output
+        cache_dir = Path(tmp) / "chart-cache"
+        with app.test_request_context():
+            db = get_db()
+            survey = surveys.get_survey(db, "demo")
+
+            def empty_caches() -> None:
+                report.EXPORTER.memory.clear()
+                shutil.rmtree(cache_dir, ignore_errors=True)
+                results.CACHE.data.clear()
+
+            def whole() -> bytes:
+                return report.make_report(db, survey, "en")
+
+            cold, pdf = timed(whole)
+            uncached, cached = [], []
+            for _ in range(args.repeat):
+                empty_caches()
+                uncached.append(timed(whole)[0])
+                cached.append(timed(whole)[0])
+            context = report.build_context(db, survey, "en")
+            html = report.render_html(context)
+            layout = [timed(lambda: report.write_pdf(html, context["images"]))[0] for _ in range(args.repeat)]
+            chromium = descendants_peak_mb()
+
+    base = min(layout)
+    print(f"responses: {args.responses:,}; PDF {len(pdf) / 1024:.0f} KB; best of {args.repeat}")
+    print(f"{'cold (first report, starts Chromium)':40} {cold:7.2f} s")
+    print(f"{'warm, uncached (charts drawn)':40} {min(uncached):7.2f} s   ratio {min(uncached) / base:4.2f}")
+    print(f"{'warm, cached (second download)':40} {min(cached):7.2f} s   ratio {min(cached) / base:4.2f}")
+    print(f"{'weasyprint only (same HTML + charts)':40} {base:7.2f} s   ratio 1.00")
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory: this process {own:.0f} MB; kaleido's Chromium processes together {chromium:.0f} MB")
+    print(f"charts drawn in total: {report.EXPORTER.renders}")
+
+
+if __name__ == "__main__":
+    main()

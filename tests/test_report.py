@@ -1,0 +1,242 @@
+"""The PDF report: content against the results API, privacy, escaping, the safe fetcher, charts."""
+
+from __future__ import annotations
+
+import http.server
+import io
+import threading
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from pypdf import PdfReader
+
+from survey import report, surveys
+from survey.db import get_db
+from survey.responses import Submission, save_response
+
+pytestmark = pytest.mark.skipif(not report.shutil.which("chromium"), reason="Debian's chromium is not installed")
+
+
+class Recorder(http.server.BaseHTTPRequestHandler):
+    """A local HTTP server that records every request (the report must make none)."""
+
+    hits: ClassVar[list[str]] = []
+
+    def do_GET(self):
+        Recorder.hits.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def recorder():
+    Recorder.hits = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+HOSTILE = [
+    "<b>bold?</b> & <script>alert(1)</script>",
+    "<img src='{url}/pixel.png'>",
+    "<link rel=stylesheet href='{url}/style.css'>",
+    '<img src="file:///etc/passwd">',
+    "Supercalifragilistic" * 40,
+]
+
+
+@pytest.fixture
+def demo(app, runner, recorder):
+    """The demo survey (12 departments, one below the threshold) plus hostile comments."""
+    result = runner.invoke(args=["demo", "--responses", "240", "--seed", "11", "--language", "en"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        db = get_db()
+        survey = surveys.get_survey(db, "demo")
+        dept = surveys.department_by_code(db, survey, "OPS")
+        for text in HOSTILE:
+            save_response(db, survey, Submission(dept.id, {"obs1": 4}, None, text.format(url=recorder)))
+    return survey
+
+
+def pdf_text(data: bytes) -> str:
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_report_matches_results_api(app, client, hr_token, demo, recorder):
+    headers = {"Authorization": f"Bearer {hr_token}"}
+    api = client.get("/api/v1/surveys/demo/results", headers=headers).json
+    resp = client.get("/api/v1/surveys/demo/report.pdf?lang=en", headers=headers)
+    assert resp.status_code == 200 and resp.content_type == "application/pdf"
+    assert "attachment" in resp.headers["Content-Disposition"]
+    text = flat(pdf_text(resp.data))
+    for title in [
+        "Summary",
+        "Where you stand",
+        "Where to go and how to get there",
+        "Departments",
+        "Statement by statement",
+        "Comments",
+        "Follow-up and methodology",
+        "Methodology",
+    ]:
+        assert title in text, title
+    assert f"{api['index']:.0f} Engagement index" in text
+    with app.app_context():
+        inst = surveys.get_survey(get_db(), "demo").instrument
+    for dim in api["dimensions"]:
+        name = inst.level(dim["id"]).name["en"]
+        assert f"{name} {dim['score']:.0f}" in text, name
+    for dept in api["departments"]:
+        assert dept["name"] in text
+        if dept["suppressed"]:
+            assert f"{dept['name']}: " in text  # listed among the hidden, with its reason
+    assert "fewer than 5 responses" in text
+    assert "hidden so that a smaller department cannot be worked out" in text
+    # Respondent text is escaped: shown as text, never interpreted, and nothing is fetched.
+    assert "<b>bold?</b> & <script>alert(1)</script>" in text
+    assert "<img src='http://127.0.0.1" in text
+    assert Recorder.hits == []
+    assert "root:x:0:0" not in text
+    # A copy is written under reports/.
+    assert list(Path(app.config["REPORTS_DIR"]).glob("report-demo-en-*.pdf"))
+
+
+def test_pdf_metadata_tags_and_bookmarks(app, demo):
+    with app.app_context():
+        pdf = report.make_report(get_db(), demo, "nb")
+    reader = PdfReader(io.BytesIO(pdf))
+    assert reader.metadata.title.startswith(demo.title)
+    assert reader.metadata.author == demo.title
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == "nb"
+    assert "/StructTreeRoot" in root  # tagged PDF (PDF/UA)
+    titles = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert {"Sammendrag", "Hvor står dere", "Avdelinger", "Kommentarer", "Oppfølging og metode"} <= set(titles)
+    text = flat(pdf_text(pdf))
+    assert "Side 2 av" in text  # running page numbers "page X of Y", in the report's language
+
+
+def test_norwegian_report_renders(app, demo):
+    with app.app_context():
+        text = flat(pdf_text(report.make_report(get_db(), demo, "nb")))
+    for title in ["Sammendrag", "Hvor står dere", "Hvor skal dere, og hvordan kommer dere dit", "Utsagn for utsagn"]:
+        assert title in text
+
+
+def test_facilitator_report_has_no_comments(app, client, demo):
+    with app.app_context():
+        from survey import accounts
+
+        token = accounts.create_token(get_db(), "facilitator")
+    resp = client.get("/api/v1/surveys/demo/report.pdf", headers={"Authorization": f"Bearer {token}"})
+    text = flat(pdf_text(resp.data))
+    titles = [item.title for item in PdfReader(io.BytesIO(resp.data)).outline if not isinstance(item, list)]
+    assert "Comments" not in titles and "Summary" in titles
+    assert "bold?" not in text and "random order" not in text
+
+
+def test_department_report_and_hidden_department(app, client, hr_token, demo):
+    headers = {"Authorization": f"Bearer {hr_token}"}
+    resp = client.get("/api/v1/surveys/demo/report.pdf?department=SALES", headers=headers)
+    assert resp.status_code == 200
+    text = flat(pdf_text(resp.data))
+    assert "DEPARTMENT REPORT" in text and "Sales – compared with the whole organisation" in text
+    assert "Hidden departments" not in text  # a department report shows only that department
+    hidden = client.get("/api/v1/surveys/demo/report.pdf?department=BOARD", headers=headers)
+    assert hidden.status_code == 403 and "hidden" in hidden.json["error"]
+    assert client.get("/api/v1/surveys/demo/report.pdf?department=NOPE", headers=headers).status_code == 404
+    assert client.get("/api/v1/surveys/demo/report.pdf?lang=de", headers=headers).status_code == 400
+
+
+def test_comments_below_threshold_are_absent(app, demo):
+    with app.app_context():
+        db = get_db()
+        survey = surveys.get_survey(db, "demo")
+        db.execute("UPDATE surveys SET comment_min_group_size = 10000 WHERE id = ?", [survey.id])
+        db.conn.commit()
+        survey = surveys.get_survey(db, "demo")
+        text = flat(pdf_text(report.make_report(db, survey, "en")))
+    assert "Comments are shown only for groups with at least 10000 responses" in text
+    assert "bold?" not in text and "Supercalifragilistic" not in text
+
+
+def test_too_few_responses_refused(app, client, hr_token):
+    resp = client.get("/api/v1/surveys/acme/report.pdf", headers={"Authorization": f"Bearer {hr_token}"})
+    assert resp.status_code == 409 and "fewer than 5 responses" in resp.json["error"]
+    assert client.get("/api/v1/surveys/acme/report.pdf").status_code == 401
+
+
+def test_charts_are_cached(app, demo):
+    with app.app_context():
+        report.make_report(get_db(), demo, "en")
+        before = report.EXPORTER.renders
+        report.make_report(get_db(), demo, "en")
+        assert report.EXPORTER.renders == before
+        report.EXPORTER.memory.clear()
+        report.make_report(get_db(), demo, "en")  # still no render: the disk cache in the instance folder
+        assert report.EXPORTER.renders == before
+
+
+def test_missing_chromium_fails_clearly(app, client, hr_token, demo, monkeypatch):
+    exporter = report.ChartExporter()
+    monkeypatch.setattr(report, "EXPORTER", exporter)
+    monkeypatch.setattr(report.shutil, "which", lambda name: None)
+    monkeypatch.setitem(app.config, "REPORTS_DIR", app.config["REPORTS_DIR"])
+    import shutil as _shutil
+
+    _shutil.rmtree(f"{app.instance_path}/chart-cache", ignore_errors=True)
+    resp = client.get("/api/v1/surveys/demo/report.pdf", headers={"Authorization": f"Bearer {hr_token}"})
+    assert resp.status_code == 503
+    assert "apt-get install chromium" in resp.json["error"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:1/x.png",
+        "https://example.org/x.css",
+        "file:///etc/passwd",
+        "data:image/png;base64,iVBORw0KGgo=",
+        "ftp://example.org/x",
+        "chart:not-there",
+    ],
+)
+def test_fetcher_refuses_everything_else(app, url):
+    fetcher = report.StaticFetcher(app.static_folder, {"pyramid": b"<svg/>"})
+    with pytest.raises(ValueError):
+        fetcher.fetch(url)
+
+
+def test_fetcher_serves_static_files_and_charts(app):
+    fetcher = report.StaticFetcher(app.static_folder, {"pyramid": b"<svg/>"})
+    css = fetcher.fetch((Path(app.static_folder) / "css" / "report.css").as_uri())
+    assert b"@page" in css.read()
+    assert fetcher.fetch("chart:pyramid").read() == b"<svg/>"
+    outside = (Path(app.static_folder) / ".." / "survey" / "db.py").resolve().as_uri()
+    with pytest.raises(ValueError):
+        fetcher.fetch(outside)
+
+
+def test_cli_report(app, runner, demo, tmp_path):
+    out = tmp_path / "r.pdf"
+    result = runner.invoke(args=["report", "demo", "-o", str(out), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "Summary" in pdf_text(out.read_bytes())
+    result = runner.invoke(args=["report", "demo", "-o", str(out), "--department", "BOARD"])
+    assert result.exit_code == 1 and "hidden" in result.output
+    result = runner.invoke(args=["report", "nope", "-o", str(out)])
+    assert result.exit_code == 1 and "no survey 'nope'" in result.output
