@@ -347,3 +347,17 @@ def test_hr_results_page_and_pdf_download(new_page, live_server, app):
     with open(download.path(), "rb") as fh:
         assert fh.read(5) == b"%PDF-"
     expect(page.locator("#pdf-status")).to_have_text("The PDF is ready.")
+
+
+def test_results_page_fits_a_phone(new_page, live_server, app):
+    """The results page (charts, wide tables) scrolls inside its tables, never the whole page sideways."""
+    result = app.test_cli_runner().invoke(args=["demo", "--responses", "120", "--seed", "3", "--language", "en"])
+    assert result.exit_code == 0, result.output
+    page = new_page(PHONE)
+    page.goto(f"{live_server}/admin/login")
+    page.get_by_label("E-mail").fill(HR_EMAIL)
+    page.get_by_label("Password").fill(HR_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    for path in ("/admin/", "/admin/surveys/demo", "/admin/surveys/demo/results"):
+        page.goto(f"{live_server}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
