@@ -170,3 +170,15 @@ def test_security_headers(client):
     assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
     assert resp.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_oversized_and_invalid_utf8_form_posts(client, db):
+    resp = client.post("/s/acme", data={"comment": "x" * 1_100_000})
+    assert resp.status_code == 413 and "too large" in resp.get_data(as_text=True)
+    resp = client.post(
+        "/s/acme",
+        data=b"department=A&q_obs1=\xff\xfe&comment=\xc3\x28",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert resp.status_code == 400
+    assert stored(db) == []
