@@ -275,13 +275,18 @@ def test_accessibility_basics_at_phone_size(new_page, live_server, instrument):
     assert page.evaluate("window.innerWidth") == PHONE["width"]
 
 
-def test_hr_creates_and_closes_a_survey(new_page, live_server, db):
-    """HR logs in, creates a survey, sees its links and closes it."""
-    page = new_page(DESKTOP)
+def log_in_as_hr(page: Page, live_server: str) -> None:
+    """Log in through the login form as the HR user of the test app."""
     page.goto(f"{live_server}/admin/login")
     page.get_by_label("E-mail").fill(HR_EMAIL)
     page.get_by_label("Password").fill(HR_PASSWORD)
     page.get_by_role("button", name="Log in").click()
+
+
+def test_hr_creates_and_closes_a_survey(new_page, live_server, db):
+    """HR logs in, creates a survey, sees its links and closes it."""
+    page = new_page(DESKTOP)
+    log_in_as_hr(page, live_server)
     expect(page.locator("h1")).to_have_text("Surveys")
     expect(page.get_by_role("link", name="Acme 2026")).to_be_visible()
 
@@ -321,15 +326,17 @@ def test_hr_creates_and_closes_a_survey(new_page, live_server, db):
     expect(page.locator("h1")).to_have_text("This survey is closed")
 
 
+def load_demo(app, responses: int) -> None:
+    """Load the demo survey (English) into the test app's database."""
+    result = app.test_cli_runner().invoke(args=["demo", "--responses", str(responses), "--language", "en"])
+    assert result.exit_code == 0, result.output
+
+
 def test_hr_results_page_and_pdf_download(new_page, live_server, app):
     """HR sees the results with plotly charts (no CSP error) and downloads the PDF with a busy indicator."""
-    result = app.test_cli_runner().invoke(args=["demo", "--responses", "150", "--seed", "2", "--language", "en"])
-    assert result.exit_code == 0, result.output
+    load_demo(app, 150)
     page = new_page(DESKTOP)
-    page.goto(f"{live_server}/admin/login")
-    page.get_by_label("E-mail").fill(HR_EMAIL)
-    page.get_by_label("Password").fill(HR_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in_as_hr(page, live_server)
     page.goto(f"{live_server}/admin/surveys/demo/results")
     expect(page.locator("h1")).to_contain_text("Results")
     # plotly drew every chart as SVG in the page.
@@ -351,13 +358,9 @@ def test_hr_results_page_and_pdf_download(new_page, live_server, app):
 
 def test_results_page_fits_a_phone(new_page, live_server, app):
     """The results page (charts, wide tables) scrolls inside its tables, never the whole page sideways."""
-    result = app.test_cli_runner().invoke(args=["demo", "--responses", "120", "--seed", "3", "--language", "en"])
-    assert result.exit_code == 0, result.output
+    load_demo(app, 120)
     page = new_page(PHONE)
-    page.goto(f"{live_server}/admin/login")
-    page.get_by_label("E-mail").fill(HR_EMAIL)
-    page.get_by_label("Password").fill(HR_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in_as_hr(page, live_server)
     for path in ("/admin/", "/admin/surveys/demo", "/admin/surveys/demo/results"):
         page.goto(f"{live_server}{path}")
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path

@@ -18,14 +18,19 @@ def _score_interval(dim: dict) -> tuple[float, float] | None:
     return tuple(max(0.0, min(100.0, (dim[key] - 1) / 4 * 100)) for key in ("ci_low", "ci_high"))
 
 
+def _survey_or_404(db, slug: str) -> surveys.Survey:
+    survey = surveys.get_survey(db, slug)
+    if survey is None:
+        abort(404, description=f"There is no survey '{slug}'.")
+    return survey
+
+
 @bp.route("/surveys/<slug>/results")
 @login_required("hr", "facilitator")
 def results_page(slug: str):
     """Show a survey's results as they may be shown (both roles see only aggregates)."""
     db = get_db()
-    survey = surveys.get_survey(db, slug)
-    if survey is None:
-        abort(404, description=f"There is no survey '{slug}'.")
+    survey = _survey_or_404(db, slug)
     inst = survey.instrument
     lang = "en"
     org = results.survey_results(db, survey)
@@ -66,9 +71,7 @@ def results_page(slug: str):
 def report_pdf(slug: str):
     """Download the PDF report (comments only for HR)."""
     db = get_db()
-    survey = surveys.get_survey(db, slug)
-    if survey is None:
-        abort(404, description=f"There is no survey '{slug}'.")
+    survey = _survey_or_404(db, slug)
     lang = request.args.get("lang") or survey.language
     department = request.args.get("department") or None
     try:
