@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app app
 
-.PHONY: run test lint format check venv chromium demo bench clean
+.PHONY: run serve test lint format check venv chromium demo bench clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,13 +22,17 @@ chromium:
 
 run: venv
 	$(FLASK) init-db
-	$(FLASK) demo --if-empty
+	$(FLASK) demo --if-empty --rounds 2
 	@echo ""
 	@echo "  Survey app:     http://$(HOST):$(PORT)/admin   (log in with a demo account)"
 	@echo "  Demo survey:    http://$(HOST):$(PORT)/s/demo"
 	@cat instance/demo-login.txt 2>/dev/null | sed 's/^/  Demo login:     /' || true
 	@echo ""
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+serve: venv
+	$(FLASK) init-db
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) app:app
 
 test: venv chromium
 	$(BIN)/pytest

@@ -28,6 +28,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    from . import links
+
+    app.config["BASE_URL"] = links.check_base_url(app.config.get("BASE_URL"))
+    if int(app.config.get("PROXY_COUNT") or 0) > 0:
+        # Behind a reverse proxy every request comes from the proxy: trust its X-Forwarded-For
+        # (and only from that many hops), so throttling sees the real client.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.instance_secret_key(app.instance_path)
 
@@ -45,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from .admin import bp as admin_bp
     from .api import bp as api_bp
+    from .api import invitation_guard, rate_view  # noqa: F401  (add their hooks and routes to api_bp)
     from .respond import bp as respond_bp
 
     app.register_blueprint(respond_bp)

@@ -28,6 +28,7 @@ LABELS = {
     "organisation": {"nb": "Hele virksomheten", "en": "Whole organisation"},
     "share": {"nb": "Andel av respondentene", "en": "Share of respondents"},
     "score": {"nb": "Skår (0–100)", "en": "Score (0–100)"},
+    "index": {"nb": "Engasjementsindeks", "en": "Engagement index"},
 }
 
 
@@ -85,7 +86,7 @@ def _layout(fig: go.Figure, height: int, **kwargs) -> go.Figure:
         paper_bgcolor="white",
         plot_bgcolor="white",
         showlegend=kwargs.pop("showlegend", True),
-        legend={"orientation": "h", "yanchor": "bottom", "y": -0.15, "x": 0},
+        legend=kwargs.pop("legend", {"orientation": "h", "yanchor": "bottom", "y": -0.15, "x": 0}),
         **kwargs,
     )
     return fig
@@ -167,7 +168,8 @@ def radar_figure(series: list[tuple[str, list[dict]]], instrument: Instrument, l
             "angularaxis": {"rotation": 90, "direction": "clockwise"},
         }
     )
-    return _layout(fig, 440, margin={"l": 70, "r": 70, "t": 40, "b": 80})
+    legend = {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0.5, "xanchor": "center"}
+    return _layout(fig, 460, margin={"l": 70, "r": 70, "t": 40, "b": 70}, legend=legend)
 
 
 def item_bars_figure(items: list[dict], instrument: Instrument, lang: str) -> go.Figure:
@@ -253,3 +255,70 @@ def heatmap_figure(departments: list[dict], instrument: Instrument, lang: str, h
     _layout(fig, 110 + 30 * max(len(rows), 1), showlegend=False)
     fig.update_layout(plot_bgcolor="#eceff3")  # hidden cells show as grey
     return fig
+
+
+def pyramids_figure(groups: list[tuple[str, list[dict]]], instrument: Instrument, lang: str) -> go.Figure:
+    """Draw several groups' pyramids side by side (small multiples sharing the level axis)."""
+    from plotly.subplots import make_subplots
+
+    names = [LABELS["none"][lang]] + [lv.name[lang] for lv in instrument.levels]
+    fig = make_subplots(
+        rows=1,
+        cols=max(len(groups), 1),
+        shared_yaxes=True,
+        subplot_titles=[html.escape(name) for name, _ in groups],
+        horizontal_spacing=0.02,
+    )
+    for col, (_, pyramid) in enumerate(groups, start=1):
+        share = {p["level"]: p["share"] for p in pyramid}
+        shares = [share.get("none", 0.0)] + [share.get(lv.id, 0.0) for lv in instrument.levels]
+        fig.add_bar(
+            y=names,
+            x=shares,
+            base=[-s / 2 for s in shares],
+            orientation="h",
+            marker={"color": [GREY] + [BRAND] * len(instrument.levels)},
+            text=[f"{s:.0%}" for s in shares],
+            textposition="inside",
+            insidetextanchor="middle",
+            textangle=0,
+            textfont={"color": "white", "size": 11},
+            hovertemplate="%{y}: %{text}<extra></extra>",
+            showlegend=False,
+            row=1,
+            col=col,
+        )
+    # One scale for every panel, so that the widths can be compared across groups.
+    widest = max([p["share"] for _, pyramid in groups for p in pyramid] or [0.3]) / 2 + 0.02
+    fig.update_xaxes(range=[-widest, widest], visible=False)
+    fig.update_yaxes(categoryorder="array", categoryarray=names, automargin=True)
+    fig.update_layout(bargap=0.12)
+    return _layout(fig, 360, showlegend=False, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+
+
+def trend_figure(history: list[dict], instrument: Instrument, lang: str) -> go.Figure:
+    """Draw the index and each level's score over the rounds of a series."""
+    labels = [f"{_wrap(html.escape(r['title']), 28)}<br>{r['date']}" for r in history]
+    fig = go.Figure()
+    fig.add_scatter(
+        x=labels,
+        y=[r.get("index") for r in history],
+        name=LABELS["index"][lang],
+        mode="lines+markers",
+        line={"color": "#1d2433", "width": 4},
+    )
+    colours = ["#9aa3b3", "#67a9cf", "#2166ac", "#1e7a46", ACCENT, "#b2182b"]
+    for lv, colour in zip(instrument.levels, colours, strict=False):
+        fig.add_scatter(
+            x=labels,
+            y=[r["scores"].get(lv.id) for r in history],
+            name=lv.name[lang],
+            mode="lines+markers",
+            line={"color": colour, "width": 2},
+        )
+    fig.update_layout(
+        yaxis={"range": [0, 100], "title": {"text": LABELS["score"][lang]}},
+        xaxis={"automargin": True, "type": "category"},
+    )
+    legend = {"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0}
+    return _layout(fig, 400, margin={"l": 60, "r": 90, "t": 20, "b": 10}, legend=legend)

@@ -11,7 +11,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import accounts, demo, surveys
+from . import accounts, demo, invitation_cli, surveys
 from .db import get_db, write_transaction
 
 users_cli = AppGroup("users", help="Manage HR and facilitator accounts.")
@@ -74,21 +74,47 @@ def ensure_demo_users() -> list[str]:
 @click.option("--language", type=click.Choice(["nb", "en"]), default="nb", show_default=True)
 @click.option("--replace", is_flag=True, help="Delete an existing demo survey first.")
 @click.option("--if-empty", is_flag=True, help="Do nothing (successfully) when the database has any survey.")
-def demo_command(n: int, seed: int, language: str, replace: bool, if_empty: bool) -> None:
+@click.option(
+    "--rounds",
+    type=click.IntRange(1, 2),
+    default=1,
+    show_default=True,
+    help="2 adds an earlier round, 'demo-previous', so that the comparison shows a trend.",
+)
+def demo_command(n: int, seed: int, language: str, replace: bool, if_empty: bool, rounds: int) -> None:
     """Create survey 'demo' with 12 departments and N synthetic responses."""
     db = get_db()
-    existing = surveys.get_survey(db, "demo")
+    slugs = ["demo-previous", "demo"] if rounds == 2 else ["demo"]
+    existing = [s for s in (surveys.get_survey(db, slug) for slug in ("demo", "demo-previous")) if s]
     if if_empty and db["surveys"].count:
         click.echo("The database has surveys already; no demo data added.")
     else:
         if existing and not replace:
             raise click.ClickException("Survey 'demo' exists already; add --replace to recreate it.")
-        if existing:
-            with write_transaction(db):
-                db.execute("DELETE FROM surveys WHERE id = ?", [existing.id])
-        with click.progressbar(length=n, label=f"Writing {n:,} demo responses", file=sys.stderr) as bar:
-            demo.generate(db, current_app.extensions["instrument"], n, seed, language, progress=bar.update)
-        click.echo(f"Created survey 'demo' with {n:,} responses: /s/demo and /admin/surveys/demo")
+        with write_transaction(db):
+            for old in existing:
+                db.execute("DELETE FROM surveys WHERE id = ?", [old.id])
+        inst = current_app.extensions["instrument"]
+        for n_round, slug in enumerate(slugs):
+            earlier = slug == "demo-previous"
+            label = f"Writing {n:,} demo responses ({slug})"
+            with click.progressbar(length=n, label=label, file=sys.stderr) as bar:
+                survey = demo.generate(
+                    db,
+                    inst,
+                    n,
+                    seed + n_round,
+                    language,
+                    slug=slug,
+                    progress=bar.update,
+                    previous="demo-previous" if rounds == 2 and not earlier else None,
+                    # The earlier round was a little less engaged, so the trend shows progress.
+                    shift=-0.2 if earlier else 0.0,
+                    title=demo.previous_title(language) if earlier else None,
+                )
+            if earlier:
+                demo.backdate(db, survey, days=365)
+            click.echo(f"Created survey '{slug}' with {n:,} responses: /s/{slug} and /admin/surveys/{slug}")
     for line in ensure_demo_users():
         click.echo("Demo login: " + line)
     path = demo_credentials_path()
@@ -101,6 +127,11 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(demo_command)
+    invitation_cli.init_app(app)
+    from .backup_cli import backup_command
+    from .export_cli import export_command
     from .report_cli import report_command
 
     app.cli.add_command(report_command)
+    app.cli.add_command(export_command)
+    app.cli.add_command(backup_command)

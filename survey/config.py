@@ -7,11 +7,29 @@ import secrets
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 
 DEFAULTS = {
     "QUESTIONS": str(ROOT / "questions.yaml"),
     "REPORTS_DIR": str(ROOT / "reports"),
+    # The public address that every link, e-mail and QR code is built from (never the
+    # request's Host header, which a client chooses); empty means DEFAULT_BASE_URL.
     "BASE_URL": "",
+    # Mail (FLASK_SMTP_*): without SMTP_HOST, HR downloads the links as CSV instead.
+    "SMTP_HOST": "",
+    "SMTP_PORT": None,  # default: 465 with ssl, 587 with starttls, 25 without TLS
+    "SMTP_TLS": "starttls",  # none | starttls | ssl
+    "SMTP_USER": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_SENDER": "",
+    "SMTP_TIMEOUT": 30,
+    # A web request sends mail for at most this long; the rest is sent by pressing again.
+    "MAIL_BATCH_SECONDS": 20,
+    # Wrong invitation tokens allowed per client within TOKEN_GUESS_WINDOW seconds, before 429.
+    "TOKEN_GUESS_LIMIT": 10,
+    "TOKEN_GUESS_WINDOW": 600,
+    # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none).
+    "PROXY_COUNT": 0,
     # Whole request bodies above 1 MB are refused with 413 before any parsing.
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     # A survey form can stay open a long time; an expired token re-renders the form

@@ -100,6 +100,65 @@ CREATE TABLE api_tokens (
 """
 
 
+@migrations()
+def m002_invitation_delivery(db: Database) -> None:
+    """Add invitation delivery: e-mail and language, extra links, resumable mailings, token-guess counters."""
+    for statement in SCHEMA_002.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+
+
+SCHEMA_002 = """
+ALTER TABLE invitations ADD COLUMN language TEXT CHECK (language IS NULL OR language IN ('nb', 'en'));
+ALTER TABLE invitations ADD COLUMN sent_on TEXT;
+ALTER TABLE invitations ADD COLUMN reminded_on TEXT;
+CREATE UNIQUE INDEX invitations_email ON invitations (survey_id, email) WHERE email IS NOT NULL;
+CREATE INDEX invitations_department ON invitations (survey_id, department_id);
+-- Only hashes are stored, so every delivery (e-mail, reminder, CSV export) issues a fresh
+-- link; the earlier links of the same invitation keep working until it is used once.
+CREATE TABLE invitation_links (
+    token_hash TEXT PRIMARY KEY,
+    invitation_id INTEGER NOT NULL REFERENCES invitations(id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX invitation_links_invitation ON invitation_links (invitation_id);
+CREATE TABLE mailings (
+    id INTEGER PRIMARY KEY,
+    survey_id INTEGER NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('invitation', 'reminder')),
+    channel TEXT NOT NULL CHECK (channel IN ('smtp', 'csv')),
+    started_on TEXT NOT NULL,
+    finished_on TEXT
+);
+-- At most one unfinished batch per survey and kind: a second run resumes it.
+CREATE UNIQUE INDEX mailings_unfinished ON mailings (survey_id, kind, channel) WHERE finished_on IS NULL;
+CREATE TABLE mail_log (
+    mailing_id INTEGER NOT NULL REFERENCES mailings(id) ON DELETE CASCADE,
+    invitation_id INTEGER NOT NULL REFERENCES invitations(id) ON DELETE CASCADE,
+    status TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'failed')),
+    error TEXT,
+    PRIMARY KEY (mailing_id, invitation_id)
+) WITHOUT ROWID;
+-- Wrong invitation tokens per client (a keyed hash of its address) and time slot, shared
+-- by every worker process through the database.
+CREATE TABLE token_attempts (
+    client TEXT NOT NULL,
+    slot INTEGER NOT NULL,
+    failures INTEGER NOT NULL,
+    PRIMARY KEY (client, slot)
+) WITHOUT ROWID
+"""
+
+
+@migrations()
+def m003_rounds_and_export(db: Database) -> None:
+    """Link a survey to its previous round, and say how the export treats small departments."""
+    db.execute("ALTER TABLE surveys ADD COLUMN previous_id INTEGER REFERENCES surveys(id) ON DELETE SET NULL")
+    db.execute(
+        "ALTER TABLE surveys ADD COLUMN small_groups TEXT NOT NULL DEFAULT 'merge' "
+        "CHECK (small_groups IN ('merge', 'omit'))"
+    )
+
+
 class InvitationUsed(Exception):
     """The personal invitation has already been used to answer."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 
 import numpy as np
@@ -10,6 +11,7 @@ from sqlite_utils import Database
 
 from .db import write_transaction
 from .questionnaire import Instrument
+from .responses import MAX_RESPONSE_ID
 from .surveys import Survey, create_survey
 
 DEPARTMENTS = [
@@ -58,6 +60,17 @@ def allocate(n: int) -> list[int]:
     return [int(c) for c in counts] + [small]
 
 
+def fresh_ids(db: Database, rng: np.random.Generator, size: int) -> list[int]:
+    """Draw `size` random response ids that are not in use, like the ones real responses get."""
+    while True:
+        ids = [int(i) for i in rng.integers(1, MAX_RESPONSE_ID, size=size, endpoint=True)]
+        taken = db.execute(
+            "SELECT COUNT(*) FROM responses WHERE id IN (SELECT value FROM json_each(?))", [json.dumps(ids)]
+        ).fetchone()[0]
+        if len(set(ids)) == size and not taken:
+            return ids
+
+
 def generate(
     db: Database,
     instrument: Instrument,
@@ -67,8 +80,15 @@ def generate(
     slug: str = "demo",
     batch: int = 5000,
     progress: Callable[[int], None] | None = None,
+    previous: str | None = None,
+    shift: float = 0.0,
+    title: str | None = None,
 ) -> Survey:
-    """Create survey `slug` with departments and `responses` synthetic answers, written in batches."""
+    """Create survey `slug` with departments and `responses` synthetic answers, written in batches.
+
+    `previous` makes it the next round of that survey; `shift` moves everyone's engagement (an
+    earlier round with a negative shift shows improvement in the trend).
+    """
     rng = np.random.default_rng(seed)
     counts = allocate(responses)
     name_col = 1 if language == "nb" else 2
@@ -76,8 +96,11 @@ def generate(
         {"code": d[0], "name": d[name_col], "headcount": int(np.ceil(c / 0.78)) + 1 if c else 4}
         for d, c in zip(DEPARTMENTS, counts, strict=True)
     ]
-    title = "Engasjementsundersøkelse (demo)" if language == "nb" else "Engagement survey (demo)"
-    survey = create_survey(db, instrument, title=title, language=language, departments=depts, slug=slug)
+    if title is None:
+        title = "Engasjementsundersøkelse (demo)" if language == "nb" else "Engagement survey (demo)"
+    survey = create_survey(
+        db, instrument, title=title, language=language, departments=depts, slug=slug, previous=previous
+    )
     dept_ids = {
         r["code"]: r["id"] for r in db.query("SELECT id, code FROM departments WHERE survey_id = ?", [survey.id])
     }
@@ -86,7 +109,8 @@ def generate(
     reverse = np.array([it.reverse for it in items])
     dept_of = np.repeat(np.arange(len(DEPARTMENTS)), counts)
     rng.shuffle(dept_of)
-    start_id = (db.execute("SELECT COALESCE(MAX(id), 0) FROM responses").fetchone()[0]) + 1
+    # Ids come from their own stream, so the answers stay those of earlier versions of a seed.
+    id_rng = np.random.default_rng([seed, 1])
     today = dt.date.today()
     comments = COMMENTS[language]
     for lo in range(0, responses, batch):
@@ -94,7 +118,7 @@ def generate(
         size = hi - lo
         d = dept_of[lo:hi]
         offsets = np.array([DEPARTMENTS[i][4] for i in d])
-        latent = rng.normal(offsets, 0.75)[:, None]
+        latent = rng.normal(offsets + shift, 0.75)[:, None]
         raw = 3.6 + latent - LEVEL_DIFFICULTY[level_index][None, :] + rng.normal(0, 0.65, (size, len(items)))
         values = np.clip(np.rint(raw), 1, 5).astype(int)
         values[:, reverse] = 6 - values[:, reverse]
@@ -104,10 +128,11 @@ def generate(
         enps_answered = rng.random(size) < 0.85
         has_comment = rng.random(size) < 0.08
         days = rng.integers(0, 14, size)
+        ids = fresh_ids(db, id_rng, size)
         rows = []
         answer_rows = []
         for j in range(size):
-            rid = start_id + lo + j
+            rid = ids[j]
             rows.append(
                 (
                     rid,
@@ -129,3 +154,20 @@ def generate(
         if progress:
             progress(size)
     return survey
+
+
+def previous_title(language: str) -> str:
+    """Return the title of the demo's earlier round."""
+    return "Engasjementsundersøkelse i fjor (demo)" if language == "nb" else "Engagement survey last year (demo)"
+
+
+def backdate(db: Database, survey: Survey, days: int) -> None:
+    """Move a demo survey and its responses `days` back in time and close it (an earlier round)."""
+    shift = f"-{int(days)} days"
+    with write_transaction(db):
+        db.execute(
+            "UPDATE surveys SET status = 'closed', created_on = date(created_on, ?), closed_on = date('now', ?, "
+            "'+14 days') WHERE id = ?",
+            [shift, shift, survey.id],
+        )
+        db.execute("UPDATE responses SET submitted_on = date(submitted_on, ?) WHERE survey_id = ?", [shift, survey.id])

@@ -82,6 +82,30 @@ TEXTS: dict[str, dict[str, str]] = {
         "nb": "Hver personlige invitasjon kan brukes én gang. Har du ikke svart selv, kontakt HR.",
         "en": "Each personal invitation can be used once. If you did not answer yourself, contact HR.",
     },
+    "no_invitation_title": {"nb": "Åpne invitasjonslenken din", "en": "Open your invitation link"},
+    "no_invitation_body": {
+        "nb": "Denne nettleseren har ingen invitasjon til undersøkelsen. Åpne lenken i invitasjonen du fikk "
+        "på e-post på nytt. Har du svart allerede, er du ferdig. Takk!",
+        "en": "This browser holds no invitation to the survey. Open the link in the invitation you received "
+        "by e-mail again. If you have answered already, you are done. Thank you!",
+    },
+    "throttled_title": {"nb": "For mange forsøk", "en": "Too many attempts"},
+    "throttled_body": {
+        "nb": "Det har kommet for mange ugyldige invitasjonslenker fra denne adressen. "
+        "Vent {minutes} minutter og prøv igjen, med hele lenken fra e-posten.",
+        "en": "Too many invalid invitation links came from this address. "
+        "Wait {minutes} minutes and try again, with the whole link from the e-mail.",
+    },
+    "handout_heading": {"nb": "Si din mening: svar på undersøkelsen", "en": "Have your say: answer the survey"},
+    "handout_for": {"nb": "For avdelingen {name}", "en": "For the department {name}"},
+    "handout_scan": {
+        "nb": "Skann koden med mobilkameraet, eller skriv inn adressen:",
+        "en": "Scan the code with your phone's camera, or type in the address:",
+    },
+    "handout_time": {
+        "nb": "Det tar omtrent fem minutter, på mobil eller PC.",
+        "en": "It takes about five minutes, on a phone or a laptop.",
+    },
     "na": {"nb": "Ikke relevant", "en": "Not applicable"},
     "scale_hint": {
         "nb": "1 = helt uenig, 5 = helt enig",

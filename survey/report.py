@@ -278,3 +278,47 @@ def save_report(pdf: bytes, name: str) -> Path:
     path = folder / name
     path.write_bytes(pdf)
     return path
+
+
+def make_comparison(
+    db: Database, survey: Survey, lang: str | None = None, codes: list[str] | None = None, sort: str | None = None
+) -> bytes:
+    """Return the workshop comparison (departments side by side, change since the last round) as a PDF."""
+    from . import compare
+    from .admin.compare_view import chosen_departments, comparison_figures
+
+    lang = lang or survey.language
+    if lang not in ("nb", "en"):
+        raise ReportError("Choose the report language 'nb' or 'en'.", 400)
+    body = compare.comparison(db, survey, sort)
+    if body["suppressed"]:
+        raise ReportError(
+            f"The survey has fewer than {survey.min_group_size} responses, so no figures may be shown yet.", 409
+        )
+    inst = survey.instrument
+    picked = chosen_departments(body, codes or [])
+    cache_dir = Path(current_app.instance_path) / "chart-cache"
+    images: dict[str, bytes] = {}
+    figures = {}
+    widths = {"radar": 560, "pyramids": 640}  # side by side on one landscape page; the others full width
+    for name, fig in comparison_figures(body, picked, inst, lang, text("hidden", lang)).items():
+        svg = EXPORTER.svg(fig, widths.get(name, 1000), int(fig.layout.height), cache_dir)
+        images[name] = externalise_images(name, svg, images)
+        figures[name] = f"chart:{name}"
+    gaps = compare.reading([compare.Gap(**g) for g in body["gaps"]], inst, lang)
+    html = render_template(
+        "report/compare.html",
+        survey=survey,
+        inst=inst,
+        lang=lang,
+        body=body,
+        picked=picked,
+        figures=figures,
+        reading=gaps,
+        levels={lv.id: lv for lv in inst.levels},
+        today=dt.date.today().isoformat(),
+        k=survey.min_group_size,
+        t=lambda key, **kw: text(key, lang, **kw),
+        rt=lambda key, **kw: text(key, lang, **kw),
+    )
+    return write_pdf(html, images)

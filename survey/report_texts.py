@@ -171,6 +171,38 @@ TEXTS: dict[str, dict[str, str]] = {
         "responses. Answers are stored without name, e-mail or time of day.",
     },
     "contents": {"nb": "Innhold", "en": "Contents"},
+    "comparison": {"nb": "Sammenligning", "en": "Comparison"},
+    "comparison_intro": {
+        "nb": "Avdelingene side om side, og endringen siden forrige runde. Bare tall som oppfyller "
+        "personvernreglene vises.",
+        "en": "The departments side by side, and the change since the previous round. Only figures that "
+        "pass the confidentiality rules are shown.",
+    },
+    "gaps": {"nb": "De største forskjellene", "en": "The biggest gaps"},
+    "no_gaps": {
+        "nb": "Ingen avdeling skiller seg signifikant fra resten av virksomheten.",
+        "en": "No department differs significantly from the rest of the organisation.",
+    },
+    "pyramids": {"nb": "Pyramidene side om side", "en": "The pyramids side by side"},
+    "overlay": {"nb": "Valgte avdelinger mot hele virksomheten", "en": "Chosen departments against the organisation"},
+    "trend": {"nb": "Utvikling over tid", "en": "Change over time"},
+    "since_previous": {"nb": "Endring siden {title}", "en": "Change since {title}"},
+    "shared_only": {
+        "nb": "Rundene har ulike spørreskjema; de sammenlignes bare på nivåene de har felles: {levels}.",
+        "en": "The rounds used different questionnaires; they are compared only on the levels they share: {levels}.",
+    },
+    "first_round": {
+        "nb": "Dette er første runde i serien; endringer vises fra neste runde.",
+        "en": "This is the first round of its series; changes appear from the next round on.",
+    },
+    "points": {"nb": "poeng", "en": "points"},
+    "organisation": {"nb": "Hele virksomheten", "en": "Whole organisation"},
+    "trend_legend": {
+        "nb": "Endring i skårpoeng (0–100) mot forrige runde. ▲/▼: signifikant (Welch t-test, "
+        "Benjamini–Hochberg-justert p < 0,05); rundene er uavhengige utvalg.",
+        "en": "Change in score points (0–100) against the previous round. ▲/▼: significant (Welch's t-test, "
+        "Benjamini–Hochberg adjusted p < 0.05); the rounds are independent samples.",
+    },
 }
 
 

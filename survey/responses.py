@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
+import sqlite3
 from dataclasses import dataclass
 
 from sqlite_utils import Database
@@ -94,16 +96,40 @@ def save_response(db: Database, survey: Survey, sub: Submission, invitation_id: 
         status = db.execute("SELECT status FROM surveys WHERE id = ?", [survey.id]).fetchone()
         if status is None or status[0] != "open":
             raise SurveyClosed()
-        cur = db.execute(
-            "INSERT INTO responses (survey_id, department_id, submitted_on, enps, comment) VALUES (?, ?, ?, ?, ?)",
-            [survey.id, sub.department_id, today(), sub.enps, sub.comment],
-        )
-        response_id = cur.lastrowid
+        response_id = _insert_response(db, survey, sub)
         position = survey.item_positions
         db.conn.executemany(
             "INSERT INTO answers (response_id, item, value) VALUES (?, ?, ?)",
             [(response_id, position[item_id], value) for item_id, value in sub.answers.items()],
         )
+
+
+MAX_RESPONSE_ID = 2**63 - 1
+
+
+def new_response_id() -> int:
+    """Return a random response id (1 .. 2**63-1) that says nothing about when it was stored."""
+    # An increasing id would give away the order of submission, and with it who answered
+    # what to anyone who knows the order in which people used their invitations.
+    return secrets.randbelow(MAX_RESPONSE_ID) + 1
+
+
+def _insert_response(db: Database, survey: Survey, sub: Submission) -> int:
+    for _ in range(8):
+        response_id = new_response_id()
+        try:
+            db.execute(
+                "INSERT INTO responses (id, survey_id, department_id, submitted_on, enps, comment)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [response_id, survey.id, sub.department_id, today(), sub.enps, sub.comment],
+            )
+        except sqlite3.IntegrityError as exc:
+            # Two random 63-bit ids colliding is vanishingly rare; draw again rather than fail.
+            if "responses.id" in str(exc):
+                continue
+            raise
+        return response_id
+    raise RuntimeError("could not find a free response id")
 
 
 class SurveyClosed(Exception):

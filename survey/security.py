@@ -47,8 +47,8 @@ def set_security_headers(response):
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if request.path.startswith(("/i/", "/admin", "/api/")):
-        # Invitation links and admin pages must not linger in shared caches.
+    if request.path.startswith(("/i/", "/admin", "/api/")) or request.path.endswith("/invited"):
+        # Invitation links, the invited form and admin pages must not linger in shared caches.
         response.headers.setdefault("Cache-Control", "no-store")
     return response
 

@@ -50,6 +50,8 @@ class Survey:
     created_on: str
     closed_on: str | None
     instrument_json: str = field(repr=False)
+    previous_id: int | None = None
+    small_groups: str = "merge"
 
     @property
     def is_open(self) -> bool:
@@ -98,7 +100,7 @@ def validate_settings(
         errors["title"] = "Give the survey a title."
     elif len(title) > 200:
         errors["title"] = "Keep the title under 200 characters."
-    if slug is not None and not SLUG_RE.match(slug):
+    if slug is not None and (not isinstance(slug, str) or not SLUG_RE.match(slug)):
         errors["slug"] = "Use 1-64 lowercase letters, digits and dashes (not at the ends)."
     if language not in ("nb", "en"):
         errors["language"] = "Choose 'nb' (Norwegian bokmål) or 'en' (English)."
@@ -140,11 +142,25 @@ def create_survey(
     min_group_size: int = 5,
     comment_min_group_size: int = 10,
     anonymous: bool = True,
+    previous: str | None = None,
+    small_groups: str = "merge",
 ) -> Survey:
-    """Create a survey with its departments and a frozen copy of the instrument."""
+    """Create a survey with its departments and a frozen copy of the instrument.
+
+    `previous` is the slug of the earlier round of the same series, which the comparison
+    pages measure change against; `small_groups` says whether the raw export merges
+    departments below the threshold into one "other" group or leaves them out.
+    """
     errors = validate_settings(title, slug, language, departments, min_group_size, comment_min_group_size)
     if slug and db["surveys"].count_where("slug = ?", [slug]):
         errors["slug"] = f"The address '{slug}' is taken; choose another."
+    previous_survey = None
+    if previous:
+        previous_survey = get_survey(db, previous)
+        if previous_survey is None:
+            errors["previous"] = f"There is no survey '{previous}' to follow."
+    if small_groups not in ("merge", "omit"):
+        errors["small_groups"] = "Choose 'merge' (into one 'other' group) or 'omit'."
     if errors:
         raise SurveyError(errors)
     if not slug:
@@ -163,6 +179,8 @@ def create_survey(
                     "anonymous": int(bool(anonymous)),
                     "instrument": instrument.to_json(),
                     "created_on": today(),
+                    "previous_id": previous_survey.id if previous_survey else None,
+                    "small_groups": small_groups,
                 }
             )
             .last_pk
@@ -205,6 +223,8 @@ def _survey(row: dict) -> Survey:
         created_on=row["created_on"],
         closed_on=row["closed_on"],
         instrument_json=row["instrument"],
+        previous_id=row.get("previous_id"),
+        small_groups=row.get("small_groups") or "merge",
     )
 
 
@@ -212,6 +232,18 @@ def get_survey(db: Database, slug: str) -> Survey | None:
     """Return the survey with this slug, or None."""
     rows = list(db.query("SELECT * FROM surveys WHERE slug = ?", [slug]))
     return _survey(rows[0]) if rows else None
+
+
+def get_survey_by_id(db: Database, survey_id: int) -> Survey | None:
+    """Return the survey with this id, or None."""
+    rows = list(db.query("SELECT * FROM surveys WHERE id = ?", [survey_id]))
+    return _survey(rows[0]) if rows else None
+
+
+def previous_slug(db: Database, survey: Survey) -> str | None:
+    """Return the slug of the survey's previous round, if it has one."""
+    previous = get_survey_by_id(db, survey.previous_id) if survey.previous_id else None
+    return previous.slug if previous else None
 
 
 def list_surveys(db: Database) -> list[dict]:
@@ -264,6 +296,8 @@ def survey_summary(db: Database, survey: Survey) -> dict:
         "anonymous": survey.anonymous,
         "min_group_size": survey.min_group_size,
         "comment_min_group_size": survey.comment_min_group_size,
+        "previous": previous_slug(db, survey),
+        "small_groups": survey.small_groups,
         "departments": [{"code": d.code, "name": d.name} for d in departments(db, survey)],
         "instrument": {
             "reach_threshold": inst.reach_threshold,

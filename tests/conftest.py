@@ -11,6 +11,7 @@ from werkzeug.serving import make_server
 from survey import accounts, create_app, surveys
 from survey.db import connect
 
+BASE_URL = "https://survey.example.org"  # links are built from this, never from the Host header
 HR_EMAIL, HR_PASSWORD = "hr@example.org", "correct horse battery"
 FAC_EMAIL, FAC_PASSWORD = "fac@example.org", "facilitator password"
 DEPARTMENTS = [
@@ -29,6 +30,7 @@ def app(tmp_path):
             "DATABASE": str(tmp_path / "test.sqlite"),
             "SECRET_KEY": "test-secret-key",
             "REPORTS_DIR": str(tmp_path / "reports"),
+            "BASE_URL": BASE_URL,
         }
     )
     with app.app_context():
@@ -112,9 +114,11 @@ def hr_token(app):
 def live_server(app):
     """Serve the app on a free local port in a thread (threaded, like a real deployment)."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["BASE_URL"] = url  # the links the pages show lead back to this server
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield url
     server.shutdown()
     thread.join(timeout=5)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import FAC_EMAIL, HR_PASSWORD, csrf_token, login
+from conftest import BASE_URL, FAC_EMAIL, HR_PASSWORD, csrf_token, login
 
 from survey import surveys
 from survey.db import get_db
@@ -52,7 +52,7 @@ def test_list_and_detail(hr_client):
     page = hr_client.get("/admin/").get_data(as_text=True)
     assert "Acme 2026" in page and "/admin/surveys/acme" in page
     page = hr_client.get("/admin/surveys/acme").get_data(as_text=True)
-    assert "http://localhost/s/acme" in page and "http://localhost/s/acme?d=B" in page
+    assert f"{BASE_URL}/s/acme" in page and f"{BASE_URL}/s/acme?d=B" in page
     assert "Alpha &amp; &lt;Omega&gt;" in page
 
 
@@ -164,7 +164,7 @@ def test_invitation_links_shown_once(hr_client, db):
         "/admin/surveys/acme/invitations", data={"csrf_token": csrf_token(page), "department": "B", "count": "3"}
     )
     body = resp.get_data(as_text=True)
-    assert resp.status_code == 200 and body.count("http://localhost/i/") == 3
+    assert resp.status_code == 200 and body.count(f"{BASE_URL}/i/") == 3
     assert db["invitations"].count == 3
     assert "3 created, 0 used" in hr_client.get("/admin/surveys/acme").get_data(as_text=True)
 

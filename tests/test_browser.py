@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import HR_EMAIL, HR_PASSWORD, stored_answers
+from conftest import FAC_EMAIL, FAC_PASSWORD, HR_EMAIL, HR_PASSWORD, stored_answers
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -364,3 +364,30 @@ def test_results_page_fits_a_phone(new_page, live_server, app):
     for path in ("/admin/", "/admin/surveys/demo", "/admin/surveys/demo/results"):
         page.goto(f"{live_server}{path}")
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
+
+
+def test_facilitator_compares_and_downloads_pdf(new_page, live_server, app):
+    """A facilitator opens the comparison, picks two departments and downloads the PDF."""
+    load_demo(app, 200)
+    page = new_page(DESKTOP)
+    page.goto(f"{live_server}/admin/login")
+    page.get_by_label("E-mail").fill(FAC_EMAIL)
+    page.get_by_label("Password").fill(FAC_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server}/admin/surveys/demo")
+    expect(page.get_by_role("link", name="Export CSV")).to_have_count(0)  # raw answers are for HR only
+    page.get_by_role("link", name="Compare departments").click()
+    page.get_by_label("Sales").check()
+    page.get_by_label("Logistics").check()
+    page.get_by_label("Sort by").select_option("owning")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url(re.compile(r"sort=owning"))
+    expect(page.locator('[data-figure="fig-radar"] .legend')).to_contain_text("Sales")
+    expect(page.locator('[data-figure="fig-pyramids"] .main-svg').first).to_be_visible()
+    expect(page.locator("table.heat th[aria-sort=descending]")).to_have_text("Owning")
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("link", name="Download PDF").click()
+    download = info.value
+    assert download.suggested_filename.startswith("comparison-demo")
+    with open(download.path(), "rb") as fh:
+        assert fh.read(5) == b"%PDF-"

@@ -240,3 +240,15 @@ def test_cli_report(app, runner, demo, tmp_path):
     assert result.exit_code == 1 and "hidden" in result.output
     result = runner.invoke(args=["report", "nope", "-o", str(out)])
     assert result.exit_code == 1 and "no survey 'nope'" in result.output
+
+
+def test_comparison_pdf(app, fac_client, demo):
+    resp = fac_client.get("/admin/surveys/demo/compare.pdf?d=SALES&d=OPS&lang=en")
+    assert resp.status_code == 200 and resp.content_type == "application/pdf"
+    text = flat(pdf_text(resp.data))
+    assert "Comparison: Engagement survey (demo)" in text and "The biggest gaps" in text
+    assert "The pyramids side by side" in text and "Change over time" in text and "The six levels" in text
+    assert "This is the first round of its series" in text
+    assert "bold?" not in text  # never comments in a comparison
+    nb = flat(pdf_text(fac_client.get("/admin/surveys/demo/compare.pdf?lang=nb").data))
+    assert "Sammenligning" in nb and "De største forskjellene" in nb

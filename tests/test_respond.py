@@ -145,10 +145,13 @@ def test_invitation_is_single_use_and_not_linked(app, client, db, instrument):
         (token,) = invitations.create_invitations(
             get_db(), survey, surveys.department_by_code(get_db(), survey, "B"), 1
         )
-    page = client.get(f"/i/{token}").get_data(as_text=True)
+    # The token is exchanged for the session at once: the form lives at a token-free address.
+    resp = client.get(f"/i/{token}")
+    assert resp.status_code == 303 and resp.headers["Location"] == "/s/acme/invited"
+    page = client.get("/s/acme/invited").get_data(as_text=True)
     assert "You are answering for the department" in page and "Beta" in page
-    assert 'name="department"' not in page
-    resp = client.post(f"/i/{token}", data=form_data(instrument, page))
+    assert 'name="department"' not in page and token not in page
+    resp = client.post("/s/acme/invited", data=form_data(instrument, page))
     assert resp.status_code == 302
     (row,) = stored(db)
     assert row["department_id"] == next(db.query("SELECT id FROM departments WHERE code='B'"))["id"]
@@ -160,6 +163,8 @@ def test_invitation_is_single_use_and_not_linked(app, client, db, instrument):
     again = client.get(f"/i/{token}")
     assert again.status_code == 409 and "already been used" in again.get_data(as_text=True)
     assert client.post(f"/i/{token}", data=form_data(instrument, page)).status_code == 409
+    # The session no longer holds the invitation once it has been used.
+    assert client.post("/s/acme/invited", data=form_data(instrument, page)).status_code == 400
     assert len(stored(db)) == 1
     assert client.get("/i/not-a-real-token").status_code == 404
 

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from wtforms.fields.choices import SelectChoice
 
-from .. import accounts, invitations, privacy, responses, surveys
+from .. import accounts, invitations, links, privacy, rates, surveys
 from ..db import get_db
 from ..i18n import current_lang
 from ..security import login_required
@@ -68,6 +68,9 @@ def surveys_list():
 def create():
     """Create a survey from the instrument in questions.yaml."""
     form = SurveyForm()
+    form.previous.choices = [SelectChoice("", "– none: this is the first round –")] + [
+        SelectChoice(s["slug"], f"{s['title']} ({s['created_on']})") for s in surveys.list_surveys(get_db())
+    ]
     if request.method == "GET":
         form.departments.data = form.departments.data or ""
     if form.validate_on_submit():
@@ -82,6 +85,8 @@ def create():
                 min_group_size=form.min_group_size.data,
                 comment_min_group_size=form.comment_min_group_size.data,
                 anonymous=form.anonymous.data,
+                previous=form.previous.data or None,
+                small_groups=form.small_groups.data,
             )
         except surveys.SurveyError as exc:
             for name, message in exc.fields.items():
@@ -100,22 +105,26 @@ def _survey_or_404(slug: str) -> surveys.Survey:
 
 
 def base_url() -> str:
-    """Return the public address for links: FLASK_BASE_URL, else this request's host."""
-    return (current_app.config.get("BASE_URL") or request.host_url).rstrip("/")
+    """Return the public address for links: FLASK_BASE_URL, never this request's Host header."""
+    return links.base_url()
 
 
 def department_rows(db, survey: surveys.Survey) -> tuple[list[dict], int]:
-    """Return per-department response counts as they may be shown, and the total."""
-    depts = surveys.departments(db, survey)
-    counts = responses.counts_by_department(db, survey)
-    hidden = privacy.hidden_groups({d.id: counts.get(d.id, 0) for d in depts}, survey.min_group_size)
-    rows = []
-    for d in depts:
-        n = counts.get(d.id, 0)
-        shown = privacy.visible_count(n, survey.min_group_size, survey.is_open, d.id in hidden)
-        rate = round(100 * shown / d.headcount) if shown is not None and d.headcount else None
-        rows.append({"dept": d, "count": shown, "hidden": hidden.get(d.id), "rate": rate})
-    return rows, sum(counts.values())
+    """Return per-department response counts and rates as they may be shown, and the total."""
+    rates_ = rates.response_rates(db, survey)
+    rows = [
+        {
+            "dept": r["department"],
+            "count": r["responses"],
+            "hidden": r["hidden"],
+            "invited": r["invited"],
+            "base": r["base"],
+            "source": r["source"],
+            "rate": round(100 * r["rate"]) if r["rate"] is not None else None,
+        }
+        for r in rates_["departments"]
+    ]
+    return rows, rates_["responses"]
 
 
 @bp.route("/surveys/<slug>")
@@ -125,7 +134,7 @@ def detail(slug: str):
     db = get_db()
     survey = _survey_or_404(slug)
     rows, total = department_rows(db, survey)
-    headcount = sum(r["dept"].headcount or 0 for r in rows)
+    overall = rates.response_rates(db, survey)
     inv_form = InvitationForm()
     inv_form.department.choices = [SelectChoice(r["dept"].code, r["dept"].name) for r in rows]
     return render_template(
@@ -133,8 +142,9 @@ def detail(slug: str):
         survey=survey,
         rows=rows,
         total=total,
-        headcount=headcount,
+        overall=overall,
         base=base_url(),
+        base_configured=links.base_url_configured(),
         action=ActionForm(),
         inv_form=inv_form,
         invites=invitations.invitation_counts(db, survey),
@@ -169,8 +179,11 @@ def create_invitations(slug: str):
         return redirect(url_for("admin.detail", slug=slug))
     dept = surveys.department_by_code(db, survey, form.department.data)
     tokens = invitations.create_invitations(db, survey, dept, form.count.data)
-    links = [f"{base_url()}{url_for('respond.invitation', token=tok)}" for tok in tokens]
-    return render_template("admin/invitations.html", survey=survey, dept=dept, links=links)
+    return render_template(
+        "admin/invitations.html", survey=survey, dept=dept, links=[links.invitation_link(tok) for tok in tokens]
+    )
 
 
-from . import results_view  # noqa: E402,F401  (registers the results page on bp)
+# Importing these registers their pages on bp: results, comparison and export; invitations and mail; QR
+# codes and handouts.
+from . import compare_view, invitations_view, links_view, results_view  # noqa: E402,F401

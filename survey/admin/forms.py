@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 
 class LoginForm(FlaskForm):
@@ -56,6 +66,15 @@ class SurveyForm(FlaskForm):
         validators=[InputRequired("Give a number."), NumberRange(min=3, max=1000, message="Use 3 or more.")],
     )
     anonymous = BooleanField("Anonymous (invitations are never linked to answers)", default=True)
+    previous = SelectField("Follows the earlier round", choices=[], default="")
+    small_groups = SelectField(
+        "Small groups in the raw export",
+        choices=[
+            SelectChoice("merge", "Merge them into one “other” group"),
+            SelectChoice("omit", "Leave them out"),
+        ],
+        default="merge",
+    )
 
     def validate_departments(self, field) -> None:
         """Check the department lines."""
@@ -76,3 +95,17 @@ class InvitationForm(FlaskForm):
         default=10,
         validators=[InputRequired("Give a number."), NumberRange(min=1, max=5000, message="Use 1 to 5,000.")],
     )
+
+
+class ImportForm(FlaskForm):
+    """Upload an invitation list: one 'e-mail, department code[, language]' a line."""
+
+    file = FileField("Invitation list (CSV)", validators=[FileRequired("Choose a CSV file to upload.")])
+    dry_run = BooleanField("Only check the file; import nothing")
+
+
+class MailForm(FlaskForm):
+    """Send, or download the links of, one kind of batch: invitations or reminders."""
+
+    kind = HiddenField(validators=[AnyOf(["invitation", "reminder"], message="Send kind 'invitation' or 'reminder'.")])
+    retry_unconfirmed = HiddenField(default="")

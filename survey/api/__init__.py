@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from .. import accounts, invitations, report, responses, results, surveys
+from .. import accounts, compare, invitations, report, responses, results, surveys
 from ..db import InvitationUsed, get_db
 from .openapi import spec
 
@@ -96,7 +96,18 @@ def create_survey():
     """Create a survey from the instrument in questions.yaml."""
     data = json_body()
     _unknown_fields(
-        data, {"title", "slug", "language", "departments", "min_group_size", "comment_min_group_size", "anonymous"}
+        data,
+        {
+            "title",
+            "slug",
+            "language",
+            "departments",
+            "min_group_size",
+            "comment_min_group_size",
+            "anonymous",
+            "previous",
+            "small_groups",
+        },
     )
     depts = data.get("departments")
     if not isinstance(depts, list) or not all(isinstance(d, dict) for d in depts):
@@ -105,22 +116,27 @@ def create_survey():
     if not isinstance(anonymous, bool):
         raise ApiError(422, "Invalid survey.", {"anonymous": "Send true or false."})
     title = data.get("title")
+    previous = data.get("previous")
+    if previous is not None and not isinstance(previous, str):
+        raise ApiError(422, "Invalid survey.", {"previous": "Send the slug of the earlier round, or leave it out."})
+    min_k = data.get("min_group_size", current_app.config["DEFAULT_MIN_GROUP_SIZE"])
+    # The comment threshold defaults to 10, but never below the survey's own minimum group size.
+    default_comment_k = current_app.config["DEFAULT_COMMENT_MIN_GROUP_SIZE"]
+    if isinstance(min_k, int) and not isinstance(min_k, bool):
+        default_comment_k = max(default_comment_k, min_k)
     try:
         survey = surveys.create_survey(
             get_db(),
             current_app.extensions["instrument"],
             title=title if isinstance(title, str) else "",
-            slug=data.get("slug") if data.get("slug") is not None else None,
+            slug=data.get("slug"),
             language=data.get("language", "nb"),
             departments=depts,
-            min_group_size=data.get("min_group_size", current_app.config["DEFAULT_MIN_GROUP_SIZE"]),
-            comment_min_group_size=data.get(
-                "comment_min_group_size",
-                max(current_app.config["DEFAULT_COMMENT_MIN_GROUP_SIZE"], data.get("min_group_size", 0))
-                if isinstance(data.get("min_group_size"), int)
-                else current_app.config["DEFAULT_COMMENT_MIN_GROUP_SIZE"],
-            ),
+            min_group_size=min_k,
+            comment_min_group_size=data.get("comment_min_group_size", default_comment_k),
             anonymous=anonymous,
+            previous=previous,
+            small_groups=data.get("small_groups", "merge"),
         )
     except surveys.SurveyError as exc:
         status = 409 if "slug" in exc.fields and "taken" in exc.fields["slug"] else 422
@@ -196,6 +212,17 @@ def survey_results(slug: str):
     except results.UnknownDepartment as exc:
         raise ApiError(404, f"Survey '{slug}' has no department '{department}'.") from exc
     return jsonify({"slug": survey.slug, "status": survey.status, "min_group_size": survey.min_group_size, **body})
+
+
+@bp.get("/surveys/<slug>/compare")
+@require_token("hr", "facilitator")
+def survey_compare(slug: str):
+    """Compare the departments side by side and the survey with its previous round (privacy applied)."""
+    survey = _survey_or_404(slug)
+    sort = request.args.get("sort") or None
+    if sort and survey.instrument.level(sort) is None:
+        raise ApiError(400, f"Sort by a level id: {', '.join(lv.id for lv in survey.instrument.levels)}.")
+    return jsonify(compare.comparison(get_db(), survey, sort))
 
 
 @bp.get("/surveys/<slug>/report.pdf")

@@ -58,6 +58,8 @@ def spec() -> dict:
                         "min_group_size": {"type": "integer", "minimum": 3, "default": 5},
                         "comment_min_group_size": {"type": "integer", "minimum": 3, "default": 10},
                         "anonymous": {"type": "boolean", "default": True},
+                        "previous": {"type": "string", "description": "slug of the previous round of the series"},
+                        "small_groups": {"type": "string", "enum": ["merge", "omit"], "default": "merge"},
                     },
                 },
                 "Survey": {
@@ -175,6 +177,38 @@ def spec() -> dict:
                         },
                     },
                 },
+                "ResponseRate": {
+                    "type": "object",
+                    "required": ["slug", "responses", "invited", "departments"],
+                    "properties": {
+                        "slug": {"type": "string"},
+                        "status": {"type": "string", "enum": ["open", "closed"]},
+                        "min_group_size": {"type": "integer"},
+                        "responses": {"type": "integer"},
+                        "invited": {"type": "integer"},
+                        "base": {"type": "integer"},
+                        "rate": {"type": "number", "minimum": 0, "maximum": 1},
+                        "departments": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["code", "suppressed", "invited"],
+                                "properties": {
+                                    "code": {"type": "string"},
+                                    "name": {"type": "string"},
+                                    "suppressed": {"type": "boolean"},
+                                    "reason": {"type": "string", "enum": ["too_few", "complementary"]},
+                                    "invited": {"type": "integer"},
+                                    "headcount": {"type": "integer"},
+                                    "base": {"type": "integer"},
+                                    "base_source": {"type": "string", "enum": ["invitations", "headcount"]},
+                                    "responses": {"type": "integer"},
+                                    "rate": {"type": "number", "minimum": 0, "maximum": 1},
+                                },
+                            },
+                        },
+                    },
+                },
                 "ResponseIn": {
                     "type": "object",
                     "required": ["answers"],
@@ -248,6 +282,69 @@ def spec() -> dict:
                     },
                 }
             },
+            "/surveys/{slug}/compare": {
+                "get": {
+                    "summary": "Departments side by side and the change since the previous round",
+                    "description": "Departments carry the same figures as in /results (hidden ones only "
+                    "'suppressed'); 'gaps' lists the largest significant differences from the rest of the "
+                    "organisation; 'trend' compares with the previous round on the levels both rounds share "
+                    "(Welch's t-test, Benjamini-Hochberg), with the organisation's scores in every round.",
+                    "security": [{"bearer": []}],
+                    "parameters": [
+                        slug,
+                        {"name": "sort", "in": "query", "required": False, "schema": {"type": "string"}},
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The comparison",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "required": ["slug", "suppressed"],
+                                        "properties": {
+                                            "slug": {"type": "string"},
+                                            "suppressed": {"type": "boolean"},
+                                            "organisation": {"type": "object"},
+                                            "departments": {"type": "array", "items": {"type": "object"}},
+                                            "gaps": {"type": "array", "items": {"type": "object"}},
+                                            "trend": {"type": "object"},
+                                        },
+                                    }
+                                }
+                            },
+                        },
+                        "400": _error("Unknown level to sort by"),
+                        "401": _error("Missing or invalid token"),
+                        "404": _error("No such survey"),
+                    },
+                }
+            },
+            "/surveys/{slug}/report.pdf": {
+                "get": {
+                    "summary": "The PDF report (comments only with an HR token)",
+                    "security": [{"bearer": []}],
+                    "parameters": [
+                        slug,
+                        {"name": "department", "in": "query", "required": False, "schema": {"type": "string"}},
+                        {
+                            "name": "lang",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "enum": ["nb", "en"]},
+                        },
+                    ],
+                    "responses": {
+                        "200": {"description": "The report", "content": {"application/pdf": {}}},
+                        "400": _error("Unknown language"),
+                        "401": _error("Missing or invalid token"),
+                        "403": _error("The department is hidden"),
+                        "404": _error("No such survey or department"),
+                        "409": _error("Too few responses"),
+                        "503": _error("Chromium (for the charts) is not installed"),
+                    },
+                }
+            },
             "/surveys/{slug}/responses": {
                 "post": {
                     "summary": "Submit one response (public)",
@@ -263,6 +360,26 @@ def spec() -> dict:
                         "409": _error("Survey closed or invitation already used"),
                         "413": _error("Body over 1 MB"),
                         "422": _error("Invalid values"),
+                        "429": _error("Too many wrong invitation tokens from this address (see Retry-After)"),
+                    },
+                }
+            },
+            "/surveys/{slug}/rate": {
+                "get": {
+                    "summary": "The response rate, overall and per department",
+                    "description": "A department's base is its number of invitations, else its headcount. "
+                    "While the survey is open, a department hidden by the confidentiality rules shows "
+                    "neither its count nor its rate; the overall rate is given only when every "
+                    "department has a base.",
+                    "security": [{"bearer": []}],
+                    "parameters": [slug],
+                    "responses": {
+                        "200": {
+                            "description": "The response rate",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ResponseRate"}}},
+                        },
+                        "401": _error("Missing or invalid token"),
+                        "404": _error("No such survey"),
                     },
                 }
             },

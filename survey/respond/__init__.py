@@ -1,15 +1,16 @@
-"""Respondent pages: the open link /s/<slug> and the personal invitation /i/<token>."""
+"""Respondent pages: the open link /s/<slug> and the personal invitation /i/<token> (answered at /s/<slug>/invited)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 
-from .. import csrf, invitations, responses, surveys
+from .. import csrf, invitations, responses, surveys, throttle
 from ..db import InvitationUsed, get_db
 from ..i18n import current_lang
 from .forms import build_form
 
 bp = Blueprint("respond", __name__)
+INVITATION_KEY = "invitation"
 
 
 def _page(name: str, survey, status: int = 200):
@@ -55,9 +56,12 @@ def _form_page(survey, department=None, invitation_id: int | None = None):
             try:
                 responses.save_response(db, survey, sub, invitation_id=invitation_id)
             except InvitationUsed:
+                session.pop(INVITATION_KEY, None)
                 return _page("used", survey, 409)
             except responses.SurveyClosed:
                 return _page("closed", survey, 409)
+            if invitation_id is not None:
+                session.pop(INVITATION_KEY, None)
             return redirect(url_for("respond.thanks", slug=survey.slug, lang=g.lang))
         notice = notice or "fix_errors"
     status = 400 if notice else 200
@@ -90,16 +94,49 @@ def open_link(slug: str):
 @bp.route("/i/<token>", methods=["GET", "POST"])
 @csrf.exempt
 def invitation(token: str):
-    """Answer a survey through a personal, single-use invitation."""
+    """Exchange a personal invitation token for this browser session, then leave the token-free form address."""
+    wait = throttle.wait_seconds()
+    if wait:
+        g.lang = current_lang(None)
+        page = render_template("respond/throttled.html", survey=None, minutes=max(1, -(-wait // 60)))
+        return page, 429, {"Retry-After": str(wait)}
     db = get_db()
     inv = invitations.find_invitation(db, token)
     survey = surveys.get_survey(db, inv["slug"]) if inv else None
     g.lang = current_lang(survey.language if survey else None)
     if survey is None:
+        throttle.note_wrong_token()
         return _page("unknown", None, 404)
     if not survey.is_open:
         return _page("closed", survey, 200 if request.method == "GET" else 409)
     if inv["used"]:
+        return _page("used", survey, 409)
+    # Only the invitation's id goes into the (signed) session; the token stays out of the
+    # address bar, the history and the access log of every later request.
+    session[INVITATION_KEY] = inv["id"]
+    lang = inv["language"] if inv["language"] and "lang" not in session else None
+    target = url_for("respond.invited", slug=survey.slug, lang=lang)
+    # 307 keeps a form that was posted to the old address (the body goes along); a visit gets 303.
+    return redirect(target, 307 if request.method == "POST" else 303)
+
+
+@bp.route("/s/<slug>/invited", methods=["GET", "POST"])
+@csrf.exempt  # the form validates its own token, as on the open link
+def invited(slug: str):
+    """Answer a survey through the personal invitation held in this browser session."""
+    db = get_db()
+    survey = surveys.get_survey(db, slug)
+    g.lang = current_lang(survey.language if survey else None)
+    if survey is None:
+        return _page("unknown", None, 404)
+    invitation_id = session.get(INVITATION_KEY)
+    inv = invitations.get_invitation(db, invitation_id) if isinstance(invitation_id, int) else None
+    if inv is None or inv["survey_id"] != survey.id:
+        return _page("no_invitation", survey, 400)
+    if not survey.is_open:
+        return _page("closed", survey, 200 if request.method == "GET" else 409)
+    if inv["used"]:
+        session.pop(INVITATION_KEY, None)
         return _page("used", survey, 409)
     dept = next(d for d in surveys.departments(db, survey) if d.id == inv["department_id"])
     return _form_page(survey, department=dept, invitation_id=inv["id"])

@@ -1,0 +1,119 @@
+"""The workshop comparison page and its PDF, and the HR-only raw export."""
+
+from __future__ import annotations
+
+from flask import Response, abort, render_template, request
+
+from .. import charts, compare, export, report, surveys
+from ..api import pdf_response
+from ..db import get_db
+from ..report_texts import text
+from ..security import login_required
+from . import bp
+
+MAX_OVERLAY = 4  # departments laid over the organisation in the radar and the pyramids
+
+
+def _survey_or_404(slug: str) -> surveys.Survey:
+    survey = surveys.get_survey(get_db(), slug)
+    if survey is None:
+        abort(404, description=f"There is no survey '{slug}'.")
+    return survey
+
+
+def chosen_departments(body: dict, codes: list[str]) -> list[dict]:
+    """Return the shown departments picked for the overlay (at most MAX_OVERLAY, in the order given)."""
+    shown = {d["code"].lower(): d for d in body.get("departments", []) if not d["suppressed"]}
+    picked = []
+    for code in codes:
+        dept = shown.get(code.lower())
+        if dept and dept not in picked:
+            picked.append(dept)
+    return picked[:MAX_OVERLAY]
+
+
+def comparison_figures(body: dict, picked: list[dict], inst, lang: str, hidden_label: str) -> dict:
+    """Build the comparison's plotly figures from already filtered figures."""
+    org_label = charts.LABELS["organisation"][lang]
+    figures = {
+        "heatmap": charts.heatmap_figure(body["departments"], inst, lang, hidden_label),
+        "radar": charts.radar_figure(
+            [(org_label, body["organisation"]["dimensions"])] + [(d["name"], d["dimensions"]) for d in picked],
+            inst,
+            lang,
+        ),
+        "pyramids": charts.pyramids_figure(
+            [(org_label, body["organisation"]["pyramid"])] + [(d["name"], d["pyramid"]) for d in picked], inst, lang
+        ),
+    }
+    if len(body["trend"]["rounds"]) > 1:
+        figures["trend"] = charts.trend_figure(body["trend"]["rounds"], inst, lang)
+    return figures
+
+
+@bp.route("/surveys/<slug>/compare")
+@login_required("hr", "facilitator")
+def compare_page(slug: str):
+    """Compare departments side by side, and this round with the previous one."""
+    survey = _survey_or_404(slug)
+    sort = request.args.get("sort") or None
+    body = compare.comparison(get_db(), survey, sort)
+    codes = request.args.getlist("d")
+    picked = chosen_departments(body, codes) if not body["suppressed"] else []
+    figures = {}
+    if not body["suppressed"]:
+        figures = {
+            name: fig.to_dict()
+            for name, fig in comparison_figures(body, picked, survey.instrument, "en", "hidden").items()
+        }
+    return render_template(
+        "admin/compare.html",
+        survey=survey,
+        inst=survey.instrument,
+        body=body,
+        sort=sort,
+        picked=picked,
+        codes=[d["code"] for d in picked],
+        figures=figures,
+        reading=compare.reading([compare.Gap(**g) for g in body.get("gaps", [])], survey.instrument, "en"),
+        large=request.args.get("large") == "1",
+        max_overlay=MAX_OVERLAY,
+        levels={lv.id: lv for lv in survey.instrument.levels},
+        lang="en",
+        rt=lambda key, **kw: text(key, "en", **kw),
+    )
+
+
+@bp.route("/surveys/<slug>/compare.pdf")
+@login_required("hr", "facilitator")
+def compare_pdf(slug: str):
+    """Download the comparison as a PDF."""
+    survey = _survey_or_404(slug)
+    lang = request.args.get("lang") or survey.language
+    try:
+        pdf = report.make_comparison(get_db(), survey, lang, request.args.getlist("d"), request.args.get("sort"))
+    except report.ReportError as exc:
+        abort(exc.status if exc.status < 500 else 503, description=str(exc))
+    name = report.report_filename(survey, lang, None).replace("report-", "comparison-", 1)
+    report.save_report(pdf, name)
+    return pdf_response(pdf, name)
+
+
+@bp.route("/surveys/<slug>/export.<fmt>")
+@login_required("hr")
+def export_download(slug: str, fmt: str):
+    """Download the raw responses (HR only) as CSV or XLSX."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404, description="Export as .csv or .xlsx.")
+    survey = _survey_or_404(slug)
+    header, rows = export.export_rows(get_db(), survey)
+    name = f"responses-{survey.slug}.{fmt}"
+    if fmt == "csv":
+        data, mimetype = export.to_csv(header, rows).encode("utf-8"), "text/csv"
+    else:
+        data, mimetype = (
+            export.to_xlsx(header, rows),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+    return Response(data, mimetype=mimetype, headers=headers)

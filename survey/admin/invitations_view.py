@@ -1,0 +1,141 @@
+"""HR pages for invitations: import a list, send invitations and reminders, download links, follow the rate."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+
+from .. import invitations, links, mailer, mailings, rates, surveys
+from ..db import get_db, today
+from ..invitation_csv import CsvReport
+from ..security import login_required
+from . import bp
+from .forms import ImportForm, MailForm
+
+KIND_WORDS = {"invitation": "invitations", "reminder": "reminders"}
+
+
+def _survey_or_404(slug: str) -> surveys.Survey:
+    survey = surveys.get_survey(get_db(), slug)
+    if survey is None:
+        abort(404, description=f"There is no survey '{slug}'.")
+    return survey
+
+
+def _page(survey: surveys.Survey, status: int = 200, report: CsvReport | None = None, error: str | None = None):
+    """Render the invitations page, with an import report or an error when there is one."""
+    db = get_db()
+    smtp_error = None
+    try:
+        smtp = mailings.smtp_settings()
+    except mailer.MailConfigError as exc:
+        smtp, smtp_error = None, str(exc)
+    return (
+        render_template(
+            "admin/invitations_page.html",
+            survey=survey,
+            rates=rates.response_rates(db, survey),
+            invites=invitations.invitation_counts(db, survey),
+            mail=mailings.status(db, survey),
+            smtp=smtp,
+            smtp_error=smtp_error,
+            base=links.base_url(),
+            base_configured=links.base_url_configured(),
+            import_form=ImportForm(),
+            mail_form=MailForm(),
+            report=report,
+            error=error,
+        ),
+        status,
+    )
+
+
+@bp.route("/surveys/<slug>/invitations")
+@login_required("hr")
+def invitations_page(slug: str):
+    """Show invitations, mailings and the response rate of a survey."""
+    return _page(_survey_or_404(slug))
+
+
+@bp.route("/surveys/<slug>/invitations/import", methods=["POST"])
+@login_required("hr")
+def import_invitations(slug: str):
+    """Import an invitation list; a file with any bad row imports nothing and lists the bad rows."""
+    survey = _survey_or_404(slug)
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return _page(survey, 400, error=" ".join(e for errs in form.errors.values() for e in errs))
+    report = invitations.import_invitations(get_db(), survey, form.file.data.read(), dry_run=form.dry_run.data)
+    return _page(survey, 200 if report.ok else 400, report=report)
+
+
+def _mail_form() -> MailForm:
+    form = MailForm()
+    if not form.validate_on_submit():
+        abort(400, description="Send the form from the invitations page (kind 'invitation' or 'reminder').")
+    return form
+
+
+@bp.route("/surveys/<slug>/invitations/send", methods=["POST"])
+@login_required("hr")
+def send_mail(slug: str):
+    """Send (or go on sending) invitations or reminders by e-mail, for at most MAIL_BATCH_SECONDS."""
+    survey = _survey_or_404(slug)
+    form = _mail_form()
+    kind = form.kind.data
+    try:
+        settings = mailings.smtp_settings()
+        if settings is None:
+            raise mailings.MailingError("E-mail is not set up (FLASK_SMTP_HOST); download the links instead.")
+        report = mailings.send_batch(
+            get_db(),
+            survey,
+            kind,
+            settings,
+            max_seconds=float(current_app.config["MAIL_BATCH_SECONDS"]),
+            retry_unconfirmed=form.retry_unconfirmed.data == "1",
+        )
+    except (mailings.MailingError, mailer.MailConfigError, mailer.TemporaryMailError) as exc:
+        return _page(survey, 409, error=str(exc))
+    words = KIND_WORDS[kind]
+    flash(f"Sent {report.sent} {words if report.sent != 1 else kind}.", "ok")
+    for address, reason in report.refused[:10]:
+        flash(f"Not delivered to {address}: {reason}", "error")
+    if report.stopped:
+        flash(f"Sending stopped: {report.stopped} {report.remaining} still to send; press the button again.", "error")
+    elif report.finished:
+        flash(f"All {words} of this batch are sent.", "ok")
+    if report.unconfirmed:
+        flash(
+            f"{report.unconfirmed} message(s) broke off while being handed to the mail server and may not have "
+            "arrived; they are not sent again unless you choose to.",
+            "error",
+        )
+    return redirect(url_for("admin.invitations_page", slug=slug), 303)
+
+
+@bp.route("/surveys/<slug>/invitations/links.csv", methods=["POST"])
+@login_required("hr")
+def export_links(slug: str):
+    """Download fresh personal links (for HR's own mail tool) of those a batch would reach, as CSV."""
+    survey = _survey_or_404(slug)
+    kind = _mail_form().kind.data
+    try:
+        rows = mailings.export_links(get_db(), survey, kind)
+    except mailings.MailingError as exc:
+        return _page(survey, 409, error=str(exc))
+    if not rows:
+        flash(f"Nobody is due for {KIND_WORDS[kind]}: there is no file to download.", "ok")
+        return redirect(url_for("admin.invitations_page", slug=slug), 303)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["email", "department", "language", "link"], lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    name = f"{survey.slug}-{KIND_WORDS[kind]}-{today()}.csv"
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,20 @@
+"""GET /api/v1/surveys/<slug>/rate: the response rate, overall and per department, as it may be shown."""
+
+from __future__ import annotations
+
+from flask import jsonify
+
+from .. import rates, surveys
+from ..db import get_db
+from . import ApiError, bp, require_token
+
+
+@bp.get("/surveys/<slug>/rate")
+@require_token("hr", "facilitator")
+def response_rate(slug: str):
+    """Return the survey's response rate; a department below the threshold shows no count or rate."""
+    db = get_db()
+    survey = surveys.get_survey(db, slug)
+    if survey is None:
+        raise ApiError(404, f"There is no survey '{slug}'.")
+    return jsonify(rates.rates_json(survey, rates.response_rates(db, survey)))

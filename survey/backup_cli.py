@@ -1,0 +1,57 @@
+"""The `backup` command: a consistent copy of the live database, made while the app serves."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+
+def backup_database(source: str, target: Path) -> dict[str, int]:
+    """Copy the SQLite database with SQLite's online backup API and check the copy; return row counts."""
+    tmp = target.with_name(target.name + ".part")
+    tmp.unlink(missing_ok=True)
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    dst = sqlite3.connect(tmp)
+    try:
+        # Page by page, so writers are blocked only for short moments; SQLite restarts the copy
+        # by itself if a page it already copied changes, so the result is one consistent state.
+        src.backup(dst, pages=1024)
+        check = dst.execute("PRAGMA integrity_check").fetchone()[0]
+        if check != "ok":
+            raise click.ClickException(f"{target}: the copy failed its integrity check ({check}).")
+        counts = {
+            "surveys": dst.execute("SELECT COUNT(*) FROM surveys").fetchone()[0],
+            "responses": dst.execute("SELECT COUNT(*) FROM responses").fetchone()[0],
+            "answers": dst.execute("SELECT COUNT(*) FROM answers").fetchone()[0],
+        }
+    finally:
+        dst.close()
+        src.close()
+    os.replace(tmp, target)
+    return counts
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@with_appcontext
+def backup_command(file: Path, force: bool) -> None:
+    """Write a consistent copy of the database to FILE (safe while the app is serving)."""
+    database = current_app.config["DATABASE"]
+    if not Path(database).exists():
+        raise click.ClickException(f"{database}: there is no database to back up (run init-db first).")
+    if file.exists() and not force:
+        raise click.ClickException(f"{file}: exists already; add --force to overwrite it.")
+    if file.resolve() == Path(database).resolve():
+        raise click.ClickException(f"{file}: that is the live database itself.")
+    file.parent.mkdir(parents=True, exist_ok=True)
+    counts = backup_database(database, file)
+    click.echo(
+        f"Backed up {database} to {file}: {counts['surveys']} surveys, {counts['responses']:,} responses, "
+        f"{counts['answers']:,} answers. Integrity check: ok."
+    )

@@ -1,0 +1,217 @@
+"""Comparisons for workshops: departments side by side, and survey rounds over time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from sqlite_utils import Database
+
+from . import privacy, results, scoring
+from .questionnaire import Instrument
+from .surveys import Survey, departments, get_survey_by_id
+
+POINTS_PER_UNIT = 25  # one step on the 1-5 scale is 25 points on the 0-100 score scale
+
+
+def sort_departments(departments: list[dict], level: str | None) -> list[dict]:
+    """Order departments by one level's score (highest first); hidden ones last, in their order."""
+    if not level:
+        return list(departments)
+
+    def score(dept: dict) -> float | None:
+        if dept["suppressed"]:
+            return None
+        cell = next((d for d in dept["dimensions"] if d["id"] == level), {})
+        return None if cell.get("suppressed") else cell.get("score")
+
+    shown = [d for d in departments if score(d) is not None]
+    rest = [d for d in departments if score(d) is None]
+    return sorted(shown, key=score, reverse=True) + rest
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A significant difference between a department and the rest of the organisation."""
+
+    department: str
+    level: str
+    points: float
+    p_adj: float
+    d: float | None
+
+
+def biggest_gaps(departments: list[dict], limit: int = 5) -> list[Gap]:
+    """Return the largest significant differences from the rest, biggest first (shown cells only)."""
+    gaps = []
+    for dept in departments:
+        if dept["suppressed"]:
+            continue
+        for cell in dept["dimensions"]:
+            if cell.get("suppressed") or not cell.get("significant") or "diff" not in cell:
+                continue
+            gaps.append(Gap(dept["name"], cell["id"], cell["diff"] * POINTS_PER_UNIT, cell["p_adj"], cell.get("d")))
+    return sorted(gaps, key=lambda g: abs(g.points), reverse=True)[:limit]
+
+
+def reading(gaps: list[Gap], instrument: Instrument, lang: str) -> list[str]:
+    """Write the biggest gaps as plain sentences."""
+    name = {lv.id: lv.name[lang] for lv in instrument.levels}
+    lines = []
+    for g in gaps:
+        size = abs(g.d) if g.d is not None else 0.0
+        strength = (
+            ("tydelig", "clear") if size >= 0.5 else ("moderat", "moderate") if size >= 0.2 else ("liten", "small")
+        )
+        if lang == "nb":
+            way = "høyere" if g.points > 0 else "lavere"
+            lines.append(
+                f"{g.department} ligger {abs(g.points):.0f} poeng {way} enn resten av virksomheten på "
+                f"{name[g.level]} (en {strength[0]} forskjell)."
+            )
+        else:
+            way = "higher" if g.points > 0 else "lower"
+            lines.append(
+                f"{g.department} scores {abs(g.points):.0f} points {way} than the rest of the organisation on "
+                f"{name[g.level]} (a {strength[1]} difference)."
+            )
+    return lines
+
+
+def rounds(db: Database, survey: Survey, limit: int = 12) -> list[Survey]:
+    """Return the survey's series, oldest first, following previous rounds (at most `limit`)."""
+    chain, seen, current = [survey], {survey.id}, survey
+    while current.previous_id and len(chain) < limit:
+        current = get_survey_by_id(db, current.previous_id)
+        if current is None or current.id in seen:
+            break
+        chain.append(current)
+        seen.add(current.id)
+    return list(reversed(chain))
+
+
+def _item_key(item) -> tuple:
+    return (item.id, item.level, item.text["nb"], item.text["en"], item.reverse)
+
+
+def shared(a: Instrument, b: Instrument) -> tuple[list[str], list[str]]:
+    """Return the level ids and item ids two instruments share (same items, same wording)."""
+    keys_b = {_item_key(it) for it in b.items}
+    items = [it.id for it in a.items if _item_key(it) in keys_b]
+    levels = []
+    for lv in a.levels:
+        other = b.level(lv.id)
+        if other and [_item_key(i) for i in lv.items] == [_item_key(i) for i in other.items]:
+            levels.append(lv.id)
+    return levels, items
+
+
+def _level_columns(instrument: Instrument, level_ids: list[str]) -> Instrument:
+    """Return the instrument restricted to some levels (for scoring only those)."""
+    return replace(instrument, levels=tuple(lv for lv in instrument.levels if lv.id in level_ids))
+
+
+def _columns(instrument: Instrument, level_ids: list[str]) -> list[int]:
+    position = {it.id: n for n, it in enumerate(instrument.items)}
+    return [position[it.id] for lv in instrument.levels if lv.id in level_ids for it in lv.items]
+
+
+def trend(db: Database, survey: Survey) -> dict:
+    """Compare the survey with its previous round, organisation and departments, on shared levels.
+
+    Rounds are independent samples (answers are anonymous), so differences use Welch's t-test;
+    the p-values of the table (organisation and every department shown in both rounds) are
+    adjusted together with Benjamini-Hochberg. Departments are matched by code; a department
+    hidden in either round is left out. Also returns the organisation's scores in every round.
+    """
+    series = rounds(db, survey)
+    history = []
+    for rnd in series:
+        res = results.survey_results(db, rnd)
+        history.append(
+            {
+                "slug": rnd.slug,
+                "title": rnd.title,
+                "date": rnd.closed_on or rnd.created_on,
+                "suppressed": res["suppressed"],
+                "index": res.get("index"),
+                "scores": {d["id"]: d.get("score") for d in res.get("dimensions", []) if not d.get("suppressed")},
+            }
+        )
+    out: dict = {"rounds": history, "previous": None}
+    if len(series) < 2:
+        return out
+    prev = series[-2]
+    levels, items = shared(survey.instrument, prev.instrument)
+    out["previous"] = {"slug": prev.slug, "title": prev.title}
+    out["shared_levels"] = levels
+    out["shared_items"] = items
+    out["same_instrument"] = len(levels) == len(survey.instrument.levels) and len(items) == len(survey.instrument.items)
+    if not levels:
+        out["organisation"], out["departments"] = [], []
+        return out
+    now_data, prev_data = results.load_answers(db, survey), results.load_answers(db, prev)
+    inst_now = _level_columns(survey.instrument, levels)
+    now_vals = now_data.values[:, _columns(survey.instrument, levels)]
+    prev_vals = prev_data.values[:, _columns(prev.instrument, levels)]
+    k = max(privacy.effective_k(survey.min_group_size), privacy.effective_k(prev.min_group_size))
+
+    now_res = results.survey_results(db, survey)
+    prev_res = results.survey_results(db, prev)
+    tables = []
+    if not now_res["suppressed"] and not prev_res["suppressed"]:
+        tables.append(("", scoring.compare(now_vals, prev_vals, inst_now)))
+    codes_now = {d.code: d.id for d in departments(db, survey)}
+    codes_prev = {d.code: d.id for d in departments(db, prev)}
+    shown_now = {d["code"] for d in now_res["departments"] if not d["suppressed"]}
+    shown_prev = {d["code"] for d in prev_res["departments"] if not d["suppressed"]}
+    names = {d["code"]: d["name"] for d in now_res["departments"]}
+    for code in [c for c in codes_now if c in codes_prev and c in shown_now and c in shown_prev]:
+        a = now_vals[now_data.department == codes_now[code]]
+        b = prev_vals[prev_data.department == codes_prev[code]]
+        tables.append((code, scoring.compare(a, b, inst_now)))
+    # One Benjamini-Hochberg family for the whole trend table.
+    tested = [row for _, rows in tables for row in rows if "p" in row]
+    for row, p_adj in zip(tested, scoring.benjamini_hochberg([r["p"] for r in tested]), strict=True):
+        row["p_adj"] = float(p_adj)
+    org_rows, dept_rows = [], []
+    for code, rows in tables:
+        cells = []
+        for row in rows:
+            cell = {"id": row["id"], "n_now": row["n_a"], "n_previous": row["n_b"]}
+            if row["n_a"] < k or row["n_b"] < k:
+                cell["suppressed"] = True  # a level answered by too few in either round
+            else:
+                for key in ("mean_a", "mean_b", "diff", "p", "p_adj", "d"):
+                    if key in row:
+                        cell[{"mean_a": "mean_now", "mean_b": "mean_previous"}.get(key, key)] = row[key]
+                if "diff" in row:
+                    cell["points"] = row["diff"] * POINTS_PER_UNIT
+                cell["significant"] = bool(row.get("p_adj", 1.0) < scoring.SIGNIFICANCE)
+            cells.append(cell)
+        if code:
+            dept_rows.append({"code": code, "name": names[code], "levels": cells})
+        else:
+            org_rows = cells
+    out["organisation"] = org_rows
+    out["departments"] = dept_rows
+    return out
+
+
+def comparison(db: Database, survey: Survey, sort: str | None = None) -> dict:
+    """Return everything the comparison page, PDF and API show (privacy already applied)."""
+    res = results.survey_results(db, survey)
+    body = {
+        "slug": survey.slug,
+        "title": survey.title,
+        "suppressed": res["suppressed"],
+        "min_group_size": survey.min_group_size,
+    }
+    if res["suppressed"]:
+        return body
+    inst = survey.instrument
+    rows = sort_departments(res["departments"], sort if sort and inst.level(sort) else None)
+    body["organisation"] = {k: res[k] for k in ("n", "index", "dimensions", "pyramid") if k in res}
+    body["departments"] = rows
+    body["gaps"] = [g.__dict__ for g in biggest_gaps(rows)]
+    body["trend"] = trend(db, survey)
+    return body

@@ -1,0 +1,129 @@
+"""Flask commands for invitations: import a list, send invitations and reminders, export links, show the rate."""
+
+from __future__ import annotations
+
+import csv
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, with_appcontext
+
+from . import invitations, mailer, mailings, privacy, rates, surveys
+from .db import get_db
+
+invitations_cli = AppGroup("invitations", help="Send invitations and reminders, export links, show the response rate.")
+
+
+def _survey(slug: str) -> surveys.Survey:
+    survey = surveys.get_survey(get_db(), slug)
+    if survey is None:
+        raise click.ClickException(f"There is no survey '{slug}'.")
+    return survey
+
+
+@click.command("invite")
+@click.argument("slug")
+@click.argument("file", type=click.File("rb"))
+@click.option("--dry-run", is_flag=True, help="Only check the file; import nothing.")
+@with_appcontext
+def invite_command(slug: str, file, dry_run: bool) -> None:
+    """Import invitations from FILE.csv (e-mail, department code[, language]) into survey SLUG."""
+    survey = _survey(slug)
+    report = invitations.import_invitations(get_db(), survey, file.read(), dry_run=dry_run)
+    for line, message in report.duplicates:
+        click.echo(f"line {line}: {message}")
+    if report.errors:
+        for line, message in report.errors:
+            click.echo(f"line {line}: {message}", err=True)
+        n = len(report.errors)
+        raise click.ClickException(f"Nothing imported: {n} line{'s' if n != 1 else ''} must be fixed first.")
+    verb = "Would import" if dry_run else "Imported"
+    click.echo(f"{verb} {len(report.rows)} invitation(s); {len(report.duplicates)} duplicate(s) skipped.")
+
+
+def _send(slug: str, kind: str, retry_unconfirmed: bool = False) -> None:
+    survey = _survey(slug)
+    try:
+        settings = mailings.smtp_settings()
+        if settings is None:
+            raise click.ClickException(
+                "E-mail is not set up: set FLASK_SMTP_HOST (and FLASK_SMTP_SENDER), "
+                f"or use `invitations export {slug} -o links.csv` for your own mail tool."
+            )
+        report = mailings.send_batch(get_db(), survey, kind, settings, retry_unconfirmed=retry_unconfirmed)
+    except (mailings.MailingError, mailer.MailConfigError, mailer.TemporaryMailError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    for address, reason in report.refused:
+        click.echo(f"not delivered to {address}: {reason}", err=True)
+    click.echo(f"Sent {report.sent} {kind}(s); {len(report.refused)} refused; {report.remaining} still to send.")
+    if report.unconfirmed:
+        click.echo(
+            f"{report.unconfirmed} message(s) broke off while being handed over and may not have arrived; "
+            "add --retry-unconfirmed to send them again.",
+            err=True,
+        )
+    if report.stopped:
+        raise click.ClickException(f"Stopped: {report.stopped} Run the command again to continue.")
+
+
+@invitations_cli.command("send")
+@click.argument("slug")
+@click.option("--retry-unconfirmed", is_flag=True, help="Also resend messages whose delivery was interrupted.")
+def send_command(slug: str, retry_unconfirmed: bool) -> None:
+    """E-mail the invitations not sent yet (an interrupted batch resumes; nobody is mailed twice)."""
+    _send(slug, "invitation", retry_unconfirmed)
+
+
+@invitations_cli.command("remind")
+@click.argument("slug")
+@click.option("--retry-unconfirmed", is_flag=True, help="Also resend reminders whose delivery was interrupted.")
+def remind_command(slug: str, retry_unconfirmed: bool) -> None:
+    """E-mail a reminder to everyone invited who has not answered (resumes an unfinished batch)."""
+    _send(slug, "reminder", retry_unconfirmed)
+
+
+@invitations_cli.command("export")
+@click.argument("slug")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), required=True, help="CSV file to write.")
+@click.option("--reminders", is_flag=True, help="Links for those who have not answered, instead of new invitations.")
+def export_command(slug: str, output, reminders: bool) -> None:
+    """Write fresh personal links (email, department, language, link) to a CSV file for your own mail tool."""
+    survey = _survey(slug)
+    kind = "reminder" if reminders else "invitation"
+    try:
+        rows = mailings.export_links(get_db(), survey, kind)
+    except mailings.MailingError as exc:
+        raise click.ClickException(str(exc)) from exc
+    writer = csv.DictWriter(output, fieldnames=["email", "department", "language", "link"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    name = getattr(output, "name", "the file")
+    click.echo(f"Wrote {len(rows)} link(s) to {name}; they count as sent.", err=output is sys.stdout)
+
+
+@invitations_cli.command("rate")
+@click.argument("slug")
+def rate_command(slug: str) -> None:
+    """Show the response rate, overall and per department (small departments hidden while open)."""
+    survey = _survey(slug)
+    result = rates.response_rates(get_db(), survey)
+    k = privacy.effective_k(survey.min_group_size)
+
+    def pct(value: float | None) -> str:
+        return f"{100 * value:.0f} %" if value is not None else "–"
+
+    click.echo(f"{'department':24} {'invited':>8} {'base':>6} {'answers':>9} {'rate':>6}")
+    for row in result["departments"]:
+        count = row["responses"]
+        shown = str(count) if count is not None else (f"< {k}" if row["hidden"] == "too_few" else "hidden")
+        base = str(row["base"]) if row["base"] else "–"
+        click.echo(f"{row['department'].code:24} {row['invited']:>8} {base:>6} {shown:>9} {pct(row['rate']):>6}")
+    base = str(result["base"]) if result["base"] else "–"
+    click.echo(f"{'all':24} {result['invited']:>8} {base:>6} {result['responses']:>9} {pct(result['rate']):>6}")
+
+
+def init_app(app: Flask) -> None:
+    """Register the invitation commands."""
+    app.cli.add_command(invite_command)
+    app.cli.add_command(invitations_cli)

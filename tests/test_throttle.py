@@ -1,0 +1,159 @@
+"""Token guessing is throttled per client, with counters in SQLite shared by every worker."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import BASE_URL
+
+from survey import create_app, invitations, surveys, throttle
+from survey.db import connect, get_db
+
+LIMIT = 3
+
+
+@pytest.fixture
+def app(app):
+    """The usual app, with a small limit so that tests stay short."""
+    app.config.update(TOKEN_GUESS_LIMIT=LIMIT, TOKEN_GUESS_WINDOW=600)
+    return app
+
+
+def worker(app):
+    """Start a second app on the same database file, as a second gunicorn worker would be."""
+    other = create_app(
+        {
+            "TESTING": True,
+            "DATABASE": app.config["DATABASE"],
+            "SECRET_KEY": app.config["SECRET_KEY"],
+            "BASE_URL": BASE_URL,
+            "TOKEN_GUESS_LIMIT": LIMIT,
+            "TOKEN_GUESS_WINDOW": 600,
+        }
+    )
+    return other.test_client()
+
+
+def real_token(app) -> str:
+    with app.app_context():
+        survey = surveys.get_survey(get_db(), "acme")
+        (token,) = invitations.create_invitations(
+            get_db(), survey, surveys.department_by_code(get_db(), survey, "A"), 1
+        )
+    return token
+
+
+def test_429_after_a_few_wrong_tokens(app, client, db):
+    token = real_token(app)
+    for n in range(LIMIT):
+        assert client.get(f"/i/wrong-token-{n}").status_code == 404
+    resp = client.get(f"/i/{token}", headers={"Accept-Language": "en"})  # even a right token waits now
+    assert resp.status_code == 429
+    assert 600 <= int(resp.headers["Retry-After"]) <= 1200
+    minutes = -(-int(resp.headers["Retry-After"]) // 60)
+    assert "Too many attempts" in resp.get_data(as_text=True)
+    assert f"Wait {minutes} minutes" in resp.get_data(as_text=True)
+    assert "For mange forsøk" in client.get("/i/x", headers={"Accept-Language": "nb"}).get_data(as_text=True)
+    # The counters hold a keyed hash of the address, never the address itself.
+    (row,) = db.query("SELECT * FROM token_attempts")
+    assert row["failures"] == LIMIT and "127.0.0.1" not in str(row)
+    # Another client is not affected.
+    other = app.test_client()
+    assert other.get(f"/i/{token}", environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 303
+
+
+def test_right_tokens_and_used_invitations_do_not_count(app, client, instrument):
+    token = real_token(app)
+    for _ in range(LIMIT + 2):
+        assert client.get(f"/i/{token}").status_code == 303
+    body = {"invitation": token, "answers": {"obs1": 3}}
+    assert client.post("/api/v1/surveys/acme/responses", json=body).status_code == 201
+    for _ in range(LIMIT + 2):
+        assert client.get(f"/i/{token}").status_code == 409  # used: a real token, not a guess
+
+
+def test_the_limit_holds_across_workers(app, client):
+    token = real_token(app)
+    second = worker(app)
+    assert client.get("/i/guess-1").status_code == 404
+    assert second.get("/i/guess-2").status_code == 404
+    assert client.get("/i/guess-3").status_code == 404
+    assert second.get(f"/i/{token}").status_code == 429
+    assert client.get(f"/i/{token}").status_code == 429
+
+
+def test_the_api_is_throttled_too_and_shares_the_count(app, client):
+    token = real_token(app)
+    second = worker(app)
+    bad = {"invitation": "guess", "answers": {"obs1": 3}}
+    assert client.post("/api/v1/surveys/acme/responses", json=bad).status_code == 422
+    assert second.post("/api/v1/surveys/acme/responses", json=bad).status_code == 422
+    assert client.get("/i/guess").status_code == 404
+    resp = second.post("/api/v1/surveys/acme/responses", json={"invitation": token, "answers": {"obs1": 3}})
+    assert resp.status_code == 429 and "Too many wrong invitation tokens" in resp.json["error"]
+    assert int(resp.headers["Retry-After"]) > 0
+    # An escaped key is the same key: it gets no way around the limit.
+    escaped = b'{"\\u0069nvitation": "%s", "answers": {"obs1": 3}}' % token.encode()
+    resp = client.post("/api/v1/surveys/acme/responses", data=escaped, content_type="application/json")
+    assert resp.status_code == 429
+    # Answers through the open link are never held up by someone else's guessing.
+    resp = client.post("/api/v1/surveys/acme/responses", json={"department": "A", "answers": {"obs1": 3}})
+    assert resp.status_code == 201
+
+
+def test_throttling_leaves_malformed_bodies_to_the_api(app, client):
+    for _ in range(LIMIT):
+        client.get("/i/guess")
+    resp = client.post("/api/v1/surveys/acme/responses", data=b"[" * 100_000, content_type="application/json")
+    assert resp.status_code == 400
+
+
+def test_window_arithmetic(tmp_path):
+    db = connect(str(tmp_path / "t.sqlite"))
+    from survey.db import migrate
+
+    migrate(db)
+    key = throttle.client_key("192.0.2.7", "secret")
+    window = 600
+    t0 = 1_000_000 * window + 100  # 100 s into a slot
+    for _ in range(2):
+        throttle.record_failure(db, key, window, now=t0)
+    assert throttle.retry_after(db, key, 3, window, now=t0) is None
+    throttle.record_failure(db, key, window, now=t0)
+    # Three in the current slot: blocked through the next slot as well.
+    assert throttle.retry_after(db, key, 3, window, now=t0) == 2 * window - 100
+    assert throttle.retry_after(db, key, 3, window, now=t0 + window) == window - 100
+    assert throttle.retry_after(db, key, 3, window, now=t0 + 2 * window) is None
+    # Failures spread over the end of one slot and the start of the next still add up.
+    other = throttle.client_key("192.0.2.8", "secret")
+    throttle.record_failure(db, other, window, now=t0 + 2 * window + 490)
+    throttle.record_failure(db, other, window, now=t0 + 2 * window + 495)
+    throttle.record_failure(db, other, window, now=t0 + 3 * window + 10)
+    assert throttle.retry_after(db, other, 3, window, now=t0 + 3 * window + 10) == window - 110
+    # Old slots are cleared as new failures come in.
+    assert db.execute("SELECT MIN(slot) FROM token_attempts").fetchone()[0] >= (t0 + 2 * window) // window
+    db.close()
+
+
+def test_client_keys():
+    assert throttle.client_key("192.0.2.7", "a") != throttle.client_key("192.0.2.7", "b")  # keyed
+    assert throttle.client_key("192.0.2.7", "a") != throttle.client_key("192.0.2.8", "a")
+    # One IPv6 subscriber holds a /64: its addresses share one count.
+    assert throttle.client_key("2001:db8:1:2::1", "a") == throttle.client_key("2001:db8:1:2:ffff::9", "a")
+    assert throttle.client_key("2001:db8:1:3::1", "a") != throttle.client_key("2001:db8:1:2::1", "a")
+    assert throttle.client_key("::ffff:192.0.2.7", "a") == throttle.client_key("192.0.2.7", "a")
+
+
+def test_behind_a_proxy_the_forwarded_address_counts(app, tmp_path):
+    proxied = create_app(
+        {
+            "TESTING": True,
+            "DATABASE": app.config["DATABASE"],
+            "SECRET_KEY": "k",
+            "BASE_URL": BASE_URL,
+            "TOKEN_GUESS_LIMIT": 1,
+            "PROXY_COUNT": 1,
+        }
+    ).test_client()
+    assert proxied.get("/i/guess", headers={"X-Forwarded-For": "198.51.100.1"}).status_code == 404
+    assert proxied.get("/i/guess", headers={"X-Forwarded-For": "198.51.100.1"}).status_code == 429
+    assert proxied.get("/i/guess", headers={"X-Forwarded-For": "198.51.100.2"}).status_code == 404
