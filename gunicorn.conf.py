@@ -14,3 +14,6 @@ accesslog = "-"
 # Keep invitation tokens and query strings out of the access log.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 logger_class = "survey.serving.TokenScrubbingLogger"
+
+# Production mode: the app refuses to start without FLASK_SECRET_KEY and sends Secure cookies.
+raw_env = [f"FLASK_PRODUCTION={os.environ.get('FLASK_PRODUCTION', '1')}"]

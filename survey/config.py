@@ -28,6 +28,11 @@ DEFAULTS = {
     # Wrong invitation tokens allowed per client within TOKEN_GUESS_WINDOW seconds, before 429.
     "TOKEN_GUESS_LIMIT": 10,
     "TOKEN_GUESS_WINDOW": 600,
+    # Failed logins allowed per client and account within LOGIN_WINDOW seconds, before 429.
+    "LOGIN_LIMIT": 5,
+    "LOGIN_WINDOW": 900,
+    # FLASK_PRODUCTION=1 (set by gunicorn.conf.py): require FLASK_SECRET_KEY, Secure cookies.
+    "PRODUCTION": False,
     # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none).
     "PROXY_COUNT": 0,
     # Whole request bodies above 1 MB are refused with 413 before any parsing.
@@ -58,3 +63,21 @@ def instance_secret_key(instance_path: str) -> str:
     with os.fdopen(fd, "w", encoding="ascii") as fh:
         fh.write(key + "\n")
     return key
+
+
+MIN_SECRET_LENGTH = 32
+
+
+def check_production(config: dict) -> None:
+    """Refuse to run in production without a real secret key; make cookies Secure there."""
+    if not config.get("PRODUCTION"):
+        return
+    key = config.get("SECRET_KEY") or ""
+    if len(str(key)) < MIN_SECRET_LENGTH or len(set(str(key))) < 10:
+        raise RuntimeError(
+            "Production needs a real secret key: set FLASK_SECRET_KEY to a random value of at least "
+            f"{MIN_SECRET_LENGTH} characters, e.g. the output of: "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    # Behind HTTPS only: the browser then never sends the session cookie over plain HTTP.
+    config["SESSION_COOKIE_SECURE"] = True

@@ -78,3 +78,21 @@ def wait_seconds() -> int | None:
 def note_wrong_token() -> None:
     """Count a wrong invitation token from this request's client."""
     record_failure(get_db(), _this_client(), int(current_app.config["TOKEN_GUESS_WINDOW"]))
+
+
+def _login_client(email: str) -> str:
+    # Per address and account: one client cannot try many passwords for one account, and a
+    # shared office address does not lock everybody out because of one person's typos.
+    address = client_key(request.remote_addr, current_app.config["SECRET_KEY"])
+    return hmac.new(address.encode(), f"login:{email.strip().lower()}".encode(), hashlib.sha256).hexdigest()
+
+
+def login_wait_seconds(email: str) -> int | None:
+    """Return how long this client must wait before trying to log in to this account again, or None."""
+    config = current_app.config
+    return retry_after(get_db(), _login_client(email), int(config["LOGIN_LIMIT"]), int(config["LOGIN_WINDOW"]))
+
+
+def note_failed_login(email: str) -> None:
+    """Count one failed login for this client and account."""
+    record_failure(get_db(), _login_client(email), int(current_app.config["LOGIN_WINDOW"]))

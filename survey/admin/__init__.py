@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from wtforms.fields.choices import SelectChoice
 
-from .. import accounts, invitations, links, privacy, rates, surveys
+from .. import accounts, invitations, links, privacy, rates, surveys, throttle
 from ..db import get_db
 from ..i18n import current_lang
 from ..security import login_required
@@ -35,7 +35,15 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
+        wait = throttle.login_wait_seconds(form.email.data)
+        if wait is not None:
+            minutes = max(1, round(wait / 60))
+            error = f"Too many failed attempts. Try again in about {minutes} minute{'s' if minutes > 1 else ''}."
+            page = render_template("admin/login.html", form=form, error=error)
+            return page, 429, {"Retry-After": str(wait)}
         user = accounts.authenticate(get_db(), form.email.data, form.password.data)
+        if user is None:
+            throttle.note_failed_login(form.email.data)
         if user:
             # A fresh session on login prevents session fixation.
             lang = session.get("lang")

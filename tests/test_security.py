@@ -1,0 +1,69 @@
+"""Security settings: production secret key, cookies, headers, login throttling, body size."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import HR_PASSWORD, csrf_token
+
+from survey import create_app
+
+
+def base_config(tmp_path, **extra) -> dict:
+    return {"TESTING": True, "DATABASE": str(tmp_path / "s.sqlite"), **extra}
+
+
+@pytest.mark.parametrize("key", [None, "", "short", "a" * 40])
+def test_production_refuses_a_weak_secret_key(tmp_path, key):
+    config = base_config(tmp_path, PRODUCTION=True)
+    if key is not None:
+        config["SECRET_KEY"] = key
+    with pytest.raises(RuntimeError, match="FLASK_SECRET_KEY"):
+        create_app(config)
+
+
+def test_production_with_a_real_key_sends_secure_cookies(tmp_path):
+    app = create_app(base_config(tmp_path, PRODUCTION=True, SECRET_KEY="9f2c4e7a1b8d3f6e0a5c2b9d4e7f1a3c"))
+    client = app.test_client()
+    resp = client.get("/admin/login", base_url="https://survey.example.org")
+    cookie = resp.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_development_cookie_flags_and_limits(app, client):
+    resp = client.get("/admin/login")
+    cookie = resp.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert app.config["MAX_CONTENT_LENGTH"] == 1024 * 1024
+
+
+@pytest.mark.parametrize("path", ["/s/acme", "/admin/login", "/api/v1/openapi.json"])
+def test_security_headers_everywhere(client, path):
+    headers = client.get(path).headers
+    csp = headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp and "frame-ancestors 'none'" in csp
+    assert "script-src 'self'" in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_login_throttling(app, client):
+    for _ in range(app.config["LOGIN_LIMIT"]):
+        page = client.get("/admin/login").get_data(as_text=True)
+        resp = client.post(
+            "/admin/login", data={"email": "hr@example.org", "password": "wrong one", "csrf_token": csrf_token(page)}
+        )
+        assert resp.status_code == 401
+    page = client.get("/admin/login").get_data(as_text=True)
+    # Even the right password is refused while the account is throttled for this client.
+    resp = client.post(
+        "/admin/login", data={"email": "hr@example.org", "password": HR_PASSWORD, "csrf_token": csrf_token(page)}
+    )
+    assert resp.status_code == 429 and "Too many failed attempts" in resp.get_data(as_text=True)
+    assert int(resp.headers["Retry-After"]) > 0
+    # Another account from the same client is not locked out by these failures.
+    page = client.get("/admin/login").get_data(as_text=True)
+    resp = client.post(
+        "/admin/login",
+        data={"email": "fac@example.org", "password": "facilitator password", "csrf_token": csrf_token(page)},
+    )
+    assert resp.status_code == 302
