@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from sqlite_utils import Database
 
-from . import privacy, scoring
+from . import privacy, rates, scoring
 from .surveys import Department, Survey, departments
 
 BITS = 3  # an answer 1..5 fits in 3 bits; 0 means "no answer"
@@ -86,9 +86,14 @@ CACHE = _Cache()
 
 
 def stamp(db: Database, survey: Survey) -> tuple:
-    """Return what identifies the current state of a survey's answers and settings."""
-    count, last = db.execute("SELECT COUNT(*), MAX(id) FROM responses WHERE survey_id = ?", [survey.id]).fetchone()
-    return (survey.id, survey.status, survey.min_group_size, count, last)
+    """Return what identifies the current state of a survey's answers, invitations and settings."""
+    count, last, invited = db.execute(
+        """SELECT COUNT(*), MAX(id), (SELECT COUNT(*) FROM invitations WHERE survey_id = :s)
+           FROM responses WHERE survey_id = :s""",
+        {"s": survey.id},
+    ).fetchone()
+    # Response ids are random, so MAX(id) changes with (almost) every new response as well.
+    return (survey.id, survey.status, survey.min_group_size, count, last, invited)
 
 
 def survey_results(db: Database, survey: Survey, department: str | None = None) -> dict:
@@ -98,8 +103,25 @@ def survey_results(db: Database, survey: Survey, department: str | None = None) 
     if cached is not None:
         return cached
     result = compute_results(load_answers(db, survey), survey, departments(db, survey), department)
+    add_response_rates(result, rates.response_rates(db, survey))
     CACHE.put(key, result)
     return result
+
+
+def add_response_rates(result: dict, found: dict) -> None:
+    """Add the response rates (one definition, in rates.py: invitations, else headcount) to results."""
+    if "department" in result:
+        row = next((r for r in found["departments"] if r["department"].code == result["department"]), None)
+        if row and row["rate"] is not None and not result.get("suppressed"):
+            result["response_rate"] = row["rate"]
+        return
+    if found["rate"] is not None and not result.get("suppressed"):
+        result["response_rate"] = found["rate"]
+    by_code = {r["department"].code: r for r in found["departments"]}
+    for dept in result.get("departments", []):
+        row = by_code.get(dept["code"])
+        if row and row["rate"] is not None and "n" in dept:
+            dept["response_rate"] = row["rate"]
 
 
 class UnknownDepartment(LookupError):
@@ -163,13 +185,7 @@ def compute_results(data: AnswerData, survey: Survey, depts: list[Department], d
             row["pyramid"] = res["pyramid"]
         if headcount:
             row["headcount"] = headcount
-            if "n" in row:
-                row["response_rate"] = row["n"] / headcount
         dept_rows.append(row)
 
-    total_headcount = sum(d.headcount or 0 for d in depts)
     result = {**org, "departments": dept_rows}
-    if total_headcount and all(d.headcount for d in depts):
-        result["headcount"] = total_headcount
-        result["response_rate"] = len(groups) / total_headcount
     return result

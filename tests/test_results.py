@@ -233,3 +233,25 @@ def test_hidden_groups_never_leak(instrument, sizes, k, seed, is_open):
         org_dim = next((d for d in body.get("dimensions", []) if d["id"] == lv.id), None)
         if org_dim is not None and not org_dim.get("suppressed"):
             assert sum(cells) != 1
+
+
+def test_response_rates_follow_invitations_then_headcount(app, client, hr_token, instrument):
+    from survey import invitations
+
+    headers = {"Authorization": f"Bearer {hr_token}"}
+    # With fewer than k responses in all, not even the organisation's rate is shown.
+    rng = np.random.default_rng(8)
+    fill(app, instrument, "A", 3, rng)
+    body = client.get("/api/v1/surveys/acme/results", headers=headers).json
+    assert body["suppressed"] is True and "response_rate" not in body
+    fill(app, instrument, "A", 6, rng)
+    fill(app, instrument, "B", 6, rng)
+    with app.app_context():
+        survey = survey_of(app)
+        dept = surveys.department_by_code(get_db(), survey, "A")
+        invitations.create_invitations(get_db(), survey, dept, 30)
+    body = client.get("/api/v1/surveys/acme/results", headers=headers).json
+    rows = {d["code"]: d for d in body["departments"]}
+    assert rows["A"]["response_rate"] == pytest.approx(9 / 30)  # invitations, not the headcount of 20
+    assert rows["B"]["response_rate"] == pytest.approx(6 / 8)  # headcount
+    assert "response_rate" not in body  # department C has neither invitations nor headcount
