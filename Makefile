@@ -28,7 +28,7 @@ run: venv
 	@echo "  Demo survey:    http://$(HOST):$(PORT)/s/demo"
 	@cat instance/demo-login.txt 2>/dev/null | sed 's/^/  Demo login:     /' || true
 	@echo ""
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	FLASK_BASE_URL=$${FLASK_BASE_URL:-http://$(HOST):$(PORT)} $(FLASK) run --host $(HOST) --port $(PORT)
 
 serve: venv
 	$(FLASK) init-db
