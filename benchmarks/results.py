@@ -56,6 +56,35 @@ def peak_mb(fn) -> float:
     return peak / 1e6
 
 
+CHILD = """
+import sys
+sys.path.insert(0, {root!r})
+from survey import results, surveys
+from survey.db import connect
+db = connect({path!r})
+survey = surveys.get_survey(db, "demo")
+if {method!r} == "baseline":
+    rows = db.execute(
+        "SELECT a.response_id, a.item, a.value FROM answers a JOIN responses r ON r.id = a.response_id "
+        "WHERE r.survey_id = ?", [survey.id]).fetchall()
+else:
+    body = results.compute_results(results.load_answers(db, survey), survey, surveys.departments(db, survey))
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking parent across exec.
+hwm = [line for line in open("/proc/self/status") if line.startswith("VmHWM")][0]
+print(int(hwm.split()[1]) / 1024)
+"""
+
+
+def child_peak_mb(path: Path, method: str) -> float:
+    """Return the peak resident memory of a fresh process that runs one method once, in MB."""
+    import subprocess
+
+    root = str(Path(__file__).resolve().parent.parent)
+    code = CHILD.format(root=root, path=str(path), method=method)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     """Run the benchmark and print a table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -91,9 +120,15 @@ def main() -> None:
                 f"{n:>10,} {t_base:>11.3f} {t_full:>10.3f} {t_full / t_base:>6.2f} {mem_base:>8.0f} {mem_full:>11.0f}"
                 f"   ({len(rows):,} answer rows; {shown} of {len(depts)} departments shown)"
             )
+            if n == sizes[-1]:
+                peaks = {m: child_peak_mb(path, m) for m in ("baseline", "results")}
+                print(
+                    f"{'':>10} peak resident memory of a fresh process doing one run at {n:,}: "
+                    f"baseline {peaks['baseline']:.0f} MB, results {peaks['results']:.0f} MB"
+                )
             db.close()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak resident memory of this whole process (all sizes, both methods): {rss:.0f} MB")
+    print(f"peak resident memory of this benchmark process (building databases, all runs): {rss:.0f} MB")
 
 
 if __name__ == "__main__":
