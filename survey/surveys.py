@@ -13,6 +13,8 @@ from sqlite_utils import Database
 from .db import today, write_transaction
 from .questionnaire import Instrument, instrument_from_json
 
+MAX_K = 10_000  # a threshold above this would hide every group of any real organisation
+MAX_HEADCOUNT = 10_000_000
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 
@@ -104,11 +106,12 @@ def validate_settings(
         errors["slug"] = "Use 1-64 lowercase letters, digits and dashes (not at the ends)."
     if language not in ("nb", "en"):
         errors["language"] = "Choose 'nb' (Norwegian bokmål) or 'en' (English)."
-    if isinstance(min_group_size, bool) or not isinstance(min_group_size, int) or min_group_size < 3:
-        errors["min_group_size"] = "The minimum group size must be a whole number of at least 3."
+    if isinstance(min_group_size, bool) or not isinstance(min_group_size, int) or not 3 <= min_group_size <= MAX_K:
+        errors["min_group_size"] = f"The minimum group size must be a whole number from 3 to {MAX_K:,}."
     if (
         isinstance(comment_min_group_size, bool)
         or not isinstance(comment_min_group_size, int)
+        or comment_min_group_size > MAX_K
         or (isinstance(min_group_size, int) and comment_min_group_size < min_group_size)
     ):
         errors["comment_min_group_size"] = "The comment threshold must be a whole number >= the minimum group size."
@@ -124,8 +127,12 @@ def validate_settings(
             errors["departments"] = f"{where}: the code '{code}' is used twice."
         elif not isinstance(name, str) or not name.strip() or len(name) > 120:
             errors["departments"] = f"{where}: give a name of 1-120 characters."
-        elif headcount is not None and (isinstance(headcount, bool) or not isinstance(headcount, int) or headcount < 0):
-            errors["departments"] = f"{where}: the headcount must be a whole number >= 0, or left out."
+        elif headcount is not None and (
+            isinstance(headcount, bool) or not isinstance(headcount, int) or not 0 <= headcount <= MAX_HEADCOUNT
+        ):
+            errors["departments"] = (
+                f"{where}: the headcount must be a whole number from 0 to {MAX_HEADCOUNT:,}, or left out."
+            )
         if "departments" in errors:
             break
         seen.add(code.lower())

@@ -57,6 +57,24 @@ def require_token(*roles: str) -> Callable:
     return decorator
 
 
+def _has_lone_surrogate(value: object) -> bool:
+    """Return True when any string in parsed JSON holds a lone surrogate (not encodable as UTF-8)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def json_body() -> dict:
     """Parse the request body as a JSON object, or raise a 400 that says what is wrong."""
     raw = request.get_data(cache=True)
@@ -72,6 +90,10 @@ def json_body() -> dict:
         raise ApiError(400, f"Malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}.") from exc
     except RecursionError as exc:
         raise ApiError(400, "The JSON is nested too deeply.") from exc
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise ApiError(400, f"The JSON could not be read: {str(exc)[:200]}") from exc
+    if _has_lone_surrogate(data):
+        raise ApiError(400, "The JSON holds an invalid \\u escape (a lone UTF-16 surrogate); send valid Unicode text.")
     if not isinstance(data, dict):
         raise ApiError(400, "Send a JSON object ({...}) as the request body.")
     return data
