@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app app
 
-.PHONY: run serve test lint format check venv chromium demo bench clean
+.PHONY: run serve test lint format check venv chromium demo bench soak clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ check: lint test
 bench: venv
 	$(BIN)/python benchmarks/results.py
 	$(BIN)/python benchmarks/report.py
+	$(BIN)/python benchmarks/load.py
+
+soak: venv
+	$(BIN)/python scripts/fault_test.py --requests 10000 --kills 20
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 
 import click
@@ -175,17 +177,26 @@ def connect(path: str, busy_timeout_ms: int = 10_000) -> Database:
 
 
 def get_db() -> Database:
-    """Return this request's Database, opening it on first use."""
+    """Return this thread's Database for the app, opening it on first use and reusing it after."""
     if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"], current_app.config["DB_BUSY_TIMEOUT_MS"])
+        # One connection per worker thread, kept between requests: opening and closing a
+        # SQLite connection (and setting WAL on it) cost more than a whole submission.
+        local = current_app.extensions.setdefault("db_local", threading.local())
+        db = getattr(local, "db", None)
+        if db is None or getattr(local, "pid", None) != os.getpid():
+            # A connection must never cross a fork (gunicorn workers): open a fresh one.
+            db = connect(current_app.config["DATABASE"], current_app.config["DB_BUSY_TIMEOUT_MS"])
+            local.db, local.pid = db, os.getpid()
+        g.db = db
     return g.db
 
 
 def close_db(exc: BaseException | None = None) -> None:
-    """Close this request's database connection, if one was opened."""
+    """End this request's use of the connection: roll back anything left open, keep it for the next."""
     db = g.pop("db", None)
-    if db is not None:
-        db.close()
+    if db is not None and db.conn.in_transaction:
+        # A request that failed half-way must not leave its transaction (or a lock) behind.
+        db.conn.execute("ROLLBACK")
 
 
 def migrate(db: Database) -> None:

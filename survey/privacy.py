@@ -115,3 +115,13 @@ def shown_group(result: dict, k: int, survey_open: bool, reason: str | None) -> 
         for item in result["items"]
     ]
     return out
+
+
+def lone_hidden(column: Mapping[Hashable, int], hidden: Mapping[tuple, str], key: Hashable) -> Hashable | None:
+    """Return `key` when exactly one hidden cell of this column has answers (else None).
+
+    `column` maps group to its n in the column; `hidden` holds the hidden (group, key) cells.
+    Such a lone cell equals the total minus the shown cells, so the total must not be shown.
+    """
+    with_answers = [g for g, n in column.items() if (g, key) in hidden and n > 0]
+    return key if len(with_answers) == 1 else None

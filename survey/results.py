@@ -59,7 +59,7 @@ def load_answers(db: Database, survey: Survey) -> AnswerData:
     return AnswerData(values, enps, arr[:, 0])
 
 
-class _Cache:
+class LRUCache:
     """A small LRU of computed results, keyed by a stamp that any new response changes."""
 
     def __init__(self, size: int = 64):
@@ -82,7 +82,7 @@ class _Cache:
                 self.data.popitem(last=False)
 
 
-CACHE = _Cache()
+CACHE = LRUCache()
 
 
 def stamp(db: Database, survey: Survey) -> tuple:
@@ -124,6 +124,30 @@ def add_response_rates(result: dict, found: dict) -> None:
             dept["response_rate"] = row["rate"]
 
 
+def _protect_lone_cells(org, cells, hidden_cell, inst, per_dept, rows_hidden, data, groups, k) -> None:
+    """Hide organisation figures that equal one hidden group's figure plus the shown groups'.
+
+    Complementary suppression hides a second cell next to a lone hidden one, but when no
+    shown cell is left to hide (every other group is hidden or has no answers there), the
+    organisation's own figure is the only partner left: it is hidden instead.
+    """
+    for dim in org["dimensions"]:
+        level = dim["id"]
+        column = {g: n for (g, lid), n in cells.items() if lid == level}
+        if privacy.lone_hidden(column, hidden_cell, level) is not None and not dim.get("suppressed"):
+            dim.clear()
+            dim.update({"id": level, "suppressed": True})
+    if any(d.get("suppressed") for d in org["dimensions"]):
+        org.pop("index", None)
+    if "enps" in org:
+        # eNPS answers per group: shown departments show theirs only from k answers on.
+        enps_n = {g: int(np.count_nonzero(~np.isnan(data.enps[groups == g]))) for g in (*per_dept, *rows_hidden)}
+        hidden_enps = {g for g in enps_n if g in rows_hidden or per_dept[g].get("enps_n", 0) < k}
+        if sum(1 for g in hidden_enps if enps_n[g] > 0) == 1:
+            org.pop("enps", None)
+            org.pop("enps_n", None)
+
+
 class UnknownDepartment(LookupError):
     """No department with that code in the survey."""
 
@@ -155,8 +179,14 @@ def compute_results(data: AnswerData, survey: Survey, depts: list[Department], d
     per_dept = {n: scoring.group_results(data.values[groups == n], data.enps[groups == n], inst) for n in shown}
     cells = {(n, dim["id"]): dim["n"] for n in shown for dim in per_dept[n]["dimensions"]}
     rows_hidden = {n: reason for n, reason in hidden.items()}
-    cells.update({(n, lv.id): int(counts[n]) for n in rows_hidden for lv in inst.levels})
+    # A hidden department protects a cell only where it has answers itself: its own n per
+    # level, not its size, decides whether a lone hidden cell could be worked out.
+    for n in rows_hidden:
+        level_n = (~np.isnan(scoring.dimension_scores(data.values[groups == n], inst))).sum(axis=0)
+        cells.update({(n, lv.id): int(level_n[j]) for j, lv in enumerate(inst.levels)})
     hidden_cell = privacy.hidden_cells(cells, k, rows_hidden)
+    if not org["suppressed"]:
+        _protect_lone_cells(org, cells, hidden_cell, inst, per_dept, rows_hidden, data, groups, k)
 
     dept_rows = []
     for n, d in enumerate(depts):

@@ -66,3 +66,12 @@ def test_complementary_partner_is_the_smallest_shown():
     assert hidden_groups(counts, 5) == {"d": "too_few", "b": "complementary"}
     for perm in itertools.permutations(counts):
         assert hidden_groups({g: counts[g] for g in perm}, 5) == {"d": "too_few", "b": "complementary"}
+
+
+def test_lone_hidden_cell_with_answers():
+    from survey.privacy import lone_hidden
+
+    hidden = {("a", "x"): "too_few", ("b", "x"): "too_few"}
+    assert lone_hidden({"a": 4, "b": 0, "c": 9}, hidden, "x") == "x"  # b has no answers: a stands alone
+    assert lone_hidden({"a": 4, "b": 2, "c": 9}, hidden, "x") is None
+    assert lone_hidden({"a": 9, "c": 9}, {}, "x") is None

@@ -187,3 +187,16 @@ def test_oversized_and_invalid_utf8_form_posts(client, db):
     )
     assert resp.status_code == 400
     assert stored(db) == []
+
+
+def test_cached_form_carries_each_visitor_its_own_csrf_token(app, client, db, instrument):
+    first = client.get("/s/acme").get_data(as_text=True)
+    other = app.test_client()
+    second = other.get("/s/acme").get_data(as_text=True)  # served from the page cache
+    assert csrf_token(first) != csrf_token(second)
+    assert first.replace(csrf_token(first), "") == second.replace(csrf_token(second), "")
+    resp = other.post("/s/acme", data=form_data(instrument, second, department="B"))
+    assert resp.status_code == 302 and len(stored(db)) == 1
+    # Another visitor's token is refused: the cache never hands one client's token to another.
+    resp = client.post("/s/acme", data=form_data(instrument, second, department="B"))
+    assert resp.status_code == 400 and len(stored(db)) == 1

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import generate_csrf
 
 from .. import csrf, invitations, responses, surveys, throttle
 from ..db import InvitationUsed, get_db
 from ..i18n import current_lang
+from ..results import LRUCache
 from .forms import build_form
 
 bp = Blueprint("respond", __name__)
+CSRF_SLOT = "\x00csrf\x00"
 INVITATION_KEY = "invitation"
 
 
@@ -19,6 +22,24 @@ def _page(name: str, survey, status: int = 200):
 
 def _form_page(survey, department=None, invitation_id: int | None = None):
     """Show and process the questionnaire; department is fixed for invitations."""
+    if request.method == "GET" and "_flashes" not in session:
+        # The empty questionnaire is the same for everyone but its CSRF token: rendered once
+        # per survey, departments, language and query string, then served with this client's token.
+        pages = current_app.extensions.setdefault("form_pages", LRUCache(size=256))
+        depts = tuple(surveys.departments(get_db(), survey))
+        key = (survey, depts, department, g.lang, request.path, tuple(sorted(request.args.items(multi=True))))
+        token = generate_csrf()
+        cached = pages.get(key)
+        if cached is None:
+            page, status = _render_form(survey, department, invitation_id)
+            pages.put(key, page.replace(token, CSRF_SLOT))
+            return page, status
+        return cached.replace(CSRF_SLOT, token), 200
+    return _render_form(survey, department, invitation_id)
+
+
+def _render_form(survey, department=None, invitation_id: int | None = None):
+    """Build, validate (on POST) and render the questionnaire."""
     db = get_db()
     inst = survey.instrument
     depts = None if department else surveys.departments(db, survey)

@@ -1,0 +1,580 @@
+"""Load benchmark: the survey app under gunicorn against a bare Flask + SQLite baseline.
+
+Starts the app with gunicorn.conf.py (2 workers) on a free 127.0.0.1 port and a fresh
+temporary database holding one open survey, and the baseline (benchmarks/bare_app.py)
+under the same gunicorn settings beside it. The same aiohttp client drives them at 64
+concurrent connections, in rounds alternating between app and baseline (each idle while
+the other runs), so that other load on the machine weighs on both alike:
+- POST /api/v1/surveys/<slug>/responses: N valid submissions with 24 answers, an eNPS and a
+  unique comment "load-<n>" (the baseline stores the same bytes as one row);
+- GET /s/<slug>: the respondent's form against a bare "hello" page.
+Prints requests/s and their ratio, p50/p99 latency, non-2xx and 5xx counts and the servers'
+CPU time per request; then checks that the app stored exactly the acknowledged (2xx)
+submissions, each with all of its answers. Exits 1 when a target fails: app submissions/s
+>= 0.5 x bare, zero lost, zero 5xx. Bounded in count and time; cleans up after itself.
+
+    .venv/bin/python benchmarks/load.py [--requests 3000] [--concurrency 64] [--workers 2] [--rounds 3]
+
+--app MODULE:NAME measures another WSGI app (e.g. a patched copy) against the same baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import resource
+import secrets
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+HOST = "127.0.0.1"  # never any other address: this is a load generator
+SLUG = "load"
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+REQUEST_TIMEOUT_S = 60.0  # per request; a run therefore always ends
+START_TIMEOUT_S = 60.0
+
+
+# --- servers -------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """A running gunicorn master: its process, base URL and log file."""
+
+    proc: subprocess.Popen
+    url: str
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        """Return the master's process id."""
+        return self.proc.pid
+
+    def cpu(self) -> float:
+        """Return the CPU seconds used so far by the master and its current workers."""
+        return sum(process_cpu(pid) for pid in [self.pid, *worker_pids(self.pid)])
+
+
+def process_cpu(pid: int) -> float:
+    """Return a process's user + system CPU seconds so far (0 when it has ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def worker_pids(master: int) -> list[int]:
+    """Return the pids of the master's live children (the gunicorn workers), oldest first."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # the process ended while we looked
+        # Fields after the command name (which may contain spaces): state ppid ... starttime (22nd).
+        rest = stat[stat.rindex(")") + 2 :].split()
+        if int(rest[1]) == master and rest[0] != "Z":
+            children.append((int(rest[19]), int(entry.name)))
+    return [pid for _, pid in sorted(children)]
+
+
+def start_gunicorn(module: str, env: dict[str, str], workdir: Path, workers: int, name: str) -> Server:
+    """Start gunicorn with gunicorn.conf.py on a free loopback port; wait until it answers."""
+    port = free_port()
+    log = workdir / f"{name}-gunicorn.log"
+    full_env = {**os.environ, **env, "WORKERS": str(workers)}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(GUNICORN), "--config", "gunicorn.conf.py", "--bind", f"{HOST}:{port}", module],
+            cwd=ROOT,
+            env=full_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server(proc, f"http://{HOST}:{port}", log)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name}: gunicorn exited with {proc.returncode}:\n{tail(log)}")
+        # Ready when every worker has booted (gunicorn logs one line each) and the port answers.
+        booted = log.read_text(errors="replace").count("Booting worker")
+        if booted >= workers and len(worker_pids(proc.pid)) >= workers and port_open(port):
+            return server
+        time.sleep(0.1)
+    stop_gunicorn(server)
+    raise RuntimeError(f"{name}: gunicorn did not start within {START_TIMEOUT_S:.0f} s:\n{tail(log)}")
+
+
+def port_open(port: int) -> bool:
+    """Return True when something accepts connections on the loopback port."""
+    try:
+        with socket.create_connection((HOST, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    """Return the last lines of a log file."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def stop_gunicorn(server: Server) -> None:
+    """Stop the master (it stops its workers); kill master and leftover workers by pid if it hangs."""
+    workers = worker_pids(server.pid)
+    if server.proc.poll() is None:
+        server.proc.send_signal(signal.SIGTERM)
+        try:
+            server.proc.wait(timeout=35)  # gunicorn's graceful_timeout is 30 s
+        except subprocess.TimeoutExpired:
+            server.proc.kill()
+            server.proc.wait(timeout=10)
+    for pid in workers:
+        if is_gunicorn_leftover(pid, server.pid):
+            with contextlib.suppress(ProcessLookupError):  # ended meanwhile, as it should
+                os.kill(pid, signal.SIGKILL)
+
+
+def is_gunicorn_leftover(pid: int, master: int) -> bool:
+    """Return True when pid is still one of this master's gunicorn workers (or orphaned by it), not a reused pid."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+    return ppid in (master, 1) and b"gunicorn" in cmdline
+
+
+@contextlib.contextmanager
+def serving(module: str, env: dict[str, str], workdir: Path, workers: int, name: str) -> Iterator[Server]:
+    """Run a gunicorn server for the duration of a with-block."""
+    server = start_gunicorn(module, env, workdir, workers, name)
+    try:
+        yield server
+    finally:
+        stop_gunicorn(server)
+
+
+# --- the survey database -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SurveyInfo:
+    """What the client needs to send valid submissions."""
+
+    departments: list[str]
+    items: list[str]
+
+
+def create_database(path: Path, secret: str, workdir: Path) -> SurveyInfo:
+    """Create a fresh database with one open survey (8 departments) and return its codes and item ids."""
+    from survey import create_app, surveys
+    from survey.db import get_db
+
+    app = create_app({"DATABASE": str(path), "SECRET_KEY": secret, "REPORTS_DIR": str(workdir / "reports")})
+    departments = [{"code": f"D{n:02d}", "name": f"Department {n}", "headcount": 1000} for n in range(1, 9)]
+    with app.app_context():
+        surveys.create_survey(
+            get_db(), app.extensions["instrument"], title="Load test", language="en", departments=departments, slug=SLUG
+        )
+    items = [item.id for item in app.extensions["instrument"].items]
+    return SurveyInfo([d["code"] for d in departments], items)
+
+
+def submission(n: int, info: SurveyInfo, rng: random.Random) -> dict:
+    """Return the n-th valid submission: every item answered, an eNPS and the unique comment load-<n>."""
+    return {
+        "department": info.departments[n % len(info.departments)],
+        "answers": {item: rng.randint(1, 5) for item in info.items},
+        "enps": rng.randint(0, 10),
+        "comment": f"load-{n}",
+    }
+
+
+# --- the client ----------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    """One request's outcome: HTTP status (None after a connection error), latency and error."""
+
+    n: int
+    status: int | None
+    latency: float
+    error: str = ""
+
+
+@dataclass
+class Run:
+    """All outcomes of one phase, its wall time and the server's CPU time."""
+
+    name: str
+    results: list[Result] = field(default_factory=list)
+    seconds: float = 0.0
+    server_cpu: float = 0.0
+
+    @property
+    def cpu_ms(self) -> float:
+        """Return the server's CPU milliseconds per request (all worker processes together)."""
+        return 1000 * self.server_cpu / len(self.results) if self.results else float("nan")
+
+    @property
+    def ok(self) -> list[Result]:
+        """Return the results with a 2xx status."""
+        return [r for r in self.results if r.status is not None and 200 <= r.status < 300]
+
+    @property
+    def rate(self) -> float:
+        """Return completed requests per second."""
+        return len(self.results) / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float:
+        """Return the q-th percentile of latency in milliseconds (nearest rank)."""
+        latencies = sorted(r.latency for r in self.results)
+        if not latencies:
+            return float("nan")
+        index = min(len(latencies) - 1, max(0, round(q / 100 * len(latencies) + 0.5) - 1))
+        return latencies[index] * 1000
+
+    @property
+    def non_2xx(self) -> int:
+        """Return the number of requests without a 2xx answer (connection errors included)."""
+        return len(self.results) - len(self.ok)
+
+    @property
+    def server_errors(self) -> int:
+        """Return the number of 5xx answers."""
+        return sum(1 for r in self.results if r.status is not None and r.status >= 500)
+
+    @property
+    def connection_errors(self) -> int:
+        """Return the number of requests that got no HTTP answer at all."""
+        return sum(1 for r in self.results if r.status is None)
+
+
+async def drive(
+    run: Run,
+    method: str,
+    url: str,
+    bodies: list[bytes] | None,
+    numbers: range,
+    concurrency: int,
+    progress: Callable[[int], Awaitable[None]] | None = None,
+) -> Run:
+    """Send the requests numbered `numbers` with `concurrency` connections, adding to `run`.
+
+    bodies[n] is the n-th request's body; the wall time is added to run.seconds.
+    """
+    next_n = iter(numbers)
+    headers = {"Content-Type": "application/json"} if bodies is not None else {}
+    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        for n in next_n:
+            data = bodies[n] if bodies is not None else None
+            start = time.perf_counter()
+            try:
+                async with session.request(method, url, data=data, headers=headers) as response:
+                    await response.read()
+                    result = Result(n, response.status, time.perf_counter() - start)
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                # No HTTP answer: the submission is not acknowledged (it may or may not be stored).
+                result = Result(n, None, time.perf_counter() - start, type(exc).__name__)
+            run.results.append(result)
+            if progress is not None:
+                await progress(len(run.results))
+
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+        run.seconds += time.perf_counter() - start
+    return run
+
+
+# --- checking what was stored --------------------------------------------------------------
+
+
+@dataclass
+class Audit:
+    """What the database holds compared with what was sent and acknowledged."""
+
+    acknowledged: int
+    stored: int
+    lost: list[int]  # acknowledged but not stored
+    unexpected: list[str]  # stored but never sent, or stored twice
+    incomplete: list[int]  # stored with answers, eNPS or department other than sent
+    unacked_stored: int  # sent, not acknowledged (connection error, 5xx), stored in full
+    unacked_absent: int  # sent, not acknowledged, not stored
+    integrity: str
+    orphans: int  # answers without their response
+
+    @property
+    def exact(self) -> bool:
+        """Return True when no acknowledged submission is lost and nothing is partial or unknown."""
+        return not (self.lost or self.unexpected or self.incomplete or self.orphans) and self.integrity == "ok"
+
+
+def audit(db_path: Path, sent: dict[int, dict], acked: set[int], strict_unacked: bool) -> Audit:
+    """Compare the stored responses of the survey with the submissions sent and acknowledged.
+
+    With strict_unacked, a stored submission that was not acknowledged counts as unexpected
+    (no request should fail in a plain load run); otherwise it only has to be complete.
+    """
+    conn = sqlite3.connect(db_path)
+    try:
+        conn.execute("PRAGMA busy_timeout = 10000")
+        survey_id = conn.execute("SELECT id FROM surveys WHERE slug = ?", [SLUG]).fetchone()[0]
+        responses = conn.execute(
+            "SELECT r.id, r.comment, r.enps, d.code FROM responses r JOIN departments d ON d.id = r.department_id"
+            " WHERE r.survey_id = ?",
+            [survey_id],
+        ).fetchall()
+        answers: dict[int, dict[str, int]] = {}
+        for response_id, item_id, value in conn.execute(
+            """SELECT a.response_id, i.item_id, a.value FROM answers a
+               JOIN responses r ON r.id = a.response_id
+               JOIN survey_items i ON i.survey_id = r.survey_id AND i.position = a.item
+               WHERE r.survey_id = ?""",
+            [survey_id],
+        ):
+            answers.setdefault(response_id, {})[item_id] = value
+        integrity = "; ".join(row[0] for row in conn.execute("PRAGMA integrity_check"))
+        orphans = conn.execute(
+            "SELECT COUNT(*) FROM answers WHERE response_id NOT IN (SELECT id FROM responses)"
+        ).fetchone()[0]
+    finally:
+        conn.close()
+
+    seen: set[int] = set()
+    unexpected: list[str] = []
+    incomplete: list[int] = []
+    for response_id, comment, enps, code in responses:
+        n = int(comment[5:]) if isinstance(comment, str) and comment.startswith("load-") else None
+        if n is None or n not in sent or n in seen:
+            unexpected.append(repr(comment))
+            continue
+        seen.add(n)
+        if strict_unacked and n not in acked:
+            unexpected.append(repr(comment))
+        want = sent[n]
+        if answers.get(response_id, {}) != want["answers"] or enps != want["enps"] or code != want["department"]:
+            incomplete.append(n)
+    unacked = set(sent) - acked
+    return Audit(
+        acknowledged=len(acked),
+        stored=len(responses),
+        lost=sorted(acked - seen),
+        unexpected=unexpected,
+        incomplete=sorted(incomplete),
+        unacked_stored=len(unacked & seen),
+        unacked_absent=len(unacked - seen),
+        integrity=integrity,
+        orphans=orphans,
+    )
+
+
+# --- reporting -----------------------------------------------------------------------------
+
+
+def describe(run: Run) -> str:
+    """Return one table row of a run's figures."""
+    return (
+        f"{run.name:<28} {len(run.results):>6} {run.seconds:>7.2f} {run.rate:>9.1f} "
+        f"{run.percentile(50):>8.1f} {run.percentile(99):>8.1f} {run.non_2xx:>7} {run.server_errors:>5} "
+        f"{run.cpu_ms:>10.2f}"
+    )
+
+
+HEADER = (
+    f"{'phase':<28} {'reqs':>6} {'secs':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non2xx':>7} {'5xx':>5} "
+    f"{'CPU ms/req':>10}"
+)
+
+
+def verdict(ok: bool) -> str:
+    """Return PASS or FAIL."""
+    return "PASS" if ok else "FAIL"
+
+
+def print_audit(result: Audit) -> None:
+    """Print what the database holds against what was acknowledged."""
+    print(f"  acknowledged (2xx):                  {result.acknowledged}")
+    print(f"  responses stored:                    {result.stored}")
+    print(f"  acknowledged but missing (lost):     {len(result.lost)} {result.lost[:10] or ''}")
+    print(f"  stored but unknown or duplicated:    {len(result.unexpected)} {result.unexpected[:10] or ''}")
+    print(f"  stored with other/partial answers:   {len(result.incomplete)} {result.incomplete[:10] or ''}")
+    print(f"  unacknowledged, stored in full:      {result.unacked_stored}")
+    print(f"  unacknowledged, not stored:          {result.unacked_absent}")
+    print(f"  answers without a response:          {result.orphans}")
+    print(f"  PRAGMA integrity_check:              {result.integrity}")
+
+
+def cpu_seconds() -> float:
+    """Return the CPU time used by this process (the load client) so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def payloads(count: int, info: SurveyInfo, seed: int) -> tuple[dict[int, dict], list[bytes]]:
+    """Return the submissions by number and their encoded bodies."""
+    rng = random.Random(seed)
+    sent = {n: submission(n, info, rng) for n in range(count)}
+    return sent, [json.dumps(sent[n]).encode("utf-8") for n in range(count)]
+
+
+async def warm_up(url: str, concurrency: int) -> None:
+    """Send a few GETs so that both workers have compiled templates and opened the database once."""
+    await drive(Run("warm-up"), "GET", url, None, range(4 * concurrency), concurrency)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; return 0 when every target passes."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=3000, help="requests per phase (default 3000)")
+    parser.add_argument("--concurrency", type=int, default=64, help="concurrent connections (default 64)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating app/bare rounds per phase (default 3)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--app", default="app:app", help="WSGI app to measure (default app:app), e.g. a patched copy")
+    args = parser.parse_args(argv)
+    if min(args.requests, args.concurrency, args.workers, args.rounds) < 1:
+        parser.error("--requests, --concurrency, --workers and --rounds must be at least 1")
+
+    workdir = Path(tempfile.mkdtemp(prefix="survey-load-"))
+    try:
+        return asyncio.run(benchmark(args, workdir))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def rounds(count: int, n_rounds: int) -> list[range]:
+    """Split request numbers 0..count-1 into n_rounds consecutive ranges."""
+    n_rounds = max(1, min(n_rounds, count))
+    bounds = [count * i // n_rounds for i in range(n_rounds + 1)]
+    return [range(bounds[i], bounds[i + 1]) for i in range(n_rounds)]
+
+
+async def benchmark(args: argparse.Namespace, workdir: Path) -> int:
+    """Drive both servers through both phases in alternating rounds, print the figures and the checks."""
+    secret = secrets.token_hex(16)
+    app_db, bare_db = workdir / "survey.sqlite", workdir / "bare.sqlite"
+    info = create_database(app_db, secret, workdir)
+    sent, bodies = payloads(args.requests, info, args.seed)
+    size = sum(map(len, bodies)) / len(bodies)
+    threads = os.environ.get("THREADS", "4")
+    print(
+        f"gunicorn --config gunicorn.conf.py: {args.workers} workers x {threads} threads, {HOST} only; "
+        f"{os.cpu_count()} CPUs shared with the client"
+    )
+    print(
+        f"client: aiohttp, {args.concurrency} connections, {args.requests} requests per phase in {args.rounds} "
+        f"rounds alternating app and bare; submissions of {len(info.items)} answers + eNPS + comment, "
+        f"{size:.0f} bytes on average"
+    )
+    print()
+
+    app_post, bare_post = Run("app  POST responses"), Run("bare POST (insert one row)")
+    app_get, bare_get = Run("app  GET /s/<slug>"), Run("bare GET hello")
+    app_env = {"FLASK_DATABASE": str(app_db), "FLASK_SECRET_KEY": secret}
+    cpu0 = cpu_seconds()
+    # Both servers run side by side, each idle while the other is driven: alternating rounds
+    # spread any other load on this machine evenly over the app and the baseline.
+    with (
+        serving(args.app, app_env, workdir, args.workers, "app") as app_server,
+        serving("benchmarks.bare_app:app", {"BARE_DATABASE": str(bare_db)}, workdir, args.workers, "bare") as bare,
+    ):
+        for server in (app_server, bare):
+            await warm_up(f"{server.url}/s/{SLUG}", args.concurrency)
+        post_path, get_path = f"/api/v1/surveys/{SLUG}/responses", f"/s/{SLUG}"
+        for method, path, data, runs in (
+            ("POST", post_path, bodies, (app_post, bare_post)),
+            ("GET", get_path, None, (app_get, bare_get)),
+        ):
+            for numbers in rounds(args.requests, args.rounds):
+                for server, run in zip((app_server, bare), runs, strict=True):
+                    cpu = server.cpu()
+                    await drive(run, method, server.url + path, data, numbers, args.concurrency)
+                    run.server_cpu += server.cpu() - cpu
+    client_cpu = cpu_seconds() - cpu0
+
+    print(HEADER)
+    for run in (app_post, bare_post, app_get, bare_get):
+        print(describe(run))
+    post_ratio = app_post.rate / bare_post.rate if bare_post.rate else 0.0
+    get_ratio = app_get.rate / bare_get.rate if bare_get.rate else 0.0
+    print()
+    print(f"submissions/s app / bare: {post_ratio:.2f}   (form page / hello page: {get_ratio:.2f})")
+    print(
+        f"server CPU per submission app / bare: {app_post.cpu_ms / bare_post.cpu_ms:.2f}   "
+        f"(form page / hello page: {app_get.cpu_ms / bare_get.cpu_ms:.2f}); less sensitive to other load"
+    )
+    busy = app_post.seconds + app_get.seconds + bare_post.seconds + bare_get.seconds
+    print(f"load client CPU: {client_cpu:.1f} s over {busy:.1f} s of load ({client_cpu / busy:.0%} of one core)")
+    errors = sorted({r.error for run in (app_post, app_get, bare_post, bare_get) for r in run.results if r.error})
+    if errors:
+        print(f"connection errors: {', '.join(errors)}")
+
+    conn = sqlite3.connect(bare_db)
+    try:
+        bare_rows = conn.execute("SELECT COUNT(*) FROM submissions").fetchone()[0]
+    finally:
+        conn.close()
+    print(f"bare rows stored: {bare_rows} of {len(bare_post.ok)} acknowledged")
+    print()
+    print("What the app stored:")
+    result = audit(app_db, sent, {r.n for r in app_post.ok}, strict_unacked=True)
+    print_audit(result)
+    print()
+
+    server_errors = sum(run.server_errors for run in (app_post, app_get))
+    targets = [
+        (f"app submissions/s >= 0.5 x bare ({post_ratio:.2f} x)", post_ratio >= 0.5),
+        (f"zero lost submissions ({len(result.lost)} lost)", not result.lost),
+        (
+            "stored = acknowledged, every one with all 24 answers "
+            f"({len(result.unexpected)} unexpected, {len(result.incomplete)} partial, integrity {result.integrity})",
+            result.exact,
+        ),
+        (f"zero 5xx from the app ({server_errors})", server_errors == 0),
+    ]
+    for label, ok in targets:
+        print(f"{verdict(ok)}  {label}")
+    return 0 if all(ok for _, ok in targets) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
