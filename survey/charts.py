@@ -92,19 +92,31 @@ def _layout(fig: go.Figure, height: int, **kwargs) -> go.Figure:
     return fig
 
 
-def pyramid_figure(pyramid: list[dict], instrument: Instrument, lang: str) -> go.Figure:
-    """Draw the organisation as a pyramid: centred bars, the base at the bottom, those below it under it."""
+def _pyramid_shares(pyramid: list[dict], instrument: Instrument, lang: str) -> tuple[list[str], list[float]]:
+    """Return the row names and shares of a pyramid: below the pyramid first, then the levels upwards."""
     share = {p["level"]: p["share"] for p in pyramid}
     names = [LABELS["none"][lang]] + [lv.name[lang] for lv in instrument.levels]
-    shares = [share.get("none", 0.0)] + [share.get(lv.id, 0.0) for lv in instrument.levels]
+    return names, [share.get("none", 0.0)] + [share.get(lv.id, 0.0) for lv in instrument.levels]
+
+
+def _pyramid_bar(shares: list[float], instrument: Instrument) -> dict:
+    """Return the bar settings that centre each share, so that the bars stack into a pyramid."""
+    return {
+        "x": shares,
+        "base": [-s / 2 for s in shares],
+        "orientation": "h",
+        "marker": {"color": [GREY] + [BRAND] * len(instrument.levels)},
+        "text": [f"{s:.0%}" for s in shares],
+    }
+
+
+def pyramid_figure(pyramid: list[dict], instrument: Instrument, lang: str) -> go.Figure:
+    """Draw the organisation as a pyramid: centred bars, the base at the bottom, those below it under it."""
+    names, shares = _pyramid_shares(pyramid, instrument, lang)
     fig = go.Figure()
     fig.add_bar(
         y=list(range(len(names))),
-        x=shares,
-        base=[-s / 2 for s in shares],
-        orientation="h",
-        marker={"color": [GREY] + [BRAND] * len(instrument.levels)},
-        text=[f"{s:.0%}" for s in shares],
+        **_pyramid_bar(shares, instrument),
         textposition="outside",
         cliponaxis=False,
         hovertext=names,
@@ -261,7 +273,7 @@ def pyramids_figure(groups: list[tuple[str, list[dict]]], instrument: Instrument
     """Draw several groups' pyramids side by side (small multiples sharing the level axis)."""
     from plotly.subplots import make_subplots
 
-    names = [LABELS["none"][lang]] + [lv.name[lang] for lv in instrument.levels]
+    names, _ = _pyramid_shares([], instrument, lang)
     fig = make_subplots(
         rows=1,
         cols=max(len(groups), 1),
@@ -270,15 +282,10 @@ def pyramids_figure(groups: list[tuple[str, list[dict]]], instrument: Instrument
         horizontal_spacing=0.02,
     )
     for col, (_, pyramid) in enumerate(groups, start=1):
-        share = {p["level"]: p["share"] for p in pyramid}
-        shares = [share.get("none", 0.0)] + [share.get(lv.id, 0.0) for lv in instrument.levels]
+        names, shares = _pyramid_shares(pyramid, instrument, lang)
         fig.add_bar(
             y=names,
-            x=shares,
-            base=[-s / 2 for s in shares],
-            orientation="h",
-            marker={"color": [GREY] + [BRAND] * len(instrument.levels)},
-            text=[f"{s:.0%}" for s in shares],
+            **_pyramid_bar(shares, instrument),
             textposition="inside",
             insidetextanchor="middle",
             textangle=0,
