@@ -21,6 +21,7 @@ chromium:
 	@sh scripts/install-chromium.sh
 
 run: venv
+	@sh scripts/install-chromium.sh || echo "  (Without chromium the app runs, but PDF reports cannot draw their charts.)"
 	$(FLASK) init-db
 	$(FLASK) demo --if-empty --rounds 2
 	@echo ""
