@@ -115,6 +115,14 @@ def _columns(instrument: Instrument, level_ids: list[str]) -> list[int]:
     return [position[it.id] for lv in instrument.levels if lv.id in level_ids for it in lv.items]
 
 
+def _hidden_cells(res: dict) -> set[tuple[str, str]]:
+    """Return the (department code, level) cells a survey's results hide; "" is the organisation."""
+    cells = {("", d["id"]) for d in res.get("dimensions", []) if d.get("suppressed")}
+    for dept in res.get("departments", []):
+        cells |= {(dept["code"], d["id"]) for d in dept.get("dimensions", []) if d.get("suppressed")}
+    return cells
+
+
 def trend(db: Database, survey: Survey) -> dict:
     """Compare the survey with its previous round, organisation and departments, on shared levels.
 
@@ -174,12 +182,15 @@ def trend(db: Database, survey: Survey) -> dict:
     for row, p_adj in zip(tested, scoring.benjamini_hochberg([r["p"] for r in tested]), strict=True):
         row["p_adj"] = float(p_adj)
     org_rows, dept_rows = [], []
+    # A cell hidden in either round's own results (too few, or protecting another group) stays
+    # hidden here too: its mean in that round would otherwise come out of the trend.
+    hidden = _hidden_cells(now_res) | _hidden_cells(prev_res)
     for code, rows in tables:
         cells = []
         for row in rows:
             cell = {"id": row["id"], "n_now": row["n_a"], "n_previous": row["n_b"]}
-            if row["n_a"] < k or row["n_b"] < k:
-                cell["suppressed"] = True  # a level answered by too few in either round
+            if row["n_a"] < k or row["n_b"] < k or (code, row["id"]) in hidden:
+                cell = {"id": row["id"], "suppressed": True}
             else:
                 for key in ("mean_a", "mean_b", "diff", "p", "p_adj", "d"):
                     if key in row:

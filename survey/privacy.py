@@ -37,11 +37,6 @@ def hidden_groups(
     return hidden
 
 
-def cell_hidden(n: int, k: int) -> bool:
-    """Return True when a single figure based on n respondents must not be shown."""
-    return n < effective_k(k)
-
-
 def hidden_cells(
     cells: Mapping[tuple[Hashable, Hashable], int], k: int, hidden_rows: Mapping[Hashable, str] | None = None
 ) -> dict[tuple, str]:
@@ -125,3 +120,21 @@ def lone_hidden(column: Mapping[Hashable, int], hidden: Mapping[tuple, str], key
     """
     with_answers = [g for g, n in column.items() if (g, key) in hidden and n > 0]
     return key if len(with_answers) == 1 else None
+
+
+def hide_like_row(group: dict, row: dict) -> None:
+    """Hide in one department's own results every figure its row in the departments table hides."""
+    hidden_levels = {d["id"] for d in row.get("dimensions", []) if d.get("suppressed")}
+    if row.get("suppressed"):
+        hidden_levels = {d["id"] for d in group["dimensions"]}
+    if not hidden_levels:
+        return
+    group["dimensions"] = [
+        {"id": d["id"], "suppressed": True} if d["id"] in hidden_levels else d for d in group["dimensions"]
+    ]
+    group.pop("index", None)
+    # Item figures of a hidden level would give its score away nearly as well.
+    group["items"] = [
+        {"id": it["id"], "level": it["level"], "suppressed": True} if it["level"] in hidden_levels else it
+        for it in group["items"]
+    ]

@@ -102,7 +102,8 @@ def survey_results(db: Database, survey: Survey, department: str | None = None) 
     cached = CACHE.get(key)
     if cached is not None:
         return cached
-    result = compute_results(load_answers(db, survey), survey, departments(db, survey), department)
+    table = survey_results(db, survey) if department else None
+    result = compute_results(load_answers(db, survey), survey, departments(db, survey), department, table)
     add_response_rates(result, rates.response_rates(db, survey))
     CACHE.put(key, result)
     return result
@@ -152,8 +153,18 @@ class UnknownDepartment(LookupError):
     """No department with that code in the survey."""
 
 
-def compute_results(data: AnswerData, survey: Survey, depts: list[Department], department: str | None = None) -> dict:
-    """Score the organisation and every department, compare them, and remove what may not be shown."""
+def compute_results(
+    data: AnswerData,
+    survey: Survey,
+    depts: list[Department],
+    department: str | None = None,
+    table: dict | None = None,
+) -> dict:
+    """Score the organisation and every department, compare them, and remove what may not be shown.
+
+    With `department`, return that department's own figures; `table` (the survey's results
+    without a department, when already at hand) saves computing the side-by-side table again.
+    """
     inst = survey.instrument
     k = privacy.effective_k(survey.min_group_size)
     index_of = {d.id: n for n, d in enumerate(depts)}
@@ -171,6 +182,15 @@ def compute_results(data: AnswerData, survey: Survey, depts: list[Department], d
             survey.is_open,
             hidden.get(match),
         )
+        if not group["suppressed"]:
+            # A department shown on its own must hide what the side-by-side table hides for it
+            # (cells hidden to protect another department), or the two outputs together leak it.
+            row = next(
+                r
+                for r in (table or compute_results(data, survey, depts))["departments"]
+                if r["code"] == depts[match].code
+            )
+            privacy.hide_like_row(group, row)
         return {"department": depts[match].code, "name": depts[match].name, **group}
 
     org = privacy.shown_group(scoring.group_results(data.values, data.enps, inst), k, survey.is_open, None)

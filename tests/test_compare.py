@@ -283,3 +283,33 @@ def test_facilitator_sees_comparison_without_export_button(app, fac_client, hr_c
     page = fac_client.get("/admin/surveys/acme/compare").get_data(as_text=True)
     assert "Departments × levels" in page and "export.csv" not in page and "secret comment" not in page
     assert "export.csv" in hr_client.get("/admin/surveys/acme").get_data(as_text=True)
+
+
+def test_trend_keeps_cells_hidden_in_either_round(app, client, hr_token, instrument):
+    """A cell hidden in the previous round's results (protecting another department) stays hidden."""
+    new_round(app, "p1", None)
+    new_round(app, "p2", "p1")
+    for slug in ("p1", "p2"):
+        with app.app_context():
+            db = get_db()
+            survey = surveys.get_survey(db, slug)
+            db["departments"].insert({"survey_id": survey.id, "code": "C", "name": "Gamma", "position": 3})
+            db.conn.commit()
+    rng = np.random.default_rng(12)
+    leading = {it.id for it in instrument.level("leading").items}
+    for slug in ("p1", "p2"):
+        for code, n in (("A", 12), ("B", 8)):
+            for _ in range(n):
+                add(app, slug, code, random_answers(instrument, rng))
+        for n in range(6):  # in p1 only 4 of C's 6 answer the leading items
+            few = slug == "p1" and n >= 4
+            add(app, slug, "C", {it.id: 3 for it in instrument.items if not (few and it.id in leading)})
+    headers = {"Authorization": f"Bearer {hr_token}"}
+    p1 = client.get("/api/v1/surveys/p1/results", headers=headers).json
+    b_p1 = next(d for d in p1["departments"] if d["code"] == "B")
+    assert next(c for c in b_p1["dimensions"] if c["id"] == "leading").get("suppressed")
+    trend = client.get("/api/v1/surveys/p2/compare", headers=headers).json["trend"]
+    rows = {d["code"]: {c["id"]: c for c in d["levels"]} for d in trend["departments"]}
+    assert rows["B"]["leading"] == {"id": "leading", "suppressed": True}
+    assert rows["C"]["leading"] == {"id": "leading", "suppressed": True}
+    assert "points" in rows["B"]["observing"] and "points" in rows["A"]["leading"]

@@ -262,3 +262,21 @@ def test_response_rates_follow_invitations_then_headcount(app, client, hr_token,
     assert rows["A"]["response_rate"] == pytest.approx(9 / 30)  # invitations, not the headcount of 20
     assert rows["B"]["response_rate"] == pytest.approx(6 / 8)  # headcount
     assert "response_rate" not in body  # department C has neither invitations nor headcount
+
+
+def test_department_results_hide_what_the_table_hides(app, client, hr_token, instrument):
+    """B's leading cell protects C's in the table, so B's own results must not show it either."""
+    rng = np.random.default_rng(4)
+    fill(app, instrument, "A", 12, rng)
+    fill(app, instrument, "B", 8, rng)
+    leading = {it.id for it in instrument.levels[-1].items}
+    for n in range(6):
+        submit(app, "C", {it.id: 3 for it in instrument.items if n < 4 or it.id not in leading})
+    headers = {"Authorization": f"Bearer {hr_token}"}
+    table = {d["code"]: d for d in client.get("/api/v1/surveys/acme/results", headers=headers).json["departments"]}
+    assert next(c for c in table["B"]["dimensions"] if c["id"] == "leading") == {"id": "leading", "suppressed": True}
+    own = client.get("/api/v1/surveys/acme/results?department=B", headers=headers).json
+    assert next(d for d in own["dimensions"] if d["id"] == "leading") == {"id": "leading", "suppressed": True}
+    assert "index" not in own
+    assert all(it.get("suppressed") for it in own["items"] if it["level"] == "leading")
+    assert all("mean" in it for it in own["items"] if it["level"] == "observing")
