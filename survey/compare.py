@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 from sqlite_utils import Database
 
-from . import privacy, results, scoring
+from . import charts, privacy, results, scoring
 from .questionnaire import Instrument
 from .surveys import Survey, departments, get_survey_by_id
 
@@ -132,6 +132,16 @@ def trend(db: Database, survey: Survey) -> dict:
     hidden in either round is left out. Also returns the organisation's scores in every round.
     """
     series = rounds(db, survey)
+    # Scoring two rounds reads every answer twice: keep the result until any round changes.
+    key = ("trend", tuple(results.stamp(db, rnd) for rnd in series))
+    cached = results.CACHE.get(key)
+    if cached is None:
+        cached = _trend(db, survey, series)
+        results.CACHE.put(key, cached)
+    return cached
+
+
+def _trend(db: Database, survey: Survey, series: list[Survey]) -> dict:
     history = []
     for rnd in series:
         res = results.survey_results(db, rnd)
@@ -226,3 +236,36 @@ def comparison(db: Database, survey: Survey, sort: str | None = None) -> dict:
     body["gaps"] = [g.__dict__ for g in biggest_gaps(rows)]
     body["trend"] = trend(db, survey)
     return body
+
+
+MAX_OVERLAY = 4  # departments laid over the organisation in the radar and the pyramids
+
+
+def chosen_departments(body: dict, codes: list[str]) -> list[dict]:
+    """Return the shown departments picked for the overlay (at most MAX_OVERLAY, in the order given)."""
+    shown = {d["code"].lower(): d for d in body.get("departments", []) if not d["suppressed"]}
+    picked = []
+    for code in codes:
+        dept = shown.get(code.lower())
+        if dept and dept not in picked:
+            picked.append(dept)
+    return picked[:MAX_OVERLAY]
+
+
+def comparison_figures(body: dict, picked: list[dict], inst: Instrument, lang: str, hidden_label: str) -> dict:
+    """Build the comparison's plotly figures from already filtered figures."""
+    org_label = charts.LABELS["organisation"][lang]
+    figures = {
+        "heatmap": charts.heatmap_figure(body["departments"], inst, lang, hidden_label),
+        "radar": charts.radar_figure(
+            [(org_label, body["organisation"]["dimensions"])] + [(d["name"], d["dimensions"]) for d in picked],
+            inst,
+            lang,
+        ),
+        "pyramids": charts.pyramids_figure(
+            [(org_label, body["organisation"]["pyramid"])] + [(d["name"], d["pyramid"]) for d in picked], inst, lang
+        ),
+    }
+    if len(body["trend"]["rounds"]) > 1:
+        figures["trend"] = charts.trend_figure(body["trend"]["rounds"], inst, lang)
+    return figures

@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import plotly.graph_objects as go
-from flask import current_app, render_template
+from flask import Response, current_app, render_template
 from sqlite_utils import Database
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -149,6 +149,44 @@ def externalise_images(name: str, svg: bytes, images: dict[str, bytes]) -> bytes
     return _DATA_URI.sub(replace, svg)
 
 
+def embed_charts(figs: dict[str, go.Figure], widths: dict[str, int]) -> tuple[dict[str, str], dict[str, bytes]]:
+    """Export figures to SVG (cached) and return their chart: URLs and the report's images.
+
+    Widths default to the page's full width; heights come from the figure builders, which
+    size each chart by its content (rows of items or departments).
+    """
+    cache_dir = Path(current_app.instance_path) / "chart-cache"
+    urls: dict[str, str] = {}
+    images: dict[str, bytes] = {}
+    for name, fig in figs.items():
+        svg = EXPORTER.svg(fig, widths.get(name, 1000), int(fig.layout.height), cache_dir)
+        images[name] = externalise_images(name, svg, images)
+        urls[name] = f"chart:{name}"
+    return urls, images
+
+
+def check_lang(lang: str) -> None:
+    """Refuse a report language other than nb or en."""
+    if lang not in ("nb", "en"):
+        raise ReportError("Choose the report language 'nb' or 'en'.", 400)
+
+
+def too_few(survey: Survey) -> ReportError:
+    """Return the error for a survey whose organisation is still below the threshold."""
+    return ReportError(
+        f"The survey has fewer than {survey.min_group_size} responses, so no figures may be shown yet.", 409
+    )
+
+
+def pdf_response(pdf: bytes, name: str) -> Response:
+    """Send a PDF as a download (never cached: it may hold comments)."""
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
+
+
 def _period(survey: Survey, lang: str) -> str:
     end = survey.closed_on or text("open_now", lang)
     return f"{survey.created_on} – {end}"
@@ -176,9 +214,7 @@ def build_context(
     inst = survey.instrument
     org = results.survey_results(db, survey)
     if org["suppressed"]:
-        raise ReportError(
-            f"The survey has fewer than {survey.min_group_size} responses, so no figures may be shown yet.", 409
-        )
+        raise too_few(survey)
     group, dept = org, None
     if department:
         try:
@@ -191,28 +227,18 @@ def build_context(
                 f"The department '{group['department']}' is hidden ({reason}); no report can be made for it.", 403
             )
         dept = surveys.department_by_code(db, survey, department)
-    images: dict[str, bytes] = {}
-    cache_dir = Path(current_app.instance_path) / "chart-cache"
-
-    def chart(name: str, fig: go.Figure, width: int) -> str:
-        # The figure builders size each chart by its content (rows of items or departments).
-        svg = EXPORTER.svg(fig, width, int(fig.layout.height), cache_dir)
-        images[name] = externalise_images(name, svg, images)
-        return f"chart:{name}"
-
     series = [(charts.LABELS["organisation"][lang], org["dimensions"])]
     if dept:
         series.insert(0, (dept.name, group["dimensions"]))
-    figures = {
-        "pyramid": chart("pyramid", charts.pyramid_figure(group["pyramid"], inst, lang), 520),
-        "radar": chart("radar", charts.radar_figure(series, inst, lang), 520),
-        "items": chart("items", charts.item_bars_figure(group["items"], inst, lang), 1000),
+    figs = {
+        "pyramid": charts.pyramid_figure(group["pyramid"], inst, lang),
+        "radar": charts.radar_figure(series, inst, lang),
+        "items": charts.item_bars_figure(group["items"], inst, lang),
     }
     shown_depts = org["departments"]
     if not dept:
-        figures["heatmap"] = chart(
-            "heatmap", charts.heatmap_figure(shown_depts, inst, lang, text("hidden", lang)), 1000
-        )
+        figs["heatmap"] = charts.heatmap_figure(shown_depts, inst, lang, text("hidden", lang))
+    figures, images = embed_charts(figs, {"pyramid": 520, "radar": 520})
     focus = focus_level(group["dimensions"], inst)
     comment_list = None
     if with_comments and inst.comment is not None:
@@ -259,8 +285,7 @@ def make_report(
 ) -> bytes:
     """Return the PDF report of a survey (or of one department against the organisation)."""
     lang = lang or survey.language
-    if lang not in ("nb", "en"):
-        raise ReportError("Choose the report language 'nb' or 'en'.", 400)
+    check_lang(lang)
     context = build_context(db, survey, lang, department, with_comments)
     return write_pdf(render_html(context), context["images"])
 
@@ -285,26 +310,17 @@ def make_comparison(
 ) -> bytes:
     """Return the workshop comparison (departments side by side, change since the last round) as a PDF."""
     from . import compare
-    from .admin.compare_view import chosen_departments, comparison_figures
 
     lang = lang or survey.language
-    if lang not in ("nb", "en"):
-        raise ReportError("Choose the report language 'nb' or 'en'.", 400)
+    check_lang(lang)
     body = compare.comparison(db, survey, sort)
     if body["suppressed"]:
-        raise ReportError(
-            f"The survey has fewer than {survey.min_group_size} responses, so no figures may be shown yet.", 409
-        )
+        raise too_few(survey)
     inst = survey.instrument
-    picked = chosen_departments(body, codes or [])
-    cache_dir = Path(current_app.instance_path) / "chart-cache"
-    images: dict[str, bytes] = {}
-    figures = {}
-    widths = {"radar": 560, "pyramids": 640}  # side by side on one landscape page; the others full width
-    for name, fig in comparison_figures(body, picked, inst, lang, text("hidden", lang)).items():
-        svg = EXPORTER.svg(fig, widths.get(name, 1000), int(fig.layout.height), cache_dir)
-        images[name] = externalise_images(name, svg, images)
-        figures[name] = f"chart:{name}"
+    picked = compare.chosen_departments(body, codes or [])
+    figs = compare.comparison_figures(body, picked, inst, lang, text("hidden", lang))
+    # Radar and pyramids side by side on one landscape page; the others full width.
+    figures, images = embed_charts(figs, {"radar": 560, "pyramids": 640})
     gaps = compare.reading([compare.Gap(**g) for g in body["gaps"]], inst, lang)
     html = render_template(
         "report/compare.html",

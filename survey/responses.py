@@ -148,8 +148,3 @@ def counts_by_department(db: Database, survey: Survey) -> dict[int, int]:
         )
     }
     return counts
-
-
-def count_responses(db: Database, survey: Survey) -> int:
-    """Return the survey's total number of responses."""
-    return db["responses"].count_where("survey_id = ?", [survey.id])

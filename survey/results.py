@@ -93,7 +93,9 @@ def stamp(db: Database, survey: Survey) -> tuple:
         {"s": survey.id},
     ).fetchone()
     # Response ids are random, so MAX(id) changes with (almost) every new response as well.
-    return (survey.id, survey.status, survey.min_group_size, count, last, invited)
+    # The file's path keeps apart surveys of different databases served by one process.
+    path = db.execute("PRAGMA database_list").fetchone()[2]
+    return (path, survey.id, survey.status, survey.min_group_size, count, last, invited)
 
 
 def survey_results(db: Database, survey: Survey, department: str | None = None) -> dict:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import unicodedata
@@ -316,8 +315,3 @@ def survey_summary(db: Database, survey: Survey) -> dict:
             "comment": inst.comment is not None,
         },
     }
-
-
-def to_json(data: dict) -> str:
-    """Serialise API data as compact UTF-8 JSON."""
-    return json.dumps(data, ensure_ascii=False)

@@ -105,7 +105,8 @@ def create():
     return render_template("admin/create.html", form=form), 400 if form.errors else 200
 
 
-def _survey_or_404(slug: str) -> surveys.Survey:
+def survey_or_404(slug: str) -> surveys.Survey:
+    """Return the survey with this slug, or answer 404."""
     survey = surveys.get_survey(get_db(), slug)
     if survey is None:
         abort(404, description=f"There is no survey '{slug}'.")
@@ -117,10 +118,9 @@ def base_url() -> str:
     return links.base_url()
 
 
-def department_rows(db, survey: surveys.Survey) -> tuple[list[dict], int]:
-    """Return per-department response counts and rates as they may be shown, and the total."""
-    rates_ = rates.response_rates(db, survey)
-    rows = [
+def department_rows(found: dict) -> list[dict]:
+    """Return per-department response counts and rates (from rates.response_rates) as the page shows them."""
+    return [
         {
             "dept": r["department"],
             "count": r["responses"],
@@ -130,9 +130,8 @@ def department_rows(db, survey: surveys.Survey) -> tuple[list[dict], int]:
             "source": r["source"],
             "rate": round(100 * r["rate"]) if r["rate"] is not None else None,
         }
-        for r in rates_["departments"]
+        for r in found["departments"]
     ]
-    return rows, rates_["responses"]
 
 
 @bp.route("/surveys/<slug>")
@@ -140,9 +139,9 @@ def department_rows(db, survey: surveys.Survey) -> tuple[list[dict], int]:
 def detail(slug: str):
     """Show a survey: status, links, responses per department."""
     db = get_db()
-    survey = _survey_or_404(slug)
-    rows, total = department_rows(db, survey)
+    survey = survey_or_404(slug)
     overall = rates.response_rates(db, survey)
+    rows, total = department_rows(overall), overall["responses"]
     inv_form = InvitationForm()
     inv_form.department.choices = [SelectChoice(r["dept"].code, r["dept"].name) for r in rows]
     return render_template(
@@ -164,7 +163,7 @@ def detail(slug: str):
 @login_required("hr")
 def set_status(slug: str):
     """Open or close a survey."""
-    survey = _survey_or_404(slug)
+    survey = survey_or_404(slug)
     form = ActionForm()
     status = request.form.get("status")
     if not form.validate_on_submit() or status not in ("open", "closed"):
@@ -179,7 +178,7 @@ def set_status(slug: str):
 def create_invitations(slug: str):
     """Create personal invitation links and show them once."""
     db = get_db()
-    survey = _survey_or_404(slug)
+    survey = survey_or_404(slug)
     form = InvitationForm()
     form.department.choices = [SelectChoice(d.code, d.name) for d in surveys.departments(db, survey)]
     if not form.validate_on_submit():

@@ -4,67 +4,27 @@ from __future__ import annotations
 
 from flask import Response, abort, render_template, request
 
-from .. import charts, compare, export, report, surveys
-from ..api import pdf_response
+from .. import compare, export, report
 from ..db import get_db
 from ..report_texts import text
 from ..security import login_required
-from . import bp
-
-MAX_OVERLAY = 4  # departments laid over the organisation in the radar and the pyramids
-
-
-def _survey_or_404(slug: str) -> surveys.Survey:
-    survey = surveys.get_survey(get_db(), slug)
-    if survey is None:
-        abort(404, description=f"There is no survey '{slug}'.")
-    return survey
-
-
-def chosen_departments(body: dict, codes: list[str]) -> list[dict]:
-    """Return the shown departments picked for the overlay (at most MAX_OVERLAY, in the order given)."""
-    shown = {d["code"].lower(): d for d in body.get("departments", []) if not d["suppressed"]}
-    picked = []
-    for code in codes:
-        dept = shown.get(code.lower())
-        if dept and dept not in picked:
-            picked.append(dept)
-    return picked[:MAX_OVERLAY]
-
-
-def comparison_figures(body: dict, picked: list[dict], inst, lang: str, hidden_label: str) -> dict:
-    """Build the comparison's plotly figures from already filtered figures."""
-    org_label = charts.LABELS["organisation"][lang]
-    figures = {
-        "heatmap": charts.heatmap_figure(body["departments"], inst, lang, hidden_label),
-        "radar": charts.radar_figure(
-            [(org_label, body["organisation"]["dimensions"])] + [(d["name"], d["dimensions"]) for d in picked],
-            inst,
-            lang,
-        ),
-        "pyramids": charts.pyramids_figure(
-            [(org_label, body["organisation"]["pyramid"])] + [(d["name"], d["pyramid"]) for d in picked], inst, lang
-        ),
-    }
-    if len(body["trend"]["rounds"]) > 1:
-        figures["trend"] = charts.trend_figure(body["trend"]["rounds"], inst, lang)
-    return figures
+from . import bp, survey_or_404
 
 
 @bp.route("/surveys/<slug>/compare")
 @login_required("hr", "facilitator")
 def compare_page(slug: str):
     """Compare departments side by side, and this round with the previous one."""
-    survey = _survey_or_404(slug)
+    survey = survey_or_404(slug)
     sort = request.args.get("sort") or None
     body = compare.comparison(get_db(), survey, sort)
     codes = request.args.getlist("d")
-    picked = chosen_departments(body, codes) if not body["suppressed"] else []
+    picked = compare.chosen_departments(body, codes) if not body["suppressed"] else []
     figures = {}
     if not body["suppressed"]:
         figures = {
             name: fig.to_dict()
-            for name, fig in comparison_figures(body, picked, survey.instrument, "en", "hidden").items()
+            for name, fig in compare.comparison_figures(body, picked, survey.instrument, "en", "hidden").items()
         }
     return render_template(
         "admin/compare.html",
@@ -77,7 +37,7 @@ def compare_page(slug: str):
         figures=figures,
         reading=compare.reading([compare.Gap(**g) for g in body.get("gaps", [])], survey.instrument, "en"),
         large=request.args.get("large") == "1",
-        max_overlay=MAX_OVERLAY,
+        max_overlay=compare.MAX_OVERLAY,
         levels={lv.id: lv for lv in survey.instrument.levels},
         lang="en",
         rt=lambda key, **kw: text(key, "en", **kw),
@@ -88,7 +48,7 @@ def compare_page(slug: str):
 @login_required("hr", "facilitator")
 def compare_pdf(slug: str):
     """Download the comparison as a PDF."""
-    survey = _survey_or_404(slug)
+    survey = survey_or_404(slug)
     lang = request.args.get("lang") or survey.language
     try:
         pdf = report.make_comparison(get_db(), survey, lang, request.args.getlist("d"), request.args.get("sort"))
@@ -96,7 +56,7 @@ def compare_pdf(slug: str):
         abort(exc.status if exc.status < 500 else 503, description=str(exc))
     name = report.report_filename(survey, lang, None).replace("report-", "comparison-", 1)
     report.save_report(pdf, name)
-    return pdf_response(pdf, name)
+    return report.pdf_response(pdf, name)
 
 
 @bp.route("/surveys/<slug>/export.<fmt>")
@@ -105,7 +65,7 @@ def export_download(slug: str, fmt: str):
     """Download the raw responses (HR only) as CSV or XLSX."""
     if fmt not in ("csv", "xlsx"):
         abort(404, description="Export as .csv or .xlsx.")
-    survey = _survey_or_404(slug)
+    survey = survey_or_404(slug)
     header, rows = export.export_rows(get_db(), survey)
     name = f"responses-{survey.slug}.{fmt}"
     if fmt == "csv":

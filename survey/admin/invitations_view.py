@@ -11,17 +11,10 @@ from .. import invitations, links, mailer, mailings, rates, surveys
 from ..db import get_db, today
 from ..invitation_csv import CsvReport
 from ..security import login_required
-from . import bp
+from . import bp, survey_or_404
 from .forms import ImportForm, MailForm
 
 KIND_WORDS = {"invitation": "invitations", "reminder": "reminders"}
-
-
-def _survey_or_404(slug: str) -> surveys.Survey:
-    survey = surveys.get_survey(get_db(), slug)
-    if survey is None:
-        abort(404, description=f"There is no survey '{slug}'.")
-    return survey
 
 
 def _page(survey: surveys.Survey, status: int = 200, report: CsvReport | None = None, error: str | None = None):
@@ -56,14 +49,14 @@ def _page(survey: surveys.Survey, status: int = 200, report: CsvReport | None = 
 @login_required("hr")
 def invitations_page(slug: str):
     """Show invitations, mailings and the response rate of a survey."""
-    return _page(_survey_or_404(slug))
+    return _page(survey_or_404(slug))
 
 
 @bp.route("/surveys/<slug>/invitations/import", methods=["POST"])
 @login_required("hr")
 def import_invitations(slug: str):
     """Import an invitation list; a file with any bad row imports nothing and lists the bad rows."""
-    survey = _survey_or_404(slug)
+    survey = survey_or_404(slug)
     form = ImportForm()
     if not form.validate_on_submit():
         return _page(survey, 400, error=" ".join(e for errs in form.errors.values() for e in errs))
@@ -82,7 +75,7 @@ def _mail_form() -> MailForm:
 @login_required("hr")
 def send_mail(slug: str):
     """Send (or go on sending) invitations or reminders by e-mail, for at most MAIL_BATCH_SECONDS."""
-    survey = _survey_or_404(slug)
+    survey = survey_or_404(slug)
     form = _mail_form()
     kind = form.kind.data
     try:
@@ -120,7 +113,7 @@ def send_mail(slug: str):
 @login_required("hr")
 def export_links(slug: str):
     """Download fresh personal links (for HR's own mail tool) of those a batch would reach, as CSV."""
-    survey = _survey_or_404(slug)
+    survey = survey_or_404(slug)
     kind = _mail_form().kind.data
     try:
         rows = mailings.export_links(get_db(), survey, kind)

@@ -8,15 +8,13 @@ from .. import links, privacy, qr, surveys
 from ..db import get_db
 from ..i18n import LANGS
 from ..security import login_required
-from . import bp
+from . import bp, survey_or_404
 
 
 def _target(slug: str) -> tuple[surveys.Survey, surveys.Department | None]:
     """Return the survey and the department named by ?d= (None for the open link), or abort with 404."""
     db = get_db()
-    survey = surveys.get_survey(db, slug)
-    if survey is None:
-        abort(404, description=f"There is no survey '{slug}'.")
+    survey = survey_or_404(slug)
     code = request.args.get("d")
     if code is None:
         return survey, None

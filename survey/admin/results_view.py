@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from .. import charts, report, results, scoring, surveys
-from ..api import pdf_response
 from ..db import get_db
 from ..security import login_required
-from . import bp
+from . import bp, survey_or_404
 
 
 def _score_interval(dim: dict) -> tuple[float, float] | None:
@@ -18,19 +17,12 @@ def _score_interval(dim: dict) -> tuple[float, float] | None:
     return tuple(max(0.0, min(100.0, (dim[key] - 1) / 4 * 100)) for key in ("ci_low", "ci_high"))
 
 
-def _survey_or_404(db, slug: str) -> surveys.Survey:
-    survey = surveys.get_survey(db, slug)
-    if survey is None:
-        abort(404, description=f"There is no survey '{slug}'.")
-    return survey
-
-
 @bp.route("/surveys/<slug>/results")
 @login_required("hr", "facilitator")
 def results_page(slug: str):
     """Show a survey's results as they may be shown (both roles see only aggregates)."""
     db = get_db()
-    survey = _survey_or_404(db, slug)
+    survey = survey_or_404(slug)
     inst = survey.instrument
     lang = "en"
     org = results.survey_results(db, survey)
@@ -71,7 +63,7 @@ def results_page(slug: str):
 def report_pdf(slug: str):
     """Download the PDF report (comments only for HR)."""
     db = get_db()
-    survey = _survey_or_404(db, slug)
+    survey = survey_or_404(slug)
     lang = request.args.get("lang") or survey.language
     department = request.args.get("department") or None
     try:
@@ -83,4 +75,4 @@ def report_pdf(slug: str):
         return redirect(url_for("admin.results_page", slug=slug, department=department))
     name = report.report_filename(survey, lang, department)
     report.save_report(pdf, name)
-    return pdf_response(pdf, name)
+    return report.pdf_response(pdf, name)

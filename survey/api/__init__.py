@@ -261,18 +261,7 @@ def survey_report(slug: str):
         raise ApiError(exc.status, str(exc)) from exc
     name = report.report_filename(survey, lang, department)
     report.save_report(pdf, name)
-    return pdf_response(pdf, name)
-
-
-def pdf_response(pdf: bytes, name: str):
-    """Send a PDF as a download."""
-    from flask import Response
-
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
-    )
+    return report.pdf_response(pdf, name)
 
 
 @bp.get("/openapi.json")
