@@ -56,17 +56,17 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from .admin import bp as admin_bp
     from .api import bp as api_bp
-    from .api import invitation_guard, rate_view  # noqa: F401  (add their hooks and routes to api_bp)
+    from .cli import bp as cli_bp
     from .respond import bp as respond_bp
 
     app.register_blueprint(respond_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(cli_bp)
     # The API authenticates with bearer tokens, not cookies, so CSRF does not apply.
     csrf.exempt(api_bp)
 
-    from . import cli, errors
+    from . import errors
 
     errors.init_app(app)
-    cli.init_app(app)
     return app

@@ -9,9 +9,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 
-import click
 from flask import Flask, current_app, g
-from flask.cli import with_appcontext
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -224,19 +222,9 @@ def today() -> str:
     return dt.datetime.now(dt.UTC).date().isoformat()
 
 
-@click.command("init-db")
-@with_appcontext
-def init_db_command() -> None:
-    """Create or migrate the database (safe to run again)."""
-    db = get_db()
-    migrate(db)
-    click.echo(f"Database ready: {current_app.config['DATABASE']}")
-
-
 def init_app(app: Flask) -> None:
-    """Register teardown and the init-db command, and migrate at start-up."""
+    """Close each request's use of the database, and migrate at start-up."""
     app.teardown_appcontext(close_db)
-    app.cli.add_command(init_db_command)
     db = connect(app.config["DATABASE"], app.config["DB_BUSY_TIMEOUT_MS"])
     try:
         migrate(db)

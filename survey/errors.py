@@ -6,6 +6,17 @@ from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+
+class AppError(Exception):
+    """An error the client can fix, answered with `status`: JSON {error, fields?} for the API, a page elsewhere."""
+
+    def __init__(
+        self, error: str, status: int = 400, fields: dict[str, str] | None = None, headers: dict | None = None
+    ):
+        super().__init__(error)
+        self.error, self.status, self.fields, self.headers = error, status, fields, headers or {}
+
+
 MESSAGES = {
     400: "The request could not be understood.",
     403: "You do not have access to this.",
@@ -39,7 +50,20 @@ def handle_csrf(exc: CSRFError):
     return render_template("error.html", code=400, title="Form expired", message=message), 400
 
 
+def handle_app_error(exc: AppError):
+    """Answer an AppError as JSON for the API, as an error page elsewhere."""
+    if wants_json():
+        body = {"error": exc.error}
+        if exc.fields:
+            body["fields"] = exc.fields
+        return jsonify(body), exc.status, exc.headers
+    g.setdefault("lang", "en")
+    page = render_template("error.html", code=exc.status, title="Error", message=exc.error)
+    return page, exc.status, exc.headers
+
+
 def init_app(app: Flask) -> None:
     """Register the error handlers."""
+    app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(HTTPException, handle_http)

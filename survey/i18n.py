@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from flask import Flask, g, request, session, url_for
+from flask_babel import Babel, format_date, format_decimal, format_percent
+
+from .config import ROOT
 
 LANGS = ("nb", "en")
 
@@ -144,8 +147,23 @@ def lang_url(lang: str) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args, lang=lang)
 
 
+def locale() -> str:
+    """Return the language of this request, as the view chose it (Flask-Babel asks for it)."""
+    return g.get("lang", "en")
+
+
+babel = Babel()
+
+
 def init_app(app: Flask) -> None:
-    """Make t(), lang_url() and the language available in templates."""
+    """Set up Flask-Babel (gettext catalogs in translations/) and make the language helpers available in templates."""
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))
+    babel.init_app(app, locale_selector=locale)
+    app.jinja_env.filters["number"] = lambda value, digits=0: format_decimal(
+        value, format=f"#,##0.{'0' * digits}" if digits else "#,##0"
+    )
+    app.jinja_env.filters["percent"] = lambda value: format_percent(value, format="#,##0 %")
+    app.jinja_env.filters["day"] = lambda value: format_date(value, format="long")
     app.jinja_env.globals["t"] = t
     app.jinja_env.globals["lang_url"] = lang_url
 

@@ -9,7 +9,6 @@ import json
 import re
 import shutil
 import threading
-from collections import OrderedDict
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -20,6 +19,7 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from . import charts, comments, results, scoring, surveys
+from .cache import Cache
 from .report_texts import text
 from .surveys import Survey
 
@@ -43,8 +43,7 @@ class ChartExporter:
     def __init__(self, memory_items: int = 256):
         self.lock = threading.Lock()
         self.started = False
-        self.memory: OrderedDict[str, bytes] = OrderedDict()
-        self.memory_items = memory_items
+        self.memory = Cache(memory_items)
         self.renders = 0  # how many charts were actually drawn (tests check the cache with it)
 
     def _start(self) -> None:
@@ -62,10 +61,9 @@ class ChartExporter:
         spec = fig.to_dict()
         spec["layout"].update(width=width, height=height)
         key = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
-        with self.lock:
-            if key in self.memory:
-                self.memory.move_to_end(key)
-                return self.memory[key]
+        cached = self.memory.get(key)
+        if cached is not None:
+            return cached
         path = cache_dir / f"{key}.svg" if cache_dir else None
         if path and path.exists():
             data = path.read_bytes()
@@ -76,10 +74,7 @@ class ChartExporter:
                 tmp = path.with_suffix(".tmp")
                 tmp.write_bytes(data)
                 tmp.replace(path)
-        with self.lock:
-            self.memory[key] = data
-            while len(self.memory) > self.memory_items:
-                self.memory.popitem(last=False)
+        self.memory.put(key, data)
         return data
 
     def _render(self, spec: dict, width: int, height: int) -> bytes:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 from sqlite_utils import Database
 
 from . import privacy, rates, scoring
+from .cache import Cache
 from .surveys import Department, Survey, departments
 
 BITS = 3  # an answer 1..5 fits in 3 bits; 0 means "no answer"
@@ -59,30 +58,7 @@ def load_answers(db: Database, survey: Survey) -> AnswerData:
     return AnswerData(values, enps, arr[:, 0])
 
 
-class LRUCache:
-    """A small LRU of computed results, keyed by a stamp that any new response changes."""
-
-    def __init__(self, size: int = 64):
-        self.size = size
-        self.data: OrderedDict = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            if key in self.data:
-                self.data.move_to_end(key)
-                return self.data[key]
-        return None
-
-    def put(self, key, value) -> None:
-        with self.lock:
-            self.data[key] = value
-            self.data.move_to_end(key)
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
-
-
-CACHE = LRUCache()
+CACHE = Cache(64)
 
 
 def stamp(db: Database, survey: Survey) -> tuple:

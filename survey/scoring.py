@@ -367,18 +367,6 @@ def compare(values_a: np.ndarray, values_b: np.ndarray, instrument: Instrument) 
     return _compare_scores(dims_a, dims_b, instrument)
 
 
-def _bh(p: np.ndarray) -> np.ndarray:
-    """Return Benjamini-Hochberg adjusted p-values (the fallback for scipy < 1.11)."""
-    m = len(p)
-    order = np.argsort(p)
-    ranked = p[order] * m / np.arange(1, m + 1)
-    # Step-up: each adjusted value is the smallest ranked value at or above its rank.
-    adjusted = np.minimum(np.minimum.accumulate(ranked[::-1])[::-1], 1.0)
-    out = np.empty(m)
-    out[order] = adjusted
-    return out
-
-
 def benjamini_hochberg(pvalues: Any) -> np.ndarray:
     """Return Benjamini-Hochberg adjusted p-values (monotone, at most 1), in the input order."""
     p = np.asarray(pvalues, dtype=float)
@@ -388,8 +376,7 @@ def benjamini_hochberg(pvalues: Any) -> np.ndarray:
         return np.empty(0)
     if np.isnan(p).any() or (p < 0).any() or (p > 1).any():
         raise ValueError("p-values must lie in 0..1")
-    fdr = getattr(stats, "false_discovery_control", None)
-    return fdr(p, method="bh") if fdr is not None else _bh(p)
+    return stats.false_discovery_control(p, method="bh")
 
 
 def compare_departments(

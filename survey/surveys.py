@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 import unicodedata
@@ -70,14 +71,10 @@ class Survey:
         return {item.id: n for n, item in enumerate(self.instrument.items)}
 
 
-_INSTRUMENTS: dict[str, Instrument] = {}
-
-
+@functools.lru_cache(maxsize=64)
 def _instrument_cache(text: str) -> Instrument:
     # Parsing the frozen JSON on every request would be wasted work; it never changes.
-    if text not in _INSTRUMENTS:
-        _INSTRUMENTS[text] = instrument_from_json(text)
-    return _INSTRUMENTS[text]
+    return instrument_from_json(text)
 
 
 def slugify(title: str) -> str:

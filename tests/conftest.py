@@ -1,41 +1,58 @@
-"""Fixtures: an app on a temporary database, clients, a live server, helpers."""
+"""Fixtures: an app factory on temporary databases, clients, a live server, a browser."""
 
 from __future__ import annotations
 
-import re
 import threading
+from collections.abc import Callable, Iterator
 
 import pytest
+from flask import Flask
+from helpers import (
+    BASE_URL,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DEPARTMENTS,
+    FAC_EMAIL,
+    FAC_PASSWORD,
+    HR_EMAIL,
+    HR_PASSWORD,
+    PHONE,
+    login,
+)
 from werkzeug.serving import make_server
 
 from survey import accounts, create_app, surveys
-from survey.db import connect
+from survey.db import connect, get_db
 
-BASE_URL = "https://survey.example.org"  # links are built from this, never from the Host header
-HR_EMAIL, HR_PASSWORD = "hr@example.org", "correct horse battery"
-FAC_EMAIL, FAC_PASSWORD = "fac@example.org", "facilitator password"
-DEPARTMENTS = [
-    {"code": "A", "name": "Alpha & <Omega>", "headcount": 20},
-    {"code": "B", "name": "Beta", "headcount": 8},
-    {"code": "C", "name": "Gamma", "headcount": None},
-]
+EXPECTED_400 = "Failed to load resource: the server responded with a status of 400"
 
 
 @pytest.fixture
-def app(tmp_path):
-    """Return an app on a fresh database with one HR user, one facilitator and survey 'acme'."""
-    app = create_app(
-        {
+def make_app(tmp_path) -> Callable[..., Flask]:
+    """Return a factory of apps, each on its own fresh database in tmp_path; keywords override the config."""
+    made = 0
+
+    def make(**overrides) -> Flask:
+        nonlocal made
+        made += 1
+        config = {
             "TESTING": True,
-            "DATABASE": str(tmp_path / "test.sqlite"),
+            "DATABASE": str(tmp_path / f"test-{made}.sqlite"),
             "SECRET_KEY": "test-secret-key",
             "REPORTS_DIR": str(tmp_path / "reports"),
             "BASE_URL": BASE_URL,
         }
-    )
-    with app.app_context():
-        from survey.db import get_db
+        config.update(overrides)
+        return create_app(config)
 
+    return make
+
+
+@pytest.fixture
+def app(make_app) -> Flask:
+    """Return an app on a fresh database with one HR user, one facilitator and survey 'acme'."""
+    app = make_app()
+    with app.app_context():
         db = get_db()
         accounts.create_user(db, HR_EMAIL, HR_PASSWORD, "hr")
         accounts.create_user(db, FAC_EMAIL, FAC_PASSWORD, "facilitator")
@@ -71,21 +88,6 @@ def instrument(app):
     return app.extensions["instrument"]
 
 
-def csrf_token(html: str) -> str:
-    """Return the CSRF token embedded in a rendered form."""
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'name="csrf_token" value="([^"]+)"', html
-    )
-    assert match, "no CSRF token in the page"
-    return match.group(1)
-
-
-def login(client, email: str = HR_EMAIL, password: str = HR_PASSWORD):
-    """Log a test client in through the login form."""
-    page = client.get("/admin/login").get_data(as_text=True)
-    return client.post("/admin/login", data={"email": email, "password": password, "csrf_token": csrf_token(page)})
-
-
 @pytest.fixture
 def hr_client(client):
     """Return a client logged in as HR."""
@@ -105,8 +107,6 @@ def fac_client(app):
 def hr_token(app):
     """Return an HR API token."""
     with app.app_context():
-        from survey.db import get_db
-
         return accounts.create_token(get_db(), "hr")
 
 
@@ -123,20 +123,46 @@ def live_server(app):
     thread.join(timeout=5)
 
 
-def answers_for(instrument, value: int = 4) -> dict[str, int]:
-    """Return an answer for every item of the instrument."""
-    return {item.id: value for item in instrument.items}
+@pytest.fixture(scope="module")
+def browser():
+    """Start Debian's Chromium once per test module (Playwright cannot download its own browser here)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM} (run `make chromium`)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
-def stored_answers(db, response_id: int) -> dict[str, int]:
-    """Return a stored response's answers by item id (answers are stored by item position)."""
-    return {
-        row["item_id"]: row["value"]
-        for row in db.query(
-            """SELECT i.item_id, a.value FROM answers a
-               JOIN responses r ON r.id = a.response_id
-               JOIN survey_items i ON i.survey_id = r.survey_id AND i.position = a.item
-               WHERE a.response_id = ?""",
-            [response_id],
-        )
-    }
+@pytest.fixture
+def new_page(browser, live_server: str) -> Iterator[Callable]:
+    """Return a factory of pages, each in its own context; no page may log a JavaScript or CSP error.
+
+    Depending on live_server closes the pages before the server stops, so that a request
+    still in flight (the favicon) is not reset and reported as an error.
+    """
+    contexts = []
+    errors: list[str] = []
+
+    def record_console(kind: str, text: str) -> None:
+        # Console errors include Content-Security-Policy violations (blocked inline script or
+        # style); a form shown again with status 400 is expected, not an error of the page.
+        if kind == "error" and not text.startswith(EXPECTED_400):
+            errors.append(text)
+
+    def make(viewport: dict | None = None, locale: str = "en-GB"):
+        context = browser.new_context(viewport=viewport or PHONE, locale=locale)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda msg: record_console(msg.type, msg.text))
+        return page
+
+    yield make
+    found = list(errors)  # closing a context may abort requests; that is no error of the page
+    for context in contexts:
+        context.close()
+    assert not found, f"errors in the browser console: {found}"

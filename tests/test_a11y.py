@@ -13,10 +13,9 @@ from dataclasses import dataclass
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from conftest import HR_EMAIL, HR_PASSWORD
 from flask import Flask
+from helpers import CHROMIUM, CHROMIUM_ARGS, DESKTOP, HR_EMAIL, HR_PASSWORD, PHONE, log_in_as_hr
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
-from test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, log_in_as_hr
 from werkzeug.serving import make_server
 
 from survey import accounts, create_app, invitations, surveys

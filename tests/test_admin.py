@@ -3,21 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import BASE_URL, FAC_EMAIL, HR_PASSWORD, csrf_token, login
+from helpers import BASE_URL, FAC_EMAIL, HR_PASSWORD, add_responses, csrf_token, login
 
 from survey import surveys
 from survey.db import get_db
-from survey.responses import Submission, save_response
-
-
-def add_responses(app, code: str, n: int) -> None:
-    """Store n minimal responses for a department of survey 'acme'."""
-    with app.app_context():
-        db = get_db()
-        survey = surveys.get_survey(db, "acme")
-        dept = surveys.department_by_code(db, survey, code)
-        for _ in range(n):
-            save_response(db, survey, Submission(dept.id, {"obs1": 4}, None, None))
 
 
 @pytest.mark.parametrize("path", ["/admin/", "/admin/surveys/new", "/admin/surveys/acme"])

@@ -7,7 +7,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import answers_for, stored_answers
+from helpers import answers_for, stored_answers
 
 from survey import invitations, surveys
 from survey.db import get_db

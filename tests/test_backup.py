@@ -7,7 +7,7 @@ import sqlite3
 import threading
 import urllib.request
 
-from conftest import answers_for
+from helpers import answers_for
 
 from survey import create_app, surveys
 from survey.db import get_db

@@ -7,25 +7,11 @@ basics and the HR journey, each in a fresh browser context against a live server
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
-from conftest import FAC_EMAIL, FAC_PASSWORD, HR_EMAIL, HR_PASSWORD, stored_answers
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from helpers import CHROMIUM, DESKTOP, FAC_EMAIL, FAC_PASSWORD, PHONE, log_in_as_hr, stored_answers
+from playwright.sync_api import expect
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-EXPECTED_400 = "Failed to load resource: the server responded with a status of 400"
 TOTAL = 24  # items in questions.yaml; checked against the instrument below
 
 pytestmark = [
@@ -34,47 +20,6 @@ pytestmark = [
         not CHROMIUM.exists(), reason=f"Debian's Chromium is not installed at {CHROMIUM} (run `make chromium`)"
     ),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Start Chromium once for the whole module."""
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def new_page(browser: Browser, live_server: str) -> Iterator[Callable[..., Page]]:
-    """Return a factory of pages, each in its own context; no page may log a JavaScript or CSP error.
-
-    Depending on live_server closes the pages before the server stops, so that a request
-    still in flight (the favicon) is not reset and reported as an error.
-    """
-    contexts = []
-    errors: list[str] = []
-
-    def record_console(kind: str, text: str) -> None:
-        # Console errors include Content-Security-Policy violations (blocked inline script or
-        # style); a form shown again with status 400 is expected, not an error of the page.
-        if kind == "error" and not text.startswith(EXPECTED_400):
-            errors.append(text)
-
-    def make(viewport: dict | None = None) -> Page:
-        context = browser.new_context(viewport=viewport or PHONE, locale="en-GB")
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", lambda msg: record_console(msg.type, msg.text))
-        return page
-
-    yield make
-    found = list(errors)  # closing a context may abort requests; that is no error of the page
-    for context in contexts:
-        context.close()
-    assert not found, f"errors in the browser console: {found}"
 
 
 def stored(db) -> list[dict]:
@@ -273,14 +218,6 @@ def test_accessibility_basics_at_phone_size(new_page, live_server, instrument):
 
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert page.evaluate("window.innerWidth") == PHONE["width"]
-
-
-def log_in_as_hr(page: Page, live_server: str) -> None:
-    """Log in through the login form as the HR user of the test app."""
-    page.goto(f"{live_server}/admin/login")
-    page.get_by_label("E-mail").fill(HR_EMAIL)
-    page.get_by_label("Password").fill(HR_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
 
 
 def test_hr_creates_and_closes_a_survey(new_page, live_server, db):

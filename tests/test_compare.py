@@ -10,7 +10,7 @@ import statistics
 
 import numpy as np
 import pytest
-from conftest import csrf_token
+from helpers import csrf_token
 from openpyxl import load_workbook
 from scipy import stats
 

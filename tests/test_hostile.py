@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from conftest import HR_EMAIL, HR_PASSWORD, csrf_token, login
 from flask import Flask, url_for
 from flask.testing import FlaskClient
+from helpers import HR_EMAIL, HR_PASSWORD, csrf_token, login
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer

@@ -15,10 +15,11 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import BASE_URL, answers_for, csrf_token
+from helpers import BASE_URL, answers_for, backdate, csrf_token, import_csv
 
-from survey import invitation_csv, invitations, mailings, responses, surveys
+from survey import invitations, responses, surveys
 from survey.db import get_db
+from survey.invitations import csv_import, mailings
 from survey.responses import Submission, save_response
 
 GOOD_CSV = (
@@ -35,12 +36,6 @@ def survey_of(app, slug: str = "acme"):
         return surveys.get_survey(get_db(), slug)
 
 
-def import_csv(app, text: str | bytes, slug: str = "acme"):
-    """Import an invitation file into a survey and return the report."""
-    with app.app_context():
-        return invitations.import_invitations(get_db(), surveys.get_survey(get_db(), slug), text)
-
-
 def issue_links(app, kind: str = "invitation") -> dict[str, str]:
     """Deliver links the way the CSV download does; return e-mail -> personal link."""
     with app.app_context():
@@ -52,12 +47,6 @@ def token_of(link: str) -> str:
     base, _, token = link.partition("/i/")
     assert base and token and "/" not in token
     return token
-
-
-def backdate(db, day: str = "2000-01-01") -> None:
-    """Pretend the invitations were sent on an earlier day, so that reminders are due."""
-    db.execute("UPDATE invitations SET sent_on = ? WHERE sent_on IS NOT NULL", [day])
-    db.conn.commit()
 
 
 def dump(db) -> str:
@@ -454,5 +443,5 @@ def test_stored_order_does_not_follow_the_order_of_invitations(app, client, db, 
 
 def test_parser_is_pure(instrument):
     depts = [surveys.Department(1, "A", "Alpha", None)]
-    report = invitation_csv.parse("a@example.org,A\n", depts, {"a@example.org": 1})
+    report = csv_import.parse("a@example.org,A\n", depts, {"a@example.org": 1})
     assert report.ok and report.rows == [] and report.duplicates

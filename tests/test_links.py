@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import BASE_URL, HR_EMAIL, HR_PASSWORD, csrf_token, login
+from helpers import BASE_URL, HR_EMAIL, HR_PASSWORD, csrf_token, login
 
 from survey import create_app, links, qr
 

@@ -12,11 +12,12 @@ import threading
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import BASE_URL, csrf_token
-from test_invitations import backdate, import_csv
+from helpers import BASE_URL, backdate, csrf_token, import_csv
 
-from survey import invitations, mailer, mailings, surveys
+from survey import invitations, surveys
 from survey.db import get_db
+from survey.invitations import mailings
+from survey.invitations import smtp as mailer
 
 SENDER = "HR Team <hr@example.org>"
 LINK_RE = re.compile(re.escape(BASE_URL) + r"/i/([A-Za-z0-9_-]+)")

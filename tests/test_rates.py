@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import answers_for
-from test_admin import add_responses
+from helpers import add_responses, answers_for
 
 from survey import accounts, invitations, rates, surveys
 from survey.db import get_db

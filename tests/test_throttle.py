@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import BASE_URL
+from helpers import BASE_URL
 
 from survey import create_app, invitations, surveys, throttle
 from survey.db import connect, get_db

@@ -7,9 +7,11 @@ import io
 
 from flask import Response, abort, current_app, flash, redirect, render_template, url_for
 
-from .. import invitations, links, mailer, mailings, rates, surveys
+from .. import invitations, links, rates, surveys
 from ..db import get_db, today
-from ..invitation_csv import CsvReport
+from ..invitations import mailings
+from ..invitations import smtp as mailer
+from ..invitations.csv_import import CsvReport
 from ..security import login_required
 from . import bp, survey_or_404
 from .forms import ImportForm, MailForm

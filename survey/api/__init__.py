@@ -8,28 +8,12 @@ from collections.abc import Callable
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from .. import accounts, compare, invitations, report, responses, results, surveys
+from .. import accounts, compare, invitations, report, responses, results, surveys, throttle
 from ..db import InvitationUsed, get_db
+from ..errors import AppError
 from .openapi import spec
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-class ApiError(Exception):
-    """An error answered as JSON {error, fields?} with an HTTP status."""
-
-    def __init__(self, status: int, error: str, fields: dict[str, str] | None = None):
-        super().__init__(error)
-        self.status, self.error, self.fields = status, error, fields
-
-
-@bp.errorhandler(ApiError)
-def handle_api_error(exc: ApiError):
-    """Answer an ApiError as JSON."""
-    body = {"error": exc.error}
-    if exc.fields:
-        body["fields"] = exc.fields
-    return jsonify(body), exc.status
 
 
 def require_token(*roles: str) -> Callable:
@@ -41,14 +25,14 @@ def require_token(*roles: str) -> Callable:
             header = request.headers.get("Authorization", "")
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
-                raise ApiError(
-                    401, "Send an API token: 'Authorization: Bearer <token>' (flask --app app tokens create)."
+                raise AppError(
+                    "Send an API token: 'Authorization: Bearer <token>' (flask --app app tokens create).", 401
                 )
             role = accounts.role_for_token(get_db(), token.strip())
             if role is None:
-                raise ApiError(401, "The API token is not valid.")
+                raise AppError("The API token is not valid.", 401)
             if roles and role not in roles:
-                raise ApiError(403, f"This call needs a token with role {' or '.join(roles)}.")
+                raise AppError(f"This call needs a token with role {' or '.join(roles)}.", 403)
             g.token_role = role
             return view(*args, **kwargs)
 
@@ -79,36 +63,36 @@ def json_body() -> dict:
     """Parse the request body as a JSON object, or raise a 400 that says what is wrong."""
     raw = request.get_data(cache=True)
     if not raw:
-        raise ApiError(400, "The request body is empty; send a JSON object.")
+        raise AppError("The request body is empty; send a JSON object.", 400)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ApiError(400, f"The request body is not valid UTF-8 (byte {exc.start}).") from exc
+        raise AppError(f"The request body is not valid UTF-8 (byte {exc.start}).", 400) from exc
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ApiError(400, f"Malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}.") from exc
+        raise AppError(f"Malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}.", 400) from exc
     except RecursionError as exc:
-        raise ApiError(400, "The JSON is nested too deeply.") from exc
+        raise AppError("The JSON is nested too deeply.", 400) from exc
     except ValueError as exc:  # e.g. an integer of thousands of digits
-        raise ApiError(400, f"The JSON could not be read: {str(exc)[:200]}") from exc
+        raise AppError(f"The JSON could not be read: {str(exc)[:200]}", 400) from exc
     if _has_lone_surrogate(data):
-        raise ApiError(400, "The JSON holds an invalid \\u escape (a lone UTF-16 surrogate); send valid Unicode text.")
+        raise AppError("The JSON holds an invalid \\u escape (a lone UTF-16 surrogate); send valid Unicode text.", 400)
     if not isinstance(data, dict):
-        raise ApiError(400, "Send a JSON object ({...}) as the request body.")
+        raise AppError("Send a JSON object ({...}) as the request body.", 400)
     return data
 
 
 def _unknown_fields(data: dict, allowed: set[str]) -> None:
     extra = sorted(set(data) - allowed)
     if extra:
-        raise ApiError(422, "Unknown fields.", {name: "Unknown field; remove it." for name in extra})
+        raise AppError("Unknown fields.", 422, {name: "Unknown field; remove it." for name in extra})
 
 
 def _survey_or_404(slug: str) -> surveys.Survey:
     survey = surveys.get_survey(get_db(), slug)
     if survey is None:
-        raise ApiError(404, f"There is no survey '{slug}'.")
+        raise AppError(f"There is no survey '{slug}'.", 404)
     return survey
 
 
@@ -133,14 +117,14 @@ def create_survey():
     )
     depts = data.get("departments")
     if not isinstance(depts, list) or not all(isinstance(d, dict) for d in depts):
-        raise ApiError(422, "Invalid survey.", {"departments": "Send a list of {code, name, headcount?} objects."})
+        raise AppError("Invalid survey.", 422, {"departments": "Send a list of {code, name, headcount?} objects."})
     anonymous = data.get("anonymous", True)
     if not isinstance(anonymous, bool):
-        raise ApiError(422, "Invalid survey.", {"anonymous": "Send true or false."})
+        raise AppError("Invalid survey.", 422, {"anonymous": "Send true or false."})
     title = data.get("title")
     previous = data.get("previous")
     if previous is not None and not isinstance(previous, str):
-        raise ApiError(422, "Invalid survey.", {"previous": "Send the slug of the earlier round, or leave it out."})
+        raise AppError("Invalid survey.", 422, {"previous": "Send the slug of the earlier round, or leave it out."})
     min_k = data.get("min_group_size", current_app.config["DEFAULT_MIN_GROUP_SIZE"])
     # The comment threshold defaults to 10, but never below the survey's own minimum group size.
     default_comment_k = current_app.config["DEFAULT_COMMENT_MIN_GROUP_SIZE"]
@@ -162,7 +146,7 @@ def create_survey():
         )
     except surveys.SurveyError as exc:
         status = 409 if "slug" in exc.fields and "taken" in exc.fields["slug"] else 422
-        raise ApiError(status, "Invalid survey.", exc.fields) from exc
+        raise AppError("Invalid survey.", status, exc.fields) from exc
     body = surveys.survey_summary(get_db(), survey)
     body["links"] = {"open": f"/s/{survey.slug}"}
     return jsonify(body), 201
@@ -182,25 +166,33 @@ def submit_response(slug: str):
     survey = _survey_or_404(slug)
     data = json_body()
     if not survey.is_open:
-        raise ApiError(409, "This survey is closed and accepts no more answers.")
+        raise AppError("This survey is closed and accepts no more answers.", 409)
     _unknown_fields(data, {"department", "invitation", "answers", "enps", "comment"})
     invitation_id = None
     dept_id = None
     if "invitation" in data and "department" in data:
-        raise ApiError(422, "Invalid response.", {"department": "Leave out the department when using an invitation."})
+        raise AppError("Invalid response.", 422, {"department": "Leave out the department when using an invitation."})
     if "invitation" in data:
+        wait = throttle.wait_seconds()
+        if wait:
+            raise AppError(
+                f"Too many wrong invitation tokens from this address; try again in {wait} seconds.",
+                429,
+                headers={"Retry-After": str(wait)},
+            )
         inv = invitations.find_invitation(db, data["invitation"]) if isinstance(data["invitation"], str) else None
         if inv is None or inv["slug"] != survey.slug:
-            raise ApiError(422, "Invalid response.", {"invitation": "Unknown invitation token for this survey."})
+            throttle.note_wrong_token()
+            raise AppError("Invalid response.", 422, {"invitation": "Unknown invitation token for this survey."})
         if inv["used"]:
-            raise ApiError(409, "This invitation has already been used.")
+            raise AppError("This invitation has already been used.", 409)
         invitation_id, dept_id = inv["id"], inv["department_id"]
     elif "department" in data:
         code = data["department"]
         dept = surveys.department_by_code(db, survey, code) if isinstance(code, str) else None
         if dept is None:
-            raise ApiError(
-                422, "Invalid response.", {"department": "Unknown department code; see GET /surveys/<slug>."}
+            raise AppError(
+                "Invalid response.", 422, {"department": "Unknown department code; see GET /surveys/<slug>."}
             )
         dept_id = dept.id
     answers = data.get("answers")
@@ -209,15 +201,15 @@ def submit_response(slug: str):
             survey, dept_id, answers, data.get("enps"), data.get("comment"), current_app.config["MAX_COMMENT_LENGTH"]
         )
     except responses.ResponseError as exc:
-        raise ApiError(422, "Invalid response.", exc.fields) from exc
+        raise AppError("Invalid response.", 422, exc.fields) from exc
     if not sub.answers:
-        raise ApiError(422, "Invalid response.", {"answers": "Answer at least one item with a value from 1 to 5."})
+        raise AppError("Invalid response.", 422, {"answers": "Answer at least one item with a value from 1 to 5."})
     try:
         responses.save_response(db, survey, sub, invitation_id=invitation_id)
     except InvitationUsed as exc:
-        raise ApiError(409, "This invitation has already been used.") from exc
+        raise AppError("This invitation has already been used.", 409) from exc
     except responses.SurveyClosed as exc:
-        raise ApiError(409, "This survey is closed and accepts no more answers.") from exc
+        raise AppError("This survey is closed and accepts no more answers.", 409) from exc
     return jsonify({"status": "stored", "answered": len(sub.answers)}), 201
 
 
@@ -228,11 +220,11 @@ def survey_results(slug: str):
     survey = _survey_or_404(slug)
     department = request.args.get("department")
     if department is not None and not department.strip():
-        raise ApiError(400, "Give a department code, e.g. ?department=OPS, or leave the parameter out.")
+        raise AppError("Give a department code, e.g. ?department=OPS, or leave the parameter out.", 400)
     try:
         body = results.survey_results(get_db(), survey, department)
     except results.UnknownDepartment as exc:
-        raise ApiError(404, f"Survey '{slug}' has no department '{department}'.") from exc
+        raise AppError(f"Survey '{slug}' has no department '{department}'.", 404) from exc
     return jsonify({"slug": survey.slug, "status": survey.status, "min_group_size": survey.min_group_size, **body})
 
 
@@ -243,7 +235,7 @@ def survey_compare(slug: str):
     survey = _survey_or_404(slug)
     sort = request.args.get("sort") or None
     if sort and survey.instrument.level(sort) is None:
-        raise ApiError(400, f"Sort by a level id: {', '.join(lv.id for lv in survey.instrument.levels)}.")
+        raise AppError(f"Sort by a level id: {', '.join(lv.id for lv in survey.instrument.levels)}.", 400)
     return jsonify(compare.comparison(get_db(), survey, sort))
 
 
@@ -258,7 +250,7 @@ def survey_report(slug: str):
         hr = g.token_role == "hr"  # noqa: S105 (a role name, not a password)
         pdf = report.make_report(get_db(), survey, lang, department, with_comments=hr)
     except report.ReportError as exc:
-        raise ApiError(exc.status, str(exc)) from exc
+        raise AppError(str(exc), exc.status) from exc
     name = report.report_filename(survey, lang, department)
     report.save_report(pdf, name)
     return report.pdf_response(pdf, name)
@@ -268,3 +260,7 @@ def survey_report(slug: str):
 def openapi():
     """Describe this API in OpenAPI 3."""
     return jsonify(spec())
+
+
+# Importing these adds their routes to bp.
+from . import rate_view  # noqa: E402,F401

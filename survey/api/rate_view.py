@@ -6,7 +6,8 @@ from flask import jsonify
 
 from .. import rates, surveys
 from ..db import get_db
-from . import ApiError, bp, require_token
+from ..errors import AppError
+from . import bp, require_token
 
 
 @bp.get("/surveys/<slug>/rate")
@@ -16,5 +17,5 @@ def response_rate(slug: str):
     db = get_db()
     survey = surveys.get_survey(db, slug)
     if survey is None:
-        raise ApiError(404, f"There is no survey '{slug}'.")
+        raise AppError(f"There is no survey '{slug}'.", 404)
     return jsonify(rates.rates_json(survey, rates.response_rates(db, survey)))

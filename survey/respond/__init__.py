@@ -6,9 +6,9 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from flask_wtf.csrf import generate_csrf
 
 from .. import csrf, invitations, responses, surveys, throttle
+from ..cache import Cache
 from ..db import InvitationUsed, get_db
 from ..i18n import current_lang
-from ..results import LRUCache
 from .forms import build_form
 
 bp = Blueprint("respond", __name__)
@@ -25,7 +25,7 @@ def _form_page(survey, department=None, invitation_id: int | None = None):
     if request.method == "GET" and "_flashes" not in session:
         # The empty questionnaire is the same for everyone but its CSRF token: rendered once
         # per survey, departments, language and query string, then served with this client's token.
-        pages = current_app.extensions.setdefault("form_pages", LRUCache(size=256))
+        pages = current_app.extensions.setdefault("form_pages", Cache(256))
         depts = tuple(surveys.departments(get_db(), survey))
         key = (survey, depts, department, g.lang, request.path, tuple(sorted(request.args.items(multi=True))))
         token = generate_csrf()

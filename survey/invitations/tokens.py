@@ -6,10 +6,10 @@ import secrets
 
 from sqlite_utils import Database
 
-from . import invitation_csv
-from .db import today, write_transaction
-from .responses import hash_token
-from .surveys import Department, Survey, departments
+from ..db import today, write_transaction
+from ..responses import hash_token
+from ..surveys import Department, Survey, departments
+from . import csv_import
 
 # 24 random bytes from `secrets` are 192 bits: far beyond guessing, short enough for a link.
 TOKEN_BYTES = 24
@@ -39,9 +39,7 @@ def create_invitations(db: Database, survey: Survey, department: Department, cou
     return tokens
 
 
-def import_invitations(
-    db: Database, survey: Survey, data: bytes | str, dry_run: bool = False
-) -> invitation_csv.CsvReport:
+def import_invitations(db: Database, survey: Survey, data: bytes | str, dry_run: bool = False) -> csv_import.CsvReport:
     """Check an invitation file and, when no row is bad, store its new invitees; return the CsvReport.
 
     Nothing is stored when any row is bad, so a file is never half imported. Each invitee
@@ -57,7 +55,7 @@ def import_invitations(
                 "SELECT email, department_id FROM invitations WHERE survey_id = ? AND email IS NOT NULL", [survey.id]
             )
         }
-        report = invitation_csv.parse(data, depts, existing)
+        report = csv_import.parse(data, depts, existing)
         if report.ok and not dry_run:
             db.conn.executemany(
                 "INSERT INTO invitations (survey_id, department_id, token_hash, email, language, used, created_on)"

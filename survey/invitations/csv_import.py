@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .surveys import Department
+from ..surveys import Department
 
 MAX_ROWS = 20_000
 LANGUAGES = ("nb", "en")

@@ -1,4 +1,4 @@
-"""Flask commands: users, tokens, demo (init-db lives in db.py)."""
+"""Commands for surveys: `demo`, `report`, `export`."""
 
 from __future__ import annotations
 
@@ -8,41 +8,11 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
-from flask.cli import AppGroup, with_appcontext
+from flask import current_app
 
-from . import accounts, demo, invitation_cli, surveys
-from .db import get_db, write_transaction
-
-users_cli = AppGroup("users", help="Manage HR and facilitator accounts.")
-tokens_cli = AppGroup("tokens", help="Manage API tokens.")
-
-
-@users_cli.command("create")
-@click.argument("email")
-@click.option("--role", type=click.Choice(accounts.ROLES), required=True, help="hr or facilitator.")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def create_user(email: str, role: str, password_stdin: bool) -> None:
-    """Create a user; the password is asked for, or read from standard input."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        accounts.create_user(get_db(), email, password, role)
-    except accounts.AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"Created {role} user {email}.")
-
-
-@tokens_cli.command("create")
-@click.option("--role", type=click.Choice(accounts.ROLES), required=True, help="hr or facilitator.")
-@click.option("--label", default=None, help="A note on what the token is for.")
-def create_token(role: str, label: str | None) -> None:
-    """Create an API token; it is printed once, alone on the last line."""
-    token = accounts.create_token(get_db(), role, label)
-    click.echo(f"New {role} API token (shown once; store it safely; only its hash is kept):")
-    click.echo(token)
+from .. import accounts, demo, export, report, surveys
+from ..db import get_db, write_transaction
+from . import bp, survey_or_fail
 
 
 def demo_credentials_path() -> Path:
@@ -67,8 +37,7 @@ def ensure_demo_users() -> list[str]:
     return lines
 
 
-@click.command("demo")
-@with_appcontext
+@bp.cli.command("demo")
 @click.option("--responses", "n", type=click.IntRange(0, 1_000_000), default=300, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--language", type=click.Choice(["nb", "en"]), default="nb", show_default=True)
@@ -122,16 +91,44 @@ def demo_command(n: int, seed: int, language: str, replace: bool, if_empty: bool
         click.echo(f"Demo logins are in {path}")
 
 
-def init_app(app: Flask) -> None:
-    """Register the commands."""
-    app.cli.add_command(users_cli)
-    app.cli.add_command(tokens_cli)
-    app.cli.add_command(demo_command)
-    invitation_cli.init_app(app)
-    from .backup_cli import backup_command
-    from .export_cli import export_command
-    from .report_cli import report_command
+@bp.cli.command("report")
+@click.argument("slug")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="PDF file to write.")
+@click.option("--department", default=None, help="Department code: that department against the organisation.")
+@click.option("--lang", type=click.Choice(["nb", "en"]), default=None, help="Language (default: the survey's).")
+@click.option("--no-comments", is_flag=True, help="Leave the comments out (e.g. for a wider audience).")
+def report_command(slug: str, output: Path | None, department: str | None, lang: str | None, no_comments: bool):
+    """Write the PDF report of survey SLUG (to reports/ unless -o is given)."""
+    survey = survey_or_fail(slug)
+    try:
+        pdf = report.make_report(get_db(), survey, lang, department, with_comments=not no_comments)
+    except report.ReportError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if output is None:
+        path = report.save_report(pdf, report.report_filename(survey, lang or survey.language, department))
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_bytes(pdf)
+        path = output
+    click.echo(f"Wrote {path} ({len(pdf) / 1024:.0f} KB)")
 
-    app.cli.add_command(report_command)
-    app.cli.add_command(export_command)
-    app.cli.add_command(backup_command)
+
+@bp.cli.command("export")
+@click.argument("slug")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="FILE.csv or .xlsx"
+)
+def export_command(slug: str, output: Path) -> None:
+    """Export survey SLUG's responses (one row each) to a CSV or XLSX file."""
+    survey = survey_or_fail(slug)
+    suffix = output.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise click.ClickException(f"{output}: name the file .csv or .xlsx.")
+    header, rows = export.export_rows(get_db(), survey)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        output.write_text(export.to_csv(header, rows), encoding="utf-8", newline="")
+    else:
+        output.write_bytes(export.to_xlsx(header, rows))
+    how = "left out" if survey.small_groups == "omit" else "merged into one 'other' group"
+    click.echo(f"Wrote {len(rows)} responses to {output} (departments below the threshold {how}).")

@@ -6,31 +6,25 @@ import csv
 import sys
 
 import click
-from flask import Flask
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup
 
-from . import invitations, mailer, mailings, privacy, rates, surveys
-from .db import get_db
+from .. import privacy, rates
+from ..db import get_db
+from ..invitations import import_invitations, mailings, smtp
+from . import bp, survey_or_fail
 
 invitations_cli = AppGroup("invitations", help="Send invitations and reminders, export links, show the response rate.")
+bp.cli.add_command(invitations_cli)
 
 
-def _survey(slug: str) -> surveys.Survey:
-    survey = surveys.get_survey(get_db(), slug)
-    if survey is None:
-        raise click.ClickException(f"There is no survey '{slug}'.")
-    return survey
-
-
-@click.command("invite")
+@bp.cli.command("invite")
 @click.argument("slug")
 @click.argument("file", type=click.File("rb"))
 @click.option("--dry-run", is_flag=True, help="Only check the file; import nothing.")
-@with_appcontext
 def invite_command(slug: str, file, dry_run: bool) -> None:
     """Import invitations from FILE.csv (e-mail, department code[, language]) into survey SLUG."""
-    survey = _survey(slug)
-    report = invitations.import_invitations(get_db(), survey, file.read(), dry_run=dry_run)
+    survey = survey_or_fail(slug)
+    report = import_invitations(get_db(), survey, file.read(), dry_run=dry_run)
     for line, message in report.duplicates:
         click.echo(f"line {line}: {message}")
     if report.errors:
@@ -43,7 +37,7 @@ def invite_command(slug: str, file, dry_run: bool) -> None:
 
 
 def _send(slug: str, kind: str, retry_unconfirmed: bool = False) -> None:
-    survey = _survey(slug)
+    survey = survey_or_fail(slug)
     try:
         settings = mailings.smtp_settings()
         if settings is None:
@@ -52,7 +46,7 @@ def _send(slug: str, kind: str, retry_unconfirmed: bool = False) -> None:
                 f"or use `invitations export {slug} -o links.csv` for your own mail tool."
             )
         report = mailings.send_batch(get_db(), survey, kind, settings, retry_unconfirmed=retry_unconfirmed)
-    except (mailings.MailingError, mailer.MailConfigError, mailer.TemporaryMailError) as exc:
+    except (mailings.MailingError, smtp.MailConfigError, smtp.TemporaryMailError) as exc:
         raise click.ClickException(str(exc)) from exc
     for address, reason in report.refused:
         click.echo(f"not delivered to {address}: {reason}", err=True)
@@ -89,7 +83,7 @@ def remind_command(slug: str, retry_unconfirmed: bool) -> None:
 @click.option("--reminders", is_flag=True, help="Links for those who have not answered, instead of new invitations.")
 def export_command(slug: str, output, reminders: bool) -> None:
     """Write fresh personal links (email, department, language, link) to a CSV file for your own mail tool."""
-    survey = _survey(slug)
+    survey = survey_or_fail(slug)
     kind = "reminder" if reminders else "invitation"
     try:
         rows = mailings.export_links(get_db(), survey, kind)
@@ -106,7 +100,7 @@ def export_command(slug: str, output, reminders: bool) -> None:
 @click.argument("slug")
 def rate_command(slug: str) -> None:
     """Show the response rate, overall and per department (small departments hidden while open)."""
-    survey = _survey(slug)
+    survey = survey_or_fail(slug)
     result = rates.response_rates(get_db(), survey)
     k = privacy.effective_k(survey.min_group_size)
 
@@ -121,9 +115,3 @@ def rate_command(slug: str) -> None:
         click.echo(f"{row['department'].code:24} {row['invited']:>8} {base:>6} {shown:>9} {pct(row['rate']):>6}")
     base = str(result["base"]) if result["base"] else "–"
     click.echo(f"{'all':24} {result['invited']:>8} {base:>6} {result['responses']:>9} {pct(result['rate']):>6}")
-
-
-def init_app(app: Flask) -> None:
-    """Register the invitation commands."""
-    app.cli.add_command(invite_command)
-    app.cli.add_command(invitations_cli)

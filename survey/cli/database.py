@@ -1,4 +1,4 @@
-"""The `backup` command: a consistent copy of the live database, made while the app serves."""
+"""Commands for the database: `init-db` (create or migrate) and `backup` (a consistent copy)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,16 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
+
+from ..db import get_db, migrate
+from . import bp
+
+
+@bp.cli.command("init-db")
+def init_db_command() -> None:
+    """Create or migrate the database (safe to run again)."""
+    migrate(get_db())
+    click.echo(f"Database ready: {current_app.config['DATABASE']}")
 
 
 def backup_database(source: str, target: Path) -> dict[str, int]:
@@ -36,10 +45,9 @@ def backup_database(source: str, target: Path) -> dict[str, int]:
     return counts
 
 
-@click.command("backup")
+@bp.cli.command("backup")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
-@with_appcontext
 def backup_command(file: Path, force: bool) -> None:
     """Write a consistent copy of the database to FILE (safe while the app is serving)."""
     database = current_app.config["DATABASE"]

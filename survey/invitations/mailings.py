@@ -16,9 +16,10 @@ from email.message import EmailMessage
 from flask import current_app
 from sqlite_utils import Database
 
-from . import invitations, links, mailer, privacy
-from .db import today, write_transaction
-from .surveys import Survey
+from .. import links, privacy
+from ..db import today, write_transaction
+from ..surveys import Survey
+from . import smtp, tokens
 
 KINDS = ("invitation", "reminder")
 
@@ -108,7 +109,7 @@ def _claim(db: Database, survey: Survey, kind: str, mailing_id: int) -> tuple[di
             "INSERT INTO mail_log (mailing_id, invitation_id, status) VALUES (?, ?, 'sending')",
             [mailing_id, rows[0]["id"]],
         )
-        return rows[0], invitations.issue_token(db, rows[0]["id"])
+        return rows[0], tokens.issue_token(db, rows[0]["id"])
 
 
 def _settle(
@@ -122,7 +123,7 @@ def _settle(
             _mark_delivered(db, recipient["id"], kind)
             return
         # The link never reached anyone: forget it.
-        invitations.withdraw_token(db, token)
+        tokens.withdraw_token(db, token)
         if outcome == "failed":
             db.execute(
                 "UPDATE mail_log SET status = 'failed', error = ? WHERE mailing_id = ? AND invitation_id = ?",
@@ -132,10 +133,10 @@ def _settle(
             db.execute("DELETE FROM mail_log WHERE mailing_id = ? AND invitation_id = ?", where)
 
 
-def compose(settings: mailer.SmtpSettings, survey: Survey, kind: str, recipient: dict, token: str) -> EmailMessage:
+def compose(settings: smtp.SmtpSettings, survey: Survey, kind: str, recipient: dict, token: str) -> EmailMessage:
     """Render the invitation or reminder for one recipient, in their language (else the survey's)."""
     lang = recipient["language"] or survey.language
-    return mailer.render_message(
+    return smtp.render_message(
         settings,
         recipient["email"],
         f"mail/{kind}_{lang}.txt",
@@ -169,7 +170,7 @@ def send_batch(
     db: Database,
     survey: Survey,
     kind: str,
-    settings: mailer.SmtpSettings,
+    settings: smtp.SmtpSettings,
     max_seconds: float | None = None,
     retry_unconfirmed: bool = False,
 ) -> MailingReport:
@@ -184,7 +185,7 @@ def send_batch(
     started = time.monotonic()
     attempted = 0
     out_of_time = False
-    with mailer.Mailer(settings) as smtp:
+    with smtp.Mailer(settings) as server:
         while True:
             # At least one message per run, so that even a tiny time limit makes progress.
             if max_seconds is not None and attempted and time.monotonic() - started >= max_seconds:
@@ -202,17 +203,17 @@ def send_batch(
                 raise
             # Any other exception (an interrupt) leaves the claim 'sending': unconfirmed, never sent twice.
             try:
-                smtp.send(message)
-            except mailer.RecipientRefused as exc:
+                server.send(message)
+            except smtp.RecipientRefused as exc:
                 _settle(db, mailing_id, recipient, token, kind, "failed", str(exc))
                 report.refused.append((recipient["email"], str(exc)))
                 continue
-            except (mailer.TemporaryMailError, mailer.MailConfigError) as exc:
+            except (smtp.TemporaryMailError, smtp.MailConfigError) as exc:
                 # Nothing was handed over: the recipient is due again in the next run.
                 _settle(db, mailing_id, recipient, token, kind, "release")
                 report.stopped = str(exc)
                 break
-            except mailer.Unconfirmed as exc:
+            except smtp.Unconfirmed as exc:
                 report.stopped = str(exc)
                 break
             _settle(db, mailing_id, recipient, token, kind, "sent")
@@ -246,7 +247,7 @@ def export_links(db: Database, survey: Survey, kind: str) -> list[dict]:
             [survey.id, kind, today(), today()],
         ).lastrowid
         for recipient in due:
-            token = invitations.issue_token(db, recipient["id"])
+            token = tokens.issue_token(db, recipient["id"])
             db.execute(
                 "INSERT INTO mail_log (mailing_id, invitation_id, status) VALUES (?, ?, 'sent')",
                 [mailing_id, recipient["id"]],
@@ -293,4 +294,4 @@ def status(db: Database, survey: Survey) -> dict:
 
 def smtp_settings():
     """Return this app's SMTP settings, or None when mail is not configured (raises MailConfigError if wrong)."""
-    return mailer.smtp_settings(current_app.config)
+    return smtp.smtp_settings(current_app.config)
