@@ -27,7 +27,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_prefixed_env()
     else:
         app.config.from_mapping(test_config)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    # The instance folder holds the database, its journal and the secret key: owner only.
+    Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(app.instance_path, 0o700)
     from . import links
 
     app.config["BASE_URL"] = links.check_base_url(app.config.get("BASE_URL"))

@@ -78,11 +78,14 @@ def reading(gaps: list[Gap], instrument: Instrument, lang: str) -> list[str]:
 
 
 def rounds(db: Database, survey: Survey, limit: int = 12) -> list[Survey]:
-    """Return the survey's series, oldest first, following previous rounds (at most `limit`)."""
+    """Return the survey's closed series, oldest first, following previous rounds (at most `limit`).
+
+    A round that is not closed has no released results, so the series stops before it.
+    """
     chain, seen, current = [survey], {survey.id}, survey
     while current.previous_id and len(chain) < limit:
         current = get_survey_by_id(db, current.previous_id)
-        if current is None or current.id in seen:
+        if current is None or current.id in seen or not current.is_closed:
             break
         chain.append(current)
         seen.add(current.id)

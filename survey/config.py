@@ -28,6 +28,10 @@ DEFAULTS = {
     # Wrong invitation tokens allowed per client within TOKEN_GUESS_WINDOW seconds, before 429.
     "TOKEN_GUESS_LIMIT": 10,
     "TOKEN_GUESS_WINDOW": 600,
+    # Answers through the open link per client (address) within OPEN_SUBMIT_WINDOW seconds: enough
+    # for a whole office behind one address, few enough to stop a script filling the survey.
+    "OPEN_SUBMIT_LIMIT": 200,
+    "OPEN_SUBMIT_WINDOW": 3600,
     # Failed logins allowed per client and account within LOGIN_WINDOW seconds, before 429.
     "LOGIN_LIMIT": 5,
     "LOGIN_WINDOW": 900,

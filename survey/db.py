@@ -159,19 +159,128 @@ def m003_rounds_and_export(db: Database) -> None:
     )
 
 
+@migrations()
+def m004_life_cycle_and_collection(db: Database) -> None:
+    """Surveys gain nynorsk, drafts, a collection mode, dates and the results-read mark; unique unit names."""
+    # SQLite cannot change a CHECK constraint in place: the two tables are rebuilt (migrate()
+    # runs with foreign keys off, so nothing cascades, and checks them afterwards).
+    for statement in SCHEMA_004.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+    # Two units of one survey with the same name would let HR build a "department" of one person.
+    for row in list(
+        db.query(
+            """SELECT id, code, name FROM departments d WHERE EXISTS (
+               SELECT 1 FROM departments o WHERE o.survey_id = d.survey_id AND o.id < d.id
+               AND o.name = d.name COLLATE NOCASE)"""
+        )
+    ):
+        db.execute("UPDATE departments SET name = ? WHERE id = ?", [f"{row['name']} ({row['code']})", row["id"]])
+    db.execute("CREATE UNIQUE INDEX departments_name ON departments (survey_id, name COLLATE NOCASE)")
+
+
+SCHEMA_004 = """
+CREATE TABLE surveys_new (
+    id INTEGER PRIMARY KEY,
+    slug TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    language TEXT NOT NULL CHECK (language IN ('nb', 'nn', 'en')),
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('draft', 'open', 'closed')),
+    collection TEXT NOT NULL DEFAULT 'open' CHECK (collection IN ('open', 'invitations')),
+    kind TEXT NOT NULL DEFAULT 'full' CHECK (kind IN ('full', 'short')),
+    min_group_size INTEGER NOT NULL DEFAULT 5 CHECK (min_group_size >= 3),
+    comment_min_group_size INTEGER NOT NULL DEFAULT 10,
+    instrument TEXT NOT NULL,
+    created_on TEXT NOT NULL,
+    opens_at TEXT,
+    closes_at TEXT,
+    closed_on TEXT,
+    results_read_on TEXT,
+    archived_on TEXT,
+    previous_id INTEGER REFERENCES surveys(id) ON DELETE SET NULL,
+    small_groups TEXT NOT NULL DEFAULT 'merge' CHECK (small_groups IN ('merge', 'omit'))
+);
+INSERT INTO surveys_new (id, slug, title, language, status, min_group_size, comment_min_group_size, instrument,
+                         created_on, closed_on, previous_id, small_groups)
+    SELECT id, slug, title, language, status, min_group_size, comment_min_group_size, instrument,
+           created_on, closed_on, previous_id, small_groups FROM surveys;
+DROP TABLE surveys;
+ALTER TABLE surveys_new RENAME TO surveys;
+CREATE TABLE invitations_new (
+    id INTEGER PRIMARY KEY,
+    survey_id INTEGER NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
+    department_id INTEGER NOT NULL REFERENCES departments(id) ON DELETE CASCADE,
+    token_hash TEXT NOT NULL UNIQUE,
+    email TEXT,
+    used INTEGER NOT NULL DEFAULT 0,
+    created_on TEXT NOT NULL,
+    language TEXT CHECK (language IS NULL OR language IN ('nb', 'nn', 'en')),
+    sent_on TEXT,
+    reminded_on TEXT
+);
+INSERT INTO invitations_new SELECT id, survey_id, department_id, token_hash, email, used, created_on, language,
+    sent_on, reminded_on FROM invitations;
+DROP TABLE invitations;
+ALTER TABLE invitations_new RENAME TO invitations;
+CREATE UNIQUE INDEX invitations_email ON invitations (survey_id, email) WHERE email IS NOT NULL;
+CREATE INDEX invitations_department ON invitations (survey_id, department_id);
+CREATE TABLE mailings_new (
+    id INTEGER PRIMARY KEY,
+    survey_id INTEGER NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
+    -- reminder: everyone invited (worded for both); nudge: only unused invitations, sent by the app itself
+    kind TEXT NOT NULL CHECK (kind IN ('invitation', 'reminder', 'nudge')),
+    channel TEXT NOT NULL CHECK (channel IN ('smtp', 'csv')),
+    started_on TEXT NOT NULL,
+    finished_on TEXT,
+    sent_count INTEGER
+);
+INSERT INTO mailings_new (id, survey_id, kind, channel, started_on, finished_on)
+    SELECT id, survey_id, kind, channel, started_on, finished_on FROM mailings;
+DROP TABLE mailings;
+ALTER TABLE mailings_new RENAME TO mailings;
+CREATE UNIQUE INDEX mailings_unfinished ON mailings (survey_id, kind, channel) WHERE finished_on IS NULL;
+-- One rendered form gives at most one response: the hash of each form's single-use key, kept
+-- until the form would have expired anyway. Nothing in it points to a response.
+CREATE TABLE form_keys (
+    key_hash TEXT PRIMARY KEY,
+    expires INTEGER NOT NULL
+) WITHOUT ROWID
+"""
+
+
 class InvitationUsed(Exception):
     """The personal invitation has already been used to answer."""
 
 
-def connect(path: str, busy_timeout_ms: int = 10_000) -> Database:
-    """Open the SQLite file with WAL, a busy timeout and foreign keys on."""
+def connect(path: str, busy_timeout_ms: int = 10_000, foreign_keys: bool = True) -> Database:
+    """Open the SQLite file (owner-only) with the settings that leave no trail of who answered what, or when."""
+    owner_only(path)
     conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-    conn.execute("PRAGMA foreign_keys = ON")
-    # WAL lets the results pages read while respondents write.
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
+    # A rollback journal holds only the pages as they were *before* a transaction and is cut
+    # to zero bytes at every commit. A write-ahead log would keep the new pages of each commit,
+    # in order, until a checkpoint: an invitation turning "used" next to its response.
+    conn.execute("PRAGMA journal_mode = TRUNCATE")
+    conn.execute("PRAGMA synchronous = FULL")
+    # Deleted rows are overwritten with zeros, not left in free pages.
+    conn.execute("PRAGMA secure_delete = ON")
+    # VACUUM builds its copy in memory, never in a temporary file outside the data folder.
+    conn.execute("PRAGMA temp_store = MEMORY")
     return Database(conn)
+
+
+def owner_only(path: str) -> None:
+    """Create the database file readable and writable by its owner only, or make it so."""
+    if path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        return  # sqlite3 reports the real problem (a missing folder, no permission)
+    os.close(fd)
+    # SQLite gives its journal the database file's permissions.
+    os.chmod(path, 0o600)
 
 
 def get_db() -> Database:
@@ -189,6 +298,14 @@ def get_db() -> Database:
     return g.db
 
 
+def get_writer():
+    """Return this process's writer for the app's database (submissions are batched through it)."""
+    from .writer import writer_for
+
+    path, busy = current_app.config["DATABASE"], current_app.config["DB_BUSY_TIMEOUT_MS"]
+    return writer_for(path, lambda: connect(path, busy))
+
+
 def close_db(exc: BaseException | None = None) -> None:
     """End this request's use of the connection: roll back anything left open, keep it for the next."""
     db = g.pop("db", None)
@@ -199,7 +316,16 @@ def close_db(exc: BaseException | None = None) -> None:
 
 def migrate(db: Database) -> None:
     """Create or migrate the schema; applying it twice changes nothing."""
-    migrations.apply(db)
+    # Rebuilding a table (to change a CHECK) must not cascade deletes: foreign keys are off
+    # while migrating (a PRAGMA that only works outside a transaction) and checked afterwards.
+    db.execute("PRAGMA foreign_keys = OFF")
+    try:
+        migrations.apply(db)
+        problems = db.execute("PRAGMA foreign_key_check").fetchall()
+        if problems:
+            raise RuntimeError(f"The migrated database breaks foreign keys: {problems[:5]}")
+    finally:
+        db.execute("PRAGMA foreign_keys = ON")
 
 
 @contextlib.contextmanager

@@ -91,7 +91,7 @@ def generate(
     """
     rng = np.random.default_rng(seed)
     counts = allocate(responses)
-    name_col = 1 if language == "nb" else 2
+    name_col = 2 if language == "en" else 1
     depts = [
         {"code": d[0], "name": d[name_col], "headcount": int(np.ceil(c / 0.78)) + 1 if c else 4}
         for d, c in zip(DEPARTMENTS, counts, strict=True)
@@ -171,3 +171,15 @@ def backdate(db: Database, survey: Survey, days: int) -> None:
             [shift, shift, survey.id],
         )
         db.execute("UPDATE responses SET submitted_on = date(submitted_on, ?) WHERE survey_id = ?", [shift, survey.id])
+
+
+def open_survey(db: Database, instrument: Instrument, language: str = "nb") -> Survey:
+    """Create the open demo survey 'demo-open' (no answers yet), for trying the questionnaire."""
+    title = {
+        "nb": "Prøv spørreskjemaet (demo)",
+        "nn": "Prøv spørjeskjemaet (demo)",
+        "en": "Try the questionnaire (demo)",
+    }
+    name_col = 2 if language == "en" else 1
+    depts = [{"code": d[0], "name": d[name_col]} for d in DEPARTMENTS[:6]]
+    return create_survey(db, instrument, title=title[language], language=language, departments=depts, slug="demo-open")

@@ -8,9 +8,13 @@ import random
 
 from sqlite_utils import Database
 
-from . import privacy
-from .responses import counts_by_department
+from .comments import comments_for
+from .errors import AppError
+from .rates import response_rates
+from .results import require_released
 from .surveys import Survey, departments
+
+_SHUFFLE = random.SystemRandom()
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 OTHER = {"nb": "Andre (små avdelinger)", "en": "Other (small departments)"}
@@ -24,21 +28,27 @@ def neutralise(value: object) -> object:
 
 
 def export_rows(db: Database, survey: Survey) -> tuple[list[str], list[list]]:
-    """Return the header and one row per response: department, date, answers, eNPS, comment.
+    """Return the header and one row per response: department and answers (and eNPS), for HR.
 
-    Departments hidden by the confidentiality rules (below the threshold, or hidden to protect
-    one that is) are merged into one "other" group or left out, as the survey says. No
-    invitation, id or time of day is exported, and rows are shuffled so that their order
-    says nothing about the order of submission.
+    Released only when the survey is closed. Departments hidden by the confidentiality rules
+    (below the threshold, or hidden to protect one that is) are merged into one "other" group
+    or left out, as the survey says; the merged group always holds at least k responses. No
+    invitation, id, date, time or comment is exported with the answers (comments come in a
+    list of their own, see export_comments), and rows are shuffled so that their order says
+    nothing about the order of submission.
     """
+    require_released(survey)
     inst = survey.instrument
     depts = departments(db, survey)
-    counts = counts_by_department(db, survey)
-    hidden = privacy.hidden_groups({d.id: counts.get(d.id, 0) for d in depts}, survey.min_group_size)
+    rates = response_rates(db, survey)
+    if rates["responses"] is None:
+        raise AppError(
+            f"'{survey.slug}' has fewer than {survey.min_group_size} responses: nothing may be exported.", 409
+        )
+    hidden = {row["department"].id for row in rates["departments"] if row["hidden"]}
     label = {d.id: (OTHER[survey.language] if d.id in hidden else d.name) for d in depts}
-    header = ["department", "date", *[it.id for it in inst.items]]
+    header = ["department", *[it.id for it in inst.items]]
     header += ["enps"] if inst.enps else []
-    header += ["comment"] if inst.comment else []
     position = {n: it.id for n, it in enumerate(inst.items)}
     answers: dict[int, dict[str, int]] = {}
     for row in db.query(
@@ -48,20 +58,27 @@ def export_rows(db: Database, survey: Survey) -> tuple[list[str], list[list]]:
     ):
         answers.setdefault(row["response_id"], {})[position[row["item"]]] = row["value"]
     rows = []
-    for resp in db.query(
-        "SELECT id, department_id, submitted_on, enps, comment FROM responses WHERE survey_id = ?", [survey.id]
-    ):
+    for resp in db.query("SELECT id, department_id, enps FROM responses WHERE survey_id = ?", [survey.id]):
         if resp["department_id"] in hidden and survey.small_groups == "omit":
             continue
         given = answers.get(resp["id"], {})
-        row = [label[resp["department_id"]], resp["submitted_on"], *[given.get(it.id, "") for it in inst.items]]
+        row = [label[resp["department_id"]], *[given.get(it.id, "") for it in inst.items]]
         if inst.enps:
             row.append("" if resp["enps"] is None else resp["enps"])
-        if inst.comment:
-            row.append(resp["comment"] or "")
         rows.append([neutralise(v) for v in row])
-    random.SystemRandom().shuffle(rows)
+    _SHUFFLE.shuffle(rows)
     return header, rows
+
+
+def export_comments(db: Database, survey: Survey) -> list[str]:
+    """Return the comments HR may read: only from groups at or above the comment threshold, shuffled, undated."""
+    require_released(survey)
+    return [neutralise(text) for text in comments_for(db, survey) or []]
+
+
+def comments_csv(comments: list[str]) -> str:
+    """Write the comments as a one-column CSV (no department, no date, random order)."""
+    return to_csv(["comment"], [[text] for text in comments])
 
 
 def to_csv(header: list[str], rows: list[list]) -> str:
@@ -74,8 +91,8 @@ def to_csv(header: list[str], rows: list[list]) -> str:
     return out.getvalue()
 
 
-def to_xlsx(header: list[str], rows: list[list]) -> bytes:
-    """Write the export as an Excel workbook, every cell stored as a value, never as a formula."""
+def to_xlsx(header: list[str], rows: list[list], comments: list[str] | None = None) -> bytes:
+    """Write the export as an Excel workbook (answers; comments on a sheet of their own), values only."""
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
@@ -83,6 +100,11 @@ def to_xlsx(header: list[str], rows: list[list]) -> bytes:
     sheet.append(header)
     for row in rows:
         sheet.append(row)
+    if comments is not None:
+        notes = book.create_sheet("comments")
+        notes.append(["comment"])
+        for text in comments:
+            notes.append([text])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

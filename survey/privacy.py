@@ -1,10 +1,47 @@
-"""Confidentiality rules, in one place for every output: thresholds and complementary suppression."""
+"""Confidentiality rules, decided in one place for every output: thresholds and complementary suppression.
+
+Every figure the app shows is a *cell*: one group (the organisation, a unit) in one *column*
+(the response count, a level's score, an item's distribution, the pyramid, eNPS). Groups
+form a tree: the organisation is the root, units hang below it (a flat survey is a tree of
+depth one), and respondents who answered for a unit that has sub-units form a pseudo-child
+of their own that is never displayed. Each column is additive over the tree: a parent's cell
+is the sum of its children's cells. Anyone who reads two cells can subtract them, so hiding
+a small cell is not enough; the rules below make sure no hidden cell can be worked out.
+
+For each column:
+1. Primary suppression: a cell with fewer than k answers (but some) is hidden ("too_few").
+2. No hidden cell may be the only unknown of a sum. A hidden cell is worked out from below
+   when all its children are shown, so a hidden parent gets a hidden child too; and from
+   above when it is its parent's only hidden child, so a shown parent's hidden children,
+   expanded down to the smallest hidden groups they are made of ("atoms"), must hold at
+   least k answers together. Where they do not, the next-smallest shown sibling is hidden
+   as well ("complementary"), or, when no sibling is left, the parent itself.
+These two conditions are checked until nothing changes. Because the sums form a tree, a
+hidden cell is then never the only unknown of any combination of sums, and what can be
+learnt by subtracting (the total of the atoms under a shown parent) covers at least k
+answers. tests/test_disclosure.py checks this by linear algebra on random trees.
+
+A group hidden in the response-count column is hidden in every column, and a group with a
+hidden level also hides that level's items and its pyramid (both would give the level away).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
 
-MIN_GROUP_FLOOR = 3  # SCORING.md: min_group_size is never below 3
+MIN_GROUP_FLOOR = 3  # min_group_size is never below 3
+ROOT = ""  # the organisation, the root of every tree
+COUNT = "count"  # the response-count column
+PYRAMID = "pyramid"
+ENPS = "enps"
+
+# Why a group or cell is hidden; the pages say it in plain words.
+TOO_FEW = "too_few"  # fewer than k answers
+COMPLEMENTARY = "complementary"  # hidden so that another hidden group cannot be worked out
+FEW_INVITED = "few_invited"  # invitation-only survey: fewer than k people invited
+LEVEL_HIDDEN = "level_hidden"  # an item or the pyramid of a group whose level is hidden
+DIRECT = "direct"  # respondents who answered for a unit with sub-units: never shown on their own
 
 
 def effective_k(min_group_size: int) -> int:
@@ -12,129 +49,203 @@ def effective_k(min_group_size: int) -> int:
     return max(MIN_GROUP_FLOOR, int(min_group_size))
 
 
-def hidden_groups(
-    counts: Mapping[Hashable, int], k: int, forced: Mapping[Hashable, str] | None = None
-) -> dict[Hashable, str]:
-    """Return the groups to hide among those shown side by side, with the reason for each.
+def direct_node(unit: Hashable) -> tuple:
+    """Return the pseudo-child that holds the respondents of `unit` itself (not of its sub-units)."""
+    return (DIRECT, unit)
 
-    A group below k is hidden ("too_few"). When exactly one group is hidden that way,
-    the next-smallest group is hidden too ("complementary"): otherwise its count or
-    figures could be recovered by subtracting the shown groups from the total.
-    Groups with no responses at all reveal nothing and do not need a partner.
-    `forced` names groups hidden already for another reason (e.g. a hidden department in
-    a column of department x dimension cells); they count as hidden partners.
+
+@dataclass(frozen=True)
+class Tree:
+    """The groups of a survey as a tree: children of each node, in display order; ROOT is the organisation."""
+
+    children: Mapping[Hashable, tuple]
+
+    @classmethod
+    def from_parents(cls, parents: Mapping[Hashable, Hashable | None]) -> Tree:
+        """Build the tree from unit -> parent unit (None or ROOT: a top-level unit), keeping the given order."""
+        children: dict[Hashable, list] = {ROOT: []}
+        for unit in parents:
+            children.setdefault(unit, [])
+        for unit, parent in parents.items():
+            children[parent if parent not in (None, ROOT) else ROOT].append(unit)
+        # Units with sub-units get a pseudo-child for the people who answered for the unit itself.
+        for unit, kids in list(children.items()):
+            if unit != ROOT and kids:
+                kids.append(direct_node(unit))
+                children[direct_node(unit)] = []
+        return cls({node: tuple(kids) for node, kids in children.items()})
+
+    @classmethod
+    def flat(cls, units: Iterable[Hashable]) -> Tree:
+        """Return the tree of a survey whose units all hang directly below the organisation."""
+        return cls.from_parents({unit: None for unit in units})
+
+    def nodes_bottom_up(self) -> list:
+        """Return every node, children before their parents (the root last)."""
+        order: list = []
+        stack = [(ROOT, False)]
+        while stack:
+            node, done = stack.pop()
+            if done:
+                order.append(node)
+                continue
+            stack.append((node, True))
+            stack.extend((kid, False) for kid in self.children.get(node, ()))
+        return order
+
+    def subtree_sums(self, answered_for: Mapping[Hashable, int]) -> dict:
+        """Return every node's total from the counts of the unit each respondent answered for.
+
+        A unit with sub-units keeps its own respondents in its pseudo-child, so that every
+        node's total is the sum of its children's.
+        """
+        totals: dict = {}
+        for node in self.nodes_bottom_up():
+            kids = self.children.get(node, ())
+            if is_direct(node):
+                own = int(answered_for.get(node[1], 0))
+            else:
+                own = 0 if kids or node == ROOT else int(answered_for.get(node, 0))
+            totals[node] = own + sum(totals[kid] for kid in kids)
+        return totals
+
+    def atoms(self) -> list:
+        """Return the smallest groups: units without sub-units, and the pseudo-children."""
+        return [node for node in self.nodes_bottom_up() if node != ROOT and not self.children.get(node)]
+
+
+def is_direct(node: Hashable) -> bool:
+    """Return True for the pseudo-child of a unit's own respondents."""
+    return isinstance(node, tuple) and len(node) == 2 and node[0] == DIRECT
+
+
+def suppress_column(
+    tree: Tree, n: Mapping[Hashable, int], k: int, forced: Mapping[Hashable, str] | None = None
+) -> dict:
+    """Return the hidden cells of one additive column, with the reason for each.
+
+    `n` maps every node (pseudo-children included) to its number of answers in this column;
+    `forced` names cells hidden already for another reason (e.g. a hidden group).
+    Pseudo-children are always hidden (they are never displayed).
     """
     k = effective_k(k)
-    hidden = dict(forced or {})
-    hidden.update({g: "too_few" for g, n in counts.items() if n < k and g not in hidden})
-    # A group with zero responses has nothing to protect, but an empty group is also
-    # no protection for another: it must not count as the hidden partner.
-    exposed = [g for g in hidden if counts[g] > 0]
-    if len(exposed) == 1:
-        candidates = sorted((n, str(g), g) for g, n in counts.items() if g not in hidden)
-        if candidates:
-            hidden[candidates[0][2]] = "complementary"
+    hidden: dict = dict(forced or {})
+    order = tree.nodes_bottom_up()
+    position = {node: i for i, node in enumerate(order)}
+    for node in order:
+        count = n.get(node, 0)
+        if is_direct(node):
+            hidden.setdefault(node, DIRECT)
+        elif 0 < count < k:
+            hidden.setdefault(node, TOO_FEW)
+
+    def answers(node) -> int:
+        return int(n.get(node, 0))
+
+    def shown_kids(node) -> list:
+        return [kid for kid in tree.children.get(node, ()) if kid not in hidden and answers(kid) > 0]
+
+    def pick(candidates: list):
+        # The next smallest, so that as little as possible is hidden; ties in display order.
+        return min(candidates, key=lambda kid: (answers(kid), position[kid]))
+
+    changed = True
+    while changed:
+        changed = False
+        atoms: dict = {}
+        for node in order:  # bottom-up: a node's atoms are known before its parent's
+            kids = tree.children.get(node, ())
+            hidden_kids = [kid for kid in kids if kid in hidden and answers(kid) > 0]
+            atoms[node] = sum(atoms[kid] for kid in hidden_kids) if hidden_kids else answers(node)
+            if not kids:
+                continue
+            if node in hidden and answers(node) > 0 and not hidden_kids:
+                # A hidden node whose children are all shown is their sum: hide one of them too.
+                hidden[pick(shown_kids(node))] = COMPLEMENTARY
+                changed = True
+                break
+            if node not in hidden and hidden_kids and sum(atoms[kid] for kid in hidden_kids) < k:
+                candidates = shown_kids(node)
+                if candidates:
+                    hidden[pick(candidates)] = COMPLEMENTARY
+                else:
+                    hidden[node] = COMPLEMENTARY
+                changed = True
+                break
     return hidden
 
 
-def hidden_cells(
-    cells: Mapping[tuple[Hashable, Hashable], int], k: int, hidden_rows: Mapping[Hashable, str] | None = None
-) -> dict[tuple, str]:
-    """Hide department x dimension cells below k, with complementary suppression per dimension column.
+@dataclass
+class Disclosure:
+    """What may be shown: hidden groups (every column) and hidden cells (one column), with reasons."""
 
-    cells maps (group, dimension) to that cell's n. Within each dimension the groups are
-    shown side by side with the organisation's total, so the same next-smallest rule applies;
-    rows in `hidden_rows` (hidden departments) are hidden in every column.
-    """
-    hidden: dict[tuple, str] = {}
-    dims = sorted({d for _, d in cells}, key=str)
-    for dim in dims:
-        column = {g: n for (g, d), n in cells.items() if d == dim}
-        forced = {g: r for g, r in (hidden_rows or {}).items() if g in column}
-        for g, reason in hidden_groups(column, k, forced).items():
-            hidden[(g, dim)] = reason
-    return hidden
+    k: int
+    rows: dict = field(default_factory=dict)
+    cells: dict = field(default_factory=dict)
+
+    def row_hidden(self, node: Hashable) -> str | None:
+        """Return why a whole group is hidden, or None when it is shown."""
+        return self.rows.get(node)
+
+    def cell_hidden(self, node: Hashable, column: str) -> str | None:
+        """Return why one figure of a group is hidden, or None when it may be shown."""
+        return self.rows.get(node) or self.cells.get((node, column))
 
 
-def visible_count(n: int, k: int, survey_open: bool, hidden: bool) -> int | None:
-    """Return a group's response count if it may be shown, else None.
+def decide(
+    tree: Tree,
+    k: int,
+    counts: Mapping[Hashable, int],
+    columns: Mapping[str, Mapping[Hashable, int]],
+    item_levels: Mapping[str, str] | None = None,
+    forced_rows: Mapping[Hashable, str] | None = None,
+) -> Disclosure:
+    """Decide, for every group and column of a survey, what may be shown.
 
-    While a survey is open the exact count of a hidden group is not shown: it would
-    tell colleagues who has answered. Once closed, counts are part of the response rate.
-    """
-    if hidden and survey_open:
-        return None
-    return n
-
-
-def comments_visible(n: int, comment_k: int) -> bool:
-    """Return True when a group's comments may be shown."""
-    return n >= max(MIN_GROUP_FLOOR, int(comment_k))
-
-
-DIMENSION_KEYS = ("id", "n", "mean", "score", "ci_low", "ci_high", "favourable", "alpha", "alpha_n")
-
-
-def public_dimension(dim: dict) -> dict:
-    """Return the publishable figures of one dimension (a copy, never the scoring dict itself)."""
-    return {key: dim[key] for key in DIMENSION_KEYS if key in dim}
-
-
-def shown_group(result: dict, k: int, survey_open: bool, reason: str | None) -> dict:
-    """Filter one group's scoring result: all of it when it may be shown, else only that it is hidden.
-
-    A hidden group keeps no score of any kind, no pyramid and no item figure; its exact count
-    is left out while the survey is open. Inside a shown group, a dimension, item or eNPS figure
-    resting on fewer than k answers is hidden on its own.
+    `counts` maps every node to its number of responses (subtree totals); `columns` maps a
+    column id (a level id, an item id, PYRAMID, ENPS) to each node's number of answers in it.
+    `item_levels` maps item columns to their level, so that a hidden level hides its items;
+    `forced_rows` names groups hidden whatever their size (e.g. too few invited).
     """
     k = effective_k(k)
-    n = result["n"]
-    if reason is not None or n < k:
-        hidden = {"suppressed": True, "reason": reason or "too_few"}
-        if not survey_open:
-            hidden["n"] = n
-        return hidden
-    dims = [public_dimension(d) if d["n"] >= k else {"id": d["id"], "suppressed": True} for d in result["dimensions"]]
-    out = {"n": n, "suppressed": False}
-    if "index" in result and all(not d.get("suppressed") for d in dims):
-        out["index"] = result["index"]
-    if "enps" in result and result["enps_n"] >= k:
-        out["enps"] = result["enps"]
-        out["enps_n"] = result["enps_n"]
-    out["dimensions"] = dims
-    out["pyramid"] = [dict(p) for p in result["pyramid"]]
-    out["items"] = [
-        {key: item[key] for key in ("id", "level", "n", "mean", "favourable", "counts") if key in item}
-        if item["n"] >= k
-        else {"id": item["id"], "level": item["level"], "suppressed": True}
-        for item in result["items"]
-    ]
+    rows = suppress_column(tree, counts, k, forced_rows)
+    for node, count in counts.items():
+        # Nobody answered is also something to keep to oneself: "fewer than k", like any small group.
+        if count == 0 and node not in rows and not is_direct(node):
+            rows[node] = TOO_FEW
+    out = Disclosure(k, rows)
+    item_levels = item_levels or {}
+    row_forced = dict(rows)
+    levels = [c for c in columns if c not in item_levels and c not in (PYRAMID, ENPS)]
+    for column in levels:
+        for node, reason in suppress_column(tree, columns[column], k, row_forced).items():
+            if node not in rows:
+                out.cells[(node, column)] = reason
+    level_hidden = {node for (node, column) in out.cells if column in levels}
+    for column, values in columns.items():
+        if column in levels:
+            continue
+        forced = dict(row_forced)
+        if column == PYRAMID:
+            forced.update({node: LEVEL_HIDDEN for node in level_hidden if node not in forced})
+        elif column in item_levels:
+            level = item_levels[column]
+            forced.update({node: LEVEL_HIDDEN for (node, col) in out.cells if col == level and node not in forced})
+        for node, reason in suppress_column(tree, values, k, forced).items():
+            if node not in rows:
+                out.cells[(node, column)] = reason
     return out
 
 
-def lone_hidden(column: Mapping[Hashable, int], hidden: Mapping[tuple, str], key: Hashable) -> Hashable | None:
-    """Return `key` when exactly one hidden cell of this column has answers (else None).
+def comments_visible(n: int, comment_k: int) -> bool:
+    """Return True when a group of n respondents is large enough to show its comments."""
+    return n >= max(MIN_GROUP_FLOOR, int(comment_k))
 
-    `column` maps group to its n in the column; `hidden` holds the hidden (group, key) cells.
-    Such a lone cell equals the total minus the shown cells, so the total must not be shown.
+
+def comment_atoms(tree: Tree, totals: Mapping[Hashable, int], comment_k: int) -> set:
+    """Return the smallest groups (see Tree.atoms) large enough for their comments to be shown.
+
+    Every comment list (the organisation's, a unit's) holds only the comments of such atoms
+    below it, so no list minus another isolates the comments of a group below the threshold.
     """
-    with_answers = [g for g, n in column.items() if (g, key) in hidden and n > 0]
-    return key if len(with_answers) == 1 else None
-
-
-def hide_like_row(group: dict, row: dict) -> None:
-    """Hide in one department's own results every figure its row in the departments table hides."""
-    hidden_levels = {d["id"] for d in row.get("dimensions", []) if d.get("suppressed")}
-    if row.get("suppressed"):
-        hidden_levels = {d["id"] for d in group["dimensions"]}
-    if not hidden_levels:
-        return
-    group["dimensions"] = [
-        {"id": d["id"], "suppressed": True} if d["id"] in hidden_levels else d for d in group["dimensions"]
-    ]
-    group.pop("index", None)
-    # Item figures of a hidden level would give its score away nearly as well.
-    group["items"] = [
-        {"id": it["id"], "level": it["level"], "suppressed": True} if it["level"] in hidden_levels else it
-        for it in group["items"]
-    ]
+    return {node for node in tree.atoms() if comments_visible(int(totals.get(node, 0)), comment_k)}

@@ -1,4 +1,4 @@
-"""Response rates, overall and per department, with the confidentiality rules of privacy.py applied."""
+"""Response counts and rates, overall and per department, with the confidentiality rules of privacy.py applied."""
 
 from __future__ import annotations
 
@@ -8,54 +8,76 @@ from . import invitations, privacy, responses
 from .surveys import Survey, departments
 
 
-def _rate(count: int | None, base: int | None) -> float | None:
-    if count is None or not base:
+def forced_rows(db: Database, survey: Survey) -> dict[str, str]:
+    """Return the departments hidden whatever their answers: in an invitation-only survey, those with < k invited."""
+    if not survey.invitation_only:
+        return {}
+    k = privacy.effective_k(survey.min_group_size)
+    invited = invitations.invited_by_department(db, survey)
+    return {d.code: privacy.FEW_INVITED for d in departments(db, survey) if invited.get(d.id, 0) < k}
+
+
+def group_size(headcount: int | None, invited: int) -> tuple[int | None, str | None]:
+    """Return a group's size and where it comes from: the headcount when given, else its invitations; the larger."""
+    candidates = [(headcount, "headcount"), (invited or None, "invitations")]
+    known = [(size, source) for size, source in candidates if size]
+    if not known:
+        return None, None
+    return max(known, key=lambda pair: pair[0])
+
+
+def rate(count: int | None, size: int | None) -> float | None:
+    """Return count / size, never above 1 (more answers than people is reported as a warning, not a rate)."""
+    if count is None or not size:
         return None
-    # Answers through the open link can outnumber a department's invitations; a rate
-    # above 100 % would only confuse, so it is capped.
-    return min(1.0, count / base)
+    return min(1.0, count / size)
 
 
 def response_rates(db: Database, survey: Survey) -> dict:
-    """Return the response rate overall and per department, as it may be shown while the survey is open.
+    """Return response counts and rates overall and per department, as they may be shown (open or closed).
 
-    A department's base is its number of invitations when it has any, else the headcount
-    given when the survey was created. A department hidden by privacy.hidden_groups shows
-    neither its count nor its rate (the rate would give the count away); the overall rate
-    is given only when every department has a base, so it cannot be combined with the
-    shown departments to recover a hidden one.
+    The counts form a table that adds up (the organisation is the sum of its departments), so
+    they go through the same suppression as every figure: a department below the threshold,
+    or hidden so that it cannot be worked out from the total, shows neither its count nor its
+    rate (the rate would give the count away).
     """
     depts = departments(db, survey)
     counts = responses.counts_by_department(db, survey)
     invited = invitations.invited_by_department(db, survey)
-    hidden = privacy.hidden_groups({d.id: counts.get(d.id, 0) for d in depts}, survey.min_group_size)
+    tree = privacy.Tree.from_parents({d.code: d.parent for d in depts})
+    totals = tree.subtree_sums({d.code: counts.get(d.id, 0) for d in depts})
+    hidden = privacy.suppress_column(tree, totals, survey.min_group_size, forced_rows(db, survey))
+    for code, count in totals.items():
+        # That nobody in a group answered is kept to oneself as well: "fewer than k".
+        if count == 0 and code not in hidden and not privacy.is_direct(code):
+            hidden[code] = privacy.TOO_FEW
     rows = []
     for d in depts:
-        shown = privacy.visible_count(counts.get(d.id, 0), survey.min_group_size, survey.is_open, d.id in hidden)
-        if invited.get(d.id):
-            base, source = invited[d.id], "invitations"
-        elif d.headcount:
-            base, source = d.headcount, "headcount"
-        else:
-            base, source = None, None
+        reason = hidden.get(d.code)
+        shown = None if reason else totals[d.code]
+        size, source = group_size(d.headcount, invited.get(d.id, 0))
         rows.append(
             {
                 "department": d,
                 "responses": shown,
-                "hidden": hidden.get(d.id),
+                "hidden": reason,
                 "invited": invited.get(d.id, 0),
-                "base": base,
+                "base": size,
                 "source": source,
-                "rate": _rate(shown, base),
+                "rate": rate(shown, size),
+                "over": shown is not None and size is not None and shown > size,
             }
         )
-    total = sum(counts.values())
-    base = sum(r["base"] for r in rows) if rows and all(r["base"] for r in rows) else None
+    total = totals[privacy.ROOT]
+    total_shown = None if privacy.ROOT in hidden else total
+    sizes = [r["base"] for r in rows]
+    base = sum(sizes) if sizes and all(sizes) else None
     return {
-        "responses": total,
+        "responses": total_shown,
         "invited": sum(invited.values()),
         "base": base,
-        "rate": _rate(total, base),
+        "rate": rate(total_shown, base),
+        "over": total_shown is not None and base is not None and total_shown > base,
         "departments": rows,
     }
 
@@ -77,17 +99,22 @@ def rates_json(survey: Survey, rates: dict) -> dict:
             out["responses"] = row["responses"]
         if row["rate"] is not None:
             out["rate"] = round(row["rate"], 4)
+        if row["over"]:
+            out["more_responses_than_size"] = True
         depts.append(out)
     body = {
         "slug": survey.slug,
         "status": survey.status,
         "min_group_size": survey.min_group_size,
-        "responses": rates["responses"],
         "invited": rates["invited"],
         "departments": depts,
     }
+    if rates["responses"] is not None:
+        body["responses"] = rates["responses"]
     if rates["base"]:
         body["base"] = rates["base"]
     if rates["rate"] is not None:
         body["rate"] = round(rates["rate"], 4)
+    if rates["over"]:
+        body["more_responses_than_size"] = True
     return body

@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 import shutil
 import threading
@@ -20,6 +21,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from . import charts, comments, results, scoring, surveys
 from .cache import Cache
+from .errors import AppError
 from .report_texts import text
 from .surveys import Survey
 
@@ -29,12 +31,11 @@ CHROMIUM_HINT = (
 )
 
 
-class ReportError(Exception):
+class ReportError(AppError):
     """A report that cannot be made; `status` is the HTTP status to answer with."""
 
     def __init__(self, message: str, status: int = 422):
-        super().__init__(message)
-        self.status = status
+        super().__init__(message, status)
 
 
 class ChartExporter:
@@ -56,24 +57,16 @@ class ChartExporter:
         kaleido.start_sync_server(mathjax=False, plotlyjs=str(bundle), silence_warnings=True)
         self.started = True
 
-    def svg(self, fig: go.Figure, width: int, height: int, cache_dir: Path | None = None) -> bytes:
-        """Return the figure as SVG, from the cache when the same figure was drawn before."""
+    def svg(self, fig: go.Figure, width: int, height: int) -> bytes:
+        """Return the figure as SVG, from the cache (in memory only) when the same figure was drawn before."""
         spec = fig.to_dict()
         spec["layout"].update(width=width, height=height)
         key = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
         cached = self.memory.get(key)
         if cached is not None:
             return cached
-        path = cache_dir / f"{key}.svg" if cache_dir else None
-        if path and path.exists():
-            data = path.read_bytes()
-        else:
-            data = self._render(spec, width, height)
-            if path:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(".tmp")
-                tmp.write_bytes(data)
-                tmp.replace(path)
+        # Never on disk: a chart file would outlive a deleted survey.
+        data = self._render(spec, width, height)
         self.memory.put(key, data)
         return data
 
@@ -150,11 +143,10 @@ def embed_charts(figs: dict[str, go.Figure], widths: dict[str, int]) -> tuple[di
     Widths default to the page's full width; heights come from the figure builders, which
     size each chart by its content (rows of items or departments).
     """
-    cache_dir = Path(current_app.instance_path) / "chart-cache"
     urls: dict[str, str] = {}
     images: dict[str, bytes] = {}
     for name, fig in figs.items():
-        svg = EXPORTER.svg(fig, widths.get(name, 1000), int(fig.layout.height), cache_dir)
+        svg = EXPORTER.svg(fig, widths.get(name, 1000), int(fig.layout.height))
         images[name] = externalise_images(name, svg, images)
         urls[name] = f"chart:{name}"
     return urls, images
@@ -226,10 +218,11 @@ def build_context(
     if dept:
         series.insert(0, (dept.name, group["dimensions"]))
     figs = {
-        "pyramid": charts.pyramid_figure(group["pyramid"], inst, lang),
         "radar": charts.radar_figure(series, inst, lang),
         "items": charts.item_bars_figure(group["items"], inst, lang),
     }
+    if group["pyramid"]:
+        figs["pyramid"] = charts.pyramid_figure(group["pyramid"], inst, lang)
     shown_depts = org["departments"]
     if not dept:
         figs["heatmap"] = charts.heatmap_figure(shown_depts, inst, lang, text("hidden", lang))
@@ -237,7 +230,7 @@ def build_context(
     focus = focus_level(group["dimensions"], inst)
     comment_list = None
     if with_comments and inst.comment is not None:
-        comment_list = comments.comments_for(db, survey, dept.id if dept else None)
+        comment_list = comments.comments_for(db, survey, dept.code if dept else None)
     return {
         "survey": survey,
         "inst": inst,
@@ -292,11 +285,18 @@ def report_filename(survey: Survey, lang: str, department: str | None) -> str:
 
 
 def save_report(pdf: bytes, name: str) -> Path:
-    """Write a generated report under reports/ and return its path."""
+    """Write a report made on the command line under reports/ (owner-only); web downloads are never kept."""
     folder = Path(current_app.config["REPORTS_DIR"])
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_bytes(pdf)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return write_private(folder / name, pdf)
+
+
+def write_private(path: Path, data: bytes) -> Path:
+    """Write a file readable by its owner only (reports and exports hold what respondents wrote)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.chmod(path, 0o600)
     return path
 
 

@@ -18,6 +18,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Confidential: groups with fewer than {k} responses are not shown.",
     },
     "summary": {"nb": "Sammendrag", "en": "Summary"},
+    "unverified": {
+        "nb": "Svarene kom via en åpen lenke og er ikke verifisert: alle med lenken kunne svare, også flere ganger.",
+        "en": "Answers came through an open link and are not verified: anyone with the link could answer, "
+        "and more than once.",
+    },
     "index": {"nb": "Engasjementsindeks", "en": "Engagement index"},
     "index_hint": {
         "nb": "Gjennomsnittet av de seks nivåenes skår, 0–100.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import sqlite3
+import time
 from dataclasses import dataclass
 
 from sqlite_utils import Database
@@ -83,25 +84,99 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def save_response(db: Database, survey: Survey, sub: Submission, invitation_id: int | None = None) -> None:
+def save_response(
+    db: Database, survey: Survey, sub: Submission, invitation_id: int | None = None, form_key: str | None = None
+) -> None:
     """Store a response and all of its answers in one transaction, or nothing at all."""
     with write_transaction(db):
-        if invitation_id is not None:
-            # The conditional update is the single-use check: two parallel submissions
-            # with one invitation cannot both succeed. Only "used" is recorded, nothing
-            # that points to the response, so the answers stay anonymous.
-            cur = db.execute("UPDATE invitations SET used = 1 WHERE id = ? AND used = 0", [invitation_id])
-            if cur.rowcount != 1:
-                raise InvitationUsed()
-        status = db.execute("SELECT status FROM surveys WHERE id = ?", [survey.id]).fetchone()
-        if status is None or status[0] != "open":
-            raise SurveyClosed()
-        response_id = _insert_response(db, survey, sub)
-        position = survey.item_positions
-        db.conn.executemany(
-            "INSERT INTO answers (response_id, item, value) VALUES (?, ?, ?)",
-            [(response_id, position[item_id], value) for item_id, value in sub.answers.items()],
-        )
+        store(db, survey, sub, invitation_id, form_key)
+
+
+def store(
+    db: Database, survey: Survey, sub: Submission, invitation_id: int | None = None, form_key: str | None = None
+) -> None:
+    """Store a response inside the caller's transaction; raise when it must not be stored."""
+    if invitation_id is None and survey.invitation_only:
+        raise InvitationRequired()
+    if form_key is not None and not use_form_key(db, form_key):
+        raise FormUsed()
+    if invitation_id is not None:
+        # The conditional update is the single-use check: two parallel submissions
+        # with one invitation cannot both succeed. Only "used" is recorded, nothing
+        # that points to the response, so the answers stay anonymous.
+        cur = db.execute("UPDATE invitations SET used = 1 WHERE id = ? AND used = 0", [invitation_id])
+        if cur.rowcount != 1:
+            raise InvitationUsed()
+    status = db.execute("SELECT status FROM surveys WHERE id = ?", [survey.id]).fetchone()
+    if status is None or status[0] != "open":
+        raise SurveyClosed()
+    response_id = _insert_response(db, survey, sub)
+    position = survey.item_positions
+    db.conn.executemany(
+        "INSERT INTO answers (response_id, item, value) VALUES (?, ?, ?)",
+        [(response_id, position[item_id], value) for item_id, value in sub.answers.items()],
+    )
+
+
+FORM_KEY_DAYS = 2  # a form key is remembered this long (the form's own token expires sooner)
+
+
+def new_form_key() -> str:
+    """Return a random single-use key for one rendered form."""
+    return secrets.token_hex(16)
+
+
+def use_form_key(db: Database, key: str) -> bool:
+    """Spend a form's single-use key; return False when it was spent already (the form was sent before)."""
+    day = int(time.time() // 86400)
+    # Only the day is kept, for clearing old keys: a time would tell when someone answered.
+    db.execute("DELETE FROM form_keys WHERE expires < ?", [day])
+    cur = db.execute(
+        "INSERT INTO form_keys (key_hash, expires) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        [hash_token("form:" + key), day + FORM_KEY_DAYS],
+    )
+    return cur.rowcount == 1
+
+
+class Throttled(Exception):
+    """Too many submissions from one client through the open link; `wait` seconds until the next."""
+
+    def __init__(self, wait: int):
+        super().__init__(f"wait {wait} seconds")
+        self.wait = wait
+
+
+def submit(
+    writer,
+    survey: Survey,
+    sub: Submission,
+    invitation_id: int | None = None,
+    form_key: str | None = None,
+    throttle: tuple[str, int, int] | None = None,
+) -> None:
+    """Store a submission through the process's writer (batched, in random order); raise like store().
+
+    `throttle` is (client key, limit, window seconds) for open-link submissions, counted in
+    the same transaction as the response so that the limit holds across workers.
+    """
+    from . import throttle as counting
+
+    def work(db: Database) -> None:
+        if throttle is not None and invitation_id is None:
+            wait = counting.take(db, *throttle)
+            if wait is not None:
+                raise Throttled(wait)
+        store(db, survey, sub, invitation_id, form_key)
+
+    writer.run(work)
+
+
+class InvitationRequired(Exception):
+    """An invitation-only survey was sent an answer without a personal invitation."""
+
+
+class FormUsed(Exception):
+    """This rendered form has already given its one response."""
 
 
 MAX_RESPONSE_ID = 2**63 - 1

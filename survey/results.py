@@ -1,7 +1,8 @@
-"""Results of a survey: read answers compactly from SQLite, score them, filter them for privacy."""
+"""Results of a survey: read answers compactly from SQLite, score every group, show only what privacy allows."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,10 +10,33 @@ from sqlite_utils import Database
 
 from . import privacy, rates, scoring
 from .cache import Cache
+from .db import write_transaction
+from .errors import AppError
+from .questionnaire import Instrument
 from .surveys import Department, Survey, departments
 
 BITS = 3  # an answer 1..5 fits in 3 bits; 0 means "no answer"
 PER_WORD = 21  # 21 x 3 = 63 bits: a packed word stays a positive SQLite integer
+
+
+class ResultsNotReleased(AppError):
+    """Figures derived from answers are released only when the survey is closed."""
+
+    def __init__(self, survey: Survey):
+        super().__init__(
+            f"The results of '{survey.slug}' are released when the survey is closed: while answers still "
+            "come in, two readings could be subtracted to reveal one person's answers. Only response counts "
+            "are shown until then.",
+            409,
+        )
+
+
+class UnknownDepartment(AppError):
+    """No department with that code in the survey."""
+
+    def __init__(self, survey: Survey, code: str):
+        super().__init__(f"Survey '{survey.slug}' has no department '{code}'.", 404)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -71,64 +95,150 @@ def stamp(db: Database, survey: Survey) -> tuple:
     # Response ids are random, so MAX(id) changes with (almost) every new response as well.
     # The file's path keeps apart surveys of different databases served by one process.
     path = db.execute("PRAGMA database_list").fetchone()[2]
-    return (path, survey.id, survey.status, survey.min_group_size, count, last, invited)
+    return (path, survey.id, survey.status, survey.min_group_size, survey.collection, count, last, invited)
+
+
+def require_released(survey: Survey) -> None:
+    """Refuse to compute anything from answers while the survey is not closed."""
+    if not survey.is_closed:
+        raise ResultsNotReleased(survey)
+
+
+def mark_read(db: Database, survey: Survey) -> None:
+    """Record that results of this closed survey were read: from now on it can no longer be reopened."""
+    if survey.results_read_on is None:
+        with write_transaction(db):
+            db.execute(
+                "UPDATE surveys SET results_read_on = ? WHERE id = ? AND results_read_on IS NULL",
+                [dt.datetime.now(dt.UTC).date().isoformat(), survey.id],
+            )
 
 
 def survey_results(db: Database, survey: Survey, department: str | None = None) -> dict:
-    """Return the survey's results as they may be shown (the API's results shape), cached until a new answer."""
+    """Return the survey's results as they may be shown (the API's results shape), cached until anything changes."""
+    require_released(survey)
+    mark_read(db, survey)
     key = (stamp(db, survey), department.lower() if department else None)
     cached = CACHE.get(key)
     if cached is not None:
         return cached
-    table = survey_results(db, survey) if department else None
-    result = compute_results(load_answers(db, survey), survey, departments(db, survey), department, table)
+    result = compute_results(
+        load_answers(db, survey), survey, departments(db, survey), department, rates.forced_rows(db, survey)
+    )
+    result["collection"] = survey.collection
     add_response_rates(result, rates.response_rates(db, survey))
     CACHE.put(key, result)
     return result
 
 
 def add_response_rates(result: dict, found: dict) -> None:
-    """Add the response rates (one definition, in rates.py: invitations, else headcount) to results."""
+    """Add the response rates (one definition, in rates.py) to results, where the group is shown."""
+    by_code = {r["department"].code: r for r in found["departments"]}
     if "department" in result:
-        row = next((r for r in found["departments"] if r["department"].code == result["department"]), None)
+        row = by_code.get(result["department"])
         if row and row["rate"] is not None and not result.get("suppressed"):
             result["response_rate"] = row["rate"]
         return
     if found["rate"] is not None and not result.get("suppressed"):
         result["response_rate"] = found["rate"]
-    by_code = {r["department"].code: r for r in found["departments"]}
     for dept in result.get("departments", []):
         row = by_code.get(dept["code"])
-        if row and row["rate"] is not None and "n" in dept:
+        if row and row["rate"] is not None and not dept.get("suppressed"):
             dept["response_rate"] = row["rate"]
 
 
-def _protect_lone_cells(org, cells, hidden_cell, inst, per_dept, rows_hidden, data, groups, k) -> None:
-    """Hide organisation figures that equal one hidden group's figure plus the shown groups'.
+@dataclass(frozen=True)
+class Groups:
+    """The survey's groups as a tree of department codes, and which respondents belong to each node."""
 
-    Complementary suppression hides a second cell next to a lone hidden one, but when no
-    shown cell is left to hide (every other group is hidden or has no answers there), the
-    organisation's own figure is the only partner left: it is hidden instead.
-    """
-    for dim in org["dimensions"]:
-        level = dim["id"]
-        column = {g: n for (g, lid), n in cells.items() if lid == level}
-        if privacy.lone_hidden(column, hidden_cell, level) is not None and not dim.get("suppressed"):
-            dim.clear()
-            dim.update({"id": level, "suppressed": True})
-    if any(d.get("suppressed") for d in org["dimensions"]):
-        org.pop("index", None)
-    if "enps" in org:
-        # eNPS answers per group: shown departments show theirs only from k answers on.
-        enps_n = {g: int(np.count_nonzero(~np.isnan(data.enps[groups == g]))) for g in (*per_dept, *rows_hidden)}
-        hidden_enps = {g for g in enps_n if g in rows_hidden or per_dept[g].get("enps_n", 0) < k}
-        if sum(1 for g in hidden_enps if enps_n[g] > 0) == 1:
-            org.pop("enps", None)
-            org.pop("enps_n", None)
+    tree: privacy.Tree
+    members: dict  # node -> boolean mask over respondents (subtree)
+    answered_for: dict  # unit code -> respondents who answered for exactly that unit
 
 
-class UnknownDepartment(LookupError):
-    """No department with that code in the survey."""
+def group_tree(data: AnswerData, depts: list[Department]) -> Groups:
+    """Build the tree of groups and each node's respondents (a unit's figures include its sub-units)."""
+    parents = {d.code: d.parent for d in depts}
+    tree = privacy.Tree.from_parents(parents)
+    code_of = {d.id: d.code for d in depts}
+    codes = np.array([code_of[int(d)] for d in data.department], dtype=object)
+    own = {d.code: codes == d.code for d in depts}
+    members: dict = {}
+    for node in tree.nodes_bottom_up():
+        kids = tree.children.get(node, ())
+        if privacy.is_direct(node):
+            members[node] = own[node[1]]
+        elif node == privacy.ROOT:
+            members[node] = np.ones(len(codes), dtype=bool)
+        elif kids:
+            mask = np.zeros(len(codes), dtype=bool)
+            for kid in kids:
+                mask |= members[kid]
+            members[node] = mask
+        else:
+            members[node] = own[node]
+    answered_for = {d.code: int(own[d.code].sum()) for d in depts}
+    return Groups(tree, members, answered_for)
+
+
+def disclosure(data: AnswerData, inst: Instrument, groups: Groups, k: int, forced: dict | None = None):
+    """Decide what may be shown of every group: counts, levels, items, pyramid and eNPS per node."""
+    if len(data.values):
+        dims = scoring.dimension_scores(data.values, inst)
+        answered = ~np.isnan(scoring.scored(data.values, inst))
+    else:
+        dims = np.empty((0, len(inst.levels)))
+        answered = np.zeros((0, len(inst.items)), dtype=bool)
+    enps_answered = ~np.isnan(data.enps)
+    nodes = list(groups.members)
+    counts = {node: int(groups.members[node].sum()) for node in nodes}
+    columns: dict = {}
+    for j, level in enumerate(inst.levels):
+        has = ~np.isnan(dims[:, j])
+        columns[level.id] = {node: int((has & groups.members[node]).sum()) for node in nodes}
+    for i, item in enumerate(inst.items):
+        columns[item.id] = {node: int((answered[:, i] & groups.members[node]).sum()) for node in nodes}
+    columns[privacy.PYRAMID] = counts
+    columns[privacy.ENPS] = {node: int((enps_answered & groups.members[node]).sum()) for node in nodes}
+    item_levels = {item.id: item.level for item in inst.items}
+    return privacy.decide(groups.tree, k, counts, columns, item_levels, forced)
+
+
+def shown_figures(result: dict, node, rules: privacy.Disclosure) -> dict:
+    """Return one group's figures as they may be shown: hidden cells carry only `suppressed` and a reason."""
+    reason = rules.row_hidden(node)
+    if reason is not None:
+        return {"suppressed": True, "reason": reason}
+    dims = []
+    for dim in result["dimensions"]:
+        why = rules.cell_hidden(node, dim["id"])
+        dims.append({"id": dim["id"], "suppressed": True, "reason": why} if why else public_dimension(dim))
+    out: dict = {"n": result["n"], "suppressed": False}
+    if "index" in result and all(not d.get("suppressed") for d in dims):
+        out["index"] = result["index"]
+    if "enps" in result and not rules.cell_hidden(node, privacy.ENPS):
+        out["enps"] = result["enps"]
+        out["enps_n"] = result["enps_n"]
+    out["dimensions"] = dims
+    why = rules.cell_hidden(node, privacy.PYRAMID)
+    out["pyramid"] = [dict(p) for p in result["pyramid"]] if not why else None
+    if why:
+        out["pyramid_hidden"] = why
+    out["items"] = [
+        {"id": item["id"], "level": item["level"], "suppressed": True, "reason": rules.cell_hidden(node, item["id"])}
+        if rules.cell_hidden(node, item["id"])
+        else {key: item[key] for key in ("id", "level", "n", "mean", "favourable", "counts") if key in item}
+        for item in result["items"]
+    ]
+    return out
+
+
+DIMENSION_KEYS = ("id", "n", "mean", "score", "ci_low", "ci_high", "favourable", "alpha", "alpha_n", "alpha_flag")
+
+
+def public_dimension(dim: dict) -> dict:
+    """Return the publishable figures of one dimension (a copy, never the scoring dict itself)."""
+    return {key: dim[key] for key in DIMENSION_KEYS if key in dim}
 
 
 def compute_results(
@@ -136,84 +246,67 @@ def compute_results(
     survey: Survey,
     depts: list[Department],
     department: str | None = None,
-    table: dict | None = None,
+    forced: dict | None = None,
 ) -> dict:
     """Score the organisation and every department, compare them, and remove what may not be shown.
 
-    With `department`, return that department's own figures; `table` (the survey's results
-    without a department, when already at hand) saves computing the side-by-side table again.
+    One disclosure decision covers every group and column, so the departments table and a
+    department's own results (`department`) always hide the same cells.
     """
     inst = survey.instrument
     k = privacy.effective_k(survey.min_group_size)
-    index_of = {d.id: n for n, d in enumerate(depts)}
-    groups = np.array([index_of[d] for d in data.department], dtype=np.int64)
-    counts = np.bincount(groups, minlength=len(depts)) if len(groups) else np.zeros(len(depts), dtype=np.int64)
-    hidden = privacy.hidden_groups({n: int(c) for n, c in enumerate(counts)}, k)
+    groups = group_tree(data, depts)
+    rules = disclosure(data, inst, groups, k, forced)
+    by_code = {d.code.lower(): d for d in depts}
+
+    def figures(node) -> dict:
+        mask = groups.members[node]
+        return shown_figures(scoring.group_results(data.values[mask], data.enps[mask], inst), node, rules)
 
     if department is not None:
-        match = next((n for n, d in enumerate(depts) if d.code.lower() == department.lower()), None)
-        if match is None:
-            raise UnknownDepartment(department)
-        group = privacy.shown_group(
-            scoring.group_results(data.values[groups == match], data.enps[groups == match], inst),
-            k,
-            survey.is_open,
-            hidden.get(match),
-        )
-        if not group["suppressed"]:
-            # A department shown on its own must hide what the side-by-side table hides for it
-            # (cells hidden to protect another department), or the two outputs together leak it.
-            row = next(
-                r
-                for r in (table or compute_results(data, survey, depts))["departments"]
-                if r["code"] == depts[match].code
-            )
-            privacy.hide_like_row(group, row)
-        return {"department": depts[match].code, "name": depts[match].name, **group}
+        dept = by_code.get(department.lower())
+        if dept is None:
+            raise UnknownDepartment(survey, department)
+        return {"department": dept.code, "name": dept.name, **figures(dept.code)}
 
-    org = privacy.shown_group(scoring.group_results(data.values, data.enps, inst), k, survey.is_open, None)
-    shown = {n for n in range(len(depts)) if n not in hidden and counts[n] > 0}
-    comparisons = {row["group"]: row for row in scoring.compare_departments(data.values, groups, inst, shown)}
-    per_dept = {n: scoring.group_results(data.values[groups == n], data.enps[groups == n], inst) for n in shown}
-    cells = {(n, dim["id"]): dim["n"] for n in shown for dim in per_dept[n]["dimensions"]}
-    rows_hidden = {n: reason for n, reason in hidden.items()}
-    # A hidden department protects a cell only where it has answers itself: its own n per
-    # level, not its size, decides whether a lone hidden cell could be worked out.
-    for n in rows_hidden:
-        level_n = (~np.isnan(scoring.dimension_scores(data.values[groups == n], inst))).sum(axis=0)
-        cells.update({(n, lv.id): int(level_n[j]) for j, lv in enumerate(inst.levels)})
-    hidden_cell = privacy.hidden_cells(cells, k, rows_hidden)
-    if not org["suppressed"]:
-        _protect_lone_cells(org, cells, hidden_cell, inst, per_dept, rows_hidden, data, groups, k)
+    org = figures(privacy.ROOT)
+    if org["suppressed"]:
+        return {**org, "departments": [_hidden_row(d, rules) for d in depts]}
+    index_of = {d.code: n for n, d in enumerate(depts)}
+    shown = [d for d in depts if not rules.row_hidden(d.code)]
+    code_of_id = {d.id: n for n, d in enumerate(depts)}
+    group_ids = np.array([code_of_id[int(x)] for x in data.department], dtype=np.int64)
+    comparisons = {
+        depts[row["group"]].code: row
+        for row in scoring.compare_departments(data.values, group_ids, inst, {index_of[d.code] for d in shown})
+    }
+    rows = []
+    for d in depts:
+        if rules.row_hidden(d.code):
+            rows.append(_hidden_row(d, rules))
+            continue
+        row = {"code": d.code, "name": d.name, **figures(d.code)}
+        comp = {c["id"]: c for c in comparisons[d.code]["dimensions"]}
+        for dim in row["dimensions"]:
+            # "The rest of the organisation" is the organisation minus the department: where the
+            # organisation's own figure is hidden, a difference from the rest would give it away.
+            if dim.get("suppressed") or rules.cell_hidden(privacy.ROOT, dim["id"]):
+                continue
+            c = comp[dim["id"]]
+            dim.update({key: c[key] for key in ("diff", "p", "p_adj", "d") if key in c})
+            dim["significant"] = c["significant"]
+        if d.headcount:
+            row["headcount"] = d.headcount
+        if d.parent:
+            row["parent"] = d.parent
+        rows.append(row)
+    return {**org, "departments": rows}
 
-    dept_rows = []
-    for n, d in enumerate(depts):
-        headcount = d.headcount
-        if n in hidden or counts[n] == 0:
-            row = {"code": d.code, "name": d.name, "suppressed": True, "reason": hidden.get(n, "no_responses")}
-            if not survey.is_open or counts[n] == 0:
-                row["n"] = int(counts[n])
-        else:
-            res = per_dept[n]
-            comp = {c["id"]: c for c in comparisons[n]["dimensions"]}
-            dims = []
-            for dim in res["dimensions"]:
-                if (n, dim["id"]) in hidden_cell:
-                    dims.append({"id": dim["id"], "suppressed": True})
-                    continue
-                c = comp[dim["id"]]
-                extra = {key: c[key] for key in ("diff", "p", "p_adj", "d") if key in c}
-                dims.append({**privacy.public_dimension(dim), **extra, "significant": c["significant"]})
-            row = {"code": d.code, "name": d.name, "n": res["n"], "suppressed": False}
-            if all(not x.get("suppressed") for x in dims) and "index" in res:
-                row["index"] = res["index"]
-            if "enps" in res and res["enps_n"] >= k:
-                row["enps"] = res["enps"]
-            row["dimensions"] = dims
-            row["pyramid"] = res["pyramid"]
-        if headcount:
-            row["headcount"] = headcount
-        dept_rows.append(row)
 
-    result = {**org, "departments": dept_rows}
-    return result
+def _hidden_row(d: Department, rules: privacy.Disclosure) -> dict:
+    row = {"code": d.code, "name": d.name, "suppressed": True, "reason": rules.row_hidden(d.code) or "too_few"}
+    if d.headcount:
+        row["headcount"] = d.headcount
+    if d.parent:
+        row["parent"] = d.parent
+    return row

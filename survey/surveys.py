@@ -11,10 +11,13 @@ from dataclasses import dataclass, field
 from sqlite_utils import Database
 
 from .db import today, write_transaction
+from .errors import AppError
 from .questionnaire import Instrument, instrument_from_json
 
 MAX_K = 10_000  # a threshold above this would hide every group of any real organisation
 MAX_HEADCOUNT = 10_000_000
+COLLECTIONS = ("open", "invitations")
+LANGUAGES = ("nb", "nn", "en")
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 
@@ -29,12 +32,13 @@ class SurveyError(ValueError):
 
 @dataclass(frozen=True)
 class Department:
-    """A department of one survey; `code` is what links and the API use."""
+    """A department (unit) of one survey; `code` is what links and the API use, `parent` the code above it."""
 
     id: int
     code: str
     name: str
     headcount: int | None
+    parent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,17 +52,32 @@ class Survey:
     status: str
     min_group_size: int
     comment_min_group_size: int
-    anonymous: bool
     created_on: str
     closed_on: str | None
     instrument_json: str = field(repr=False)
     previous_id: int | None = None
     small_groups: str = "merge"
+    collection: str = "open"
+    kind: str = "full"
+    opens_at: str | None = None
+    closes_at: str | None = None
+    results_read_on: str | None = None
+    archived_on: str | None = None
 
     @property
     def is_open(self) -> bool:
         """Return True while the survey accepts answers."""
         return self.status == "open"
+
+    @property
+    def is_closed(self) -> bool:
+        """Return True once the survey stopped accepting answers (its results may then be read)."""
+        return self.status == "closed"
+
+    @property
+    def invitation_only(self) -> bool:
+        """Return True when only personal invitations may answer (no open link, no department links)."""
+        return self.collection == "invitations"
 
     @property
     def instrument(self) -> Instrument:
@@ -100,8 +119,8 @@ def validate_settings(
         errors["title"] = "Keep the title under 200 characters."
     if slug is not None and (not isinstance(slug, str) or not SLUG_RE.match(slug)):
         errors["slug"] = "Use 1-64 lowercase letters, digits and dashes (not at the ends)."
-    if language not in ("nb", "en"):
-        errors["language"] = "Choose 'nb' (Norwegian bokmål) or 'en' (English)."
+    if language not in LANGUAGES:
+        errors["language"] = "Choose 'nb' (Norwegian bokmål), 'nn' (Norwegian nynorsk) or 'en' (English)."
     if isinstance(min_group_size, bool) or not isinstance(min_group_size, int) or not 3 <= min_group_size <= MAX_K:
         errors["min_group_size"] = f"The minimum group size must be a whole number from 3 to {MAX_K:,}."
     if (
@@ -113,7 +132,8 @@ def validate_settings(
         errors["comment_min_group_size"] = "The comment threshold must be a whole number >= the minimum group size."
     if not departments:
         errors["departments"] = "Add at least one department."
-    seen = set()
+    seen: set[str] = set()
+    names: set[str] = set()
     for n, dept in enumerate(departments, start=1):
         code, name, headcount = dept.get("code"), dept.get("name"), dept.get("headcount")
         where = f"Department {n}"
@@ -123,6 +143,11 @@ def validate_settings(
             errors["departments"] = f"{where}: the code '{code}' is used twice."
         elif not isinstance(name, str) or not name.strip() or len(name) > 120:
             errors["departments"] = f"{where}: give a name of 1-120 characters."
+        elif name.strip().casefold() in names:
+            # Two units with one name would let a "department" of one person hide behind the other.
+            errors["departments"] = (
+                f"{where}: the name '{name.strip()}' is used twice; give each department its own name."
+            )
         elif headcount is not None and (
             isinstance(headcount, bool) or not isinstance(headcount, int) or not 0 <= headcount <= MAX_HEADCOUNT
         ):
@@ -132,6 +157,7 @@ def validate_settings(
         if "departments" in errors:
             break
         seen.add(code.lower())
+        names.add(name.strip().casefold())
     return errors
 
 
@@ -144,7 +170,7 @@ def create_survey(
     slug: str | None = None,
     min_group_size: int = 5,
     comment_min_group_size: int = 10,
-    anonymous: bool = True,
+    collection: str = "open",
     previous: str | None = None,
     small_groups: str = "merge",
 ) -> Survey:
@@ -164,6 +190,11 @@ def create_survey(
             errors["previous"] = f"There is no survey '{previous}' to follow."
     if small_groups not in ("merge", "omit"):
         errors["small_groups"] = "Choose 'merge' (into one 'other' group) or 'omit'."
+    if collection not in COLLECTIONS:
+        errors["collection"] = (
+            "Choose 'open' (an open link and department links; answers are not verified) or "
+            "'invitations' (single-use personal invitations only)."
+        )
     if errors:
         raise SurveyError(errors)
     if not slug:
@@ -179,7 +210,7 @@ def create_survey(
                     "status": "open",
                     "min_group_size": min_group_size,
                     "comment_min_group_size": comment_min_group_size,
-                    "anonymous": int(bool(anonymous)),
+                    "collection": collection,
                     "instrument": instrument.to_json(),
                     "created_on": today(),
                     "previous_id": previous_survey.id if previous_survey else None,
@@ -222,12 +253,17 @@ def _survey(row: dict) -> Survey:
         status=row["status"],
         min_group_size=row["min_group_size"],
         comment_min_group_size=row["comment_min_group_size"],
-        anonymous=bool(row["anonymous"]),
         created_on=row["created_on"],
         closed_on=row["closed_on"],
         instrument_json=row["instrument"],
-        previous_id=row.get("previous_id"),
-        small_groups=row.get("small_groups") or "merge",
+        previous_id=row["previous_id"],
+        small_groups=row["small_groups"],
+        collection=row["collection"],
+        kind=row["kind"],
+        opens_at=row["opens_at"],
+        closes_at=row["closes_at"],
+        results_read_on=row["results_read_on"],
+        archived_on=row["archived_on"],
     )
 
 
@@ -276,15 +312,57 @@ def department_by_code(db: Database, survey: Survey, code: str) -> Department | 
     return next((d for d in departments(db, survey) if d.code.lower() == str(code).lower()), None)
 
 
-def set_status(db: Database, survey: Survey, status: str) -> None:
-    """Open or close a survey."""
-    if status not in ("open", "closed"):
-        raise ValueError(f"unknown status {status!r}")
+class ReopenRefused(AppError):
+    """A closed survey whose results were read cannot take answers again."""
+
+    def __init__(self, survey: Survey):
+        super().__init__(
+            f"'{survey.slug}' cannot be reopened: its results have been read. New answers after that could be "
+            "told apart by comparing two readings. Create the next round instead (copy this survey).",
+            409,
+        )
+
+
+def close(db: Database, survey: Survey) -> None:
+    """Close a survey: no more answers; its results are released; its pages are rebuilt."""
     with write_transaction(db):
         db.execute(
-            "UPDATE surveys SET status = ?, closed_on = ? WHERE id = ?",
-            [status, today() if status == "closed" else None, survey.id],
+            "UPDATE surveys SET status = 'closed', closed_on = ? WHERE id = ? AND status != 'closed'",
+            [today(), survey.id],
         )
+    rebuild(db)
+
+
+def reopen(db: Database, survey: Survey) -> None:
+    """Take answers again, unless results of the closed survey have been read (then raise ReopenRefused)."""
+    with write_transaction(db):
+        # One statement checks and changes, so a reading of results cannot slip in between.
+        changed = db.execute(
+            "UPDATE surveys SET status = 'open', closed_on = NULL WHERE id = ? AND results_read_on IS NULL",
+            [survey.id],
+        ).rowcount
+    if not changed:
+        raise ReopenRefused(survey)
+
+
+def set_status(db: Database, survey: Survey, status: str) -> None:
+    """Open (reopen) or close a survey."""
+    if status == "closed":
+        close(db, survey)
+    elif status == "open":
+        reopen(db, survey)
+    else:
+        raise ValueError(f"unknown status {status!r}")
+
+
+def rebuild(db: Database) -> None:
+    """Rewrite every page of the database file in key order (VACUUM).
+
+    SQLite stores a new row in the free space of its page, so until a page is rewritten the
+    position of rows inside a page tells the order in which they were stored. Rebuilding at
+    close leaves only the order of the random response ids.
+    """
+    db.execute("VACUUM")
 
 
 def survey_summary(db: Database, survey: Survey) -> dict:
@@ -296,7 +374,7 @@ def survey_summary(db: Database, survey: Survey) -> dict:
         "title": survey.title,
         "language": survey.language,
         "status": survey.status,
-        "anonymous": survey.anonymous,
+        "collection": survey.collection,
         "min_group_size": survey.min_group_size,
         "comment_min_group_size": survey.comment_min_group_size,
         "previous": previous_slug(db, survey),

@@ -65,6 +65,31 @@ def record_failure(db: Database, client: str, window: int, now: float | None = N
         db.execute("DELETE FROM token_attempts WHERE slot < ?", [slot - 1])
 
 
+def take(db: Database, client: str, limit: int, window: int, now: float | None = None) -> int | None:
+    """Count one attempt of a client if it is within the limit; else return the seconds to wait.
+
+    Call it inside a write transaction: the check and the count are then one atomic step,
+    so parallel requests (in any worker) can never together get past the limit.
+    """
+    now = time.time() if now is None else now
+    wait = retry_after(db, client, limit, window, now)
+    if wait is not None:
+        return wait
+    slot = int(now // window)
+    db.execute(
+        """INSERT INTO token_attempts (client, slot, failures) VALUES (?, ?, 1)
+           ON CONFLICT (client, slot) DO UPDATE SET failures = failures + 1""",
+        [client, slot],
+    )
+    db.execute("DELETE FROM token_attempts WHERE slot < ? AND client = ?", [slot - 1, client])
+    return None
+
+
+def submission_client() -> str:
+    """Return the key under which this request's client's open-link submissions are counted."""
+    return "submit:" + _this_client()
+
+
 def _this_client() -> str:
     return client_key(request.remote_addr, current_app.config["SECRET_KEY"])
 

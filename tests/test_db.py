@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+import stat
+from pathlib import Path
 
 import pytest
 
 from survey import surveys
-from survey.db import connect, get_db, migrate
+from survey.db import connect, get_db, migrate, migrations
 from survey.responses import Submission, save_response
 
 
@@ -21,10 +23,54 @@ def test_migrations_are_idempotent(app, db):
     )
 
 
-def test_connection_settings(db):
-    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+def test_connection_settings(app, db):
+    # A rollback journal cut to nothing at each commit, zeroed free pages, no temporary files.
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "truncate"
+    assert db.execute("PRAGMA secure_delete").fetchone()[0] == 1
+    assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert db.execute("PRAGMA temp_store").fetchone()[0] == 2  # MEMORY
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert db.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+    path = Path(app.config["DATABASE"])
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(Path(app.instance_path).stat().st_mode) == 0o700
+
+
+def test_an_older_database_is_migrated_with_its_data(tmp_path):
+    """A database of the previous schema (WAL, 'anonymous', nb/en only) keeps every row after the upgrade."""
+    path = str(tmp_path / "old.sqlite")
+    old = connect(path)
+    old.execute("PRAGMA journal_mode = WAL")
+    migrations.apply(old, stop_before="m004_life_cycle_and_collection")
+    old.execute(
+        "INSERT INTO surveys (id, slug, title, language, status, instrument, created_on, anonymous) "
+        "VALUES (1, 's', 'S', 'nb', 'closed', '{}', '2025-01-01', 1)"
+    )
+    old.execute("INSERT INTO departments (id, survey_id, code, name) VALUES (1, 1, 'A', 'Same'), (2, 1, 'B', 'same')")
+    old.execute("INSERT INTO responses (id, survey_id, department_id, submitted_on) VALUES (77, 1, 1, '2025-01-02')")
+    old.execute("INSERT INTO answers (response_id, item, value) VALUES (77, 0, 4)")
+    old.execute(
+        "INSERT INTO invitations (survey_id, department_id, token_hash, used, created_on, language) "
+        "VALUES (1, 1, 'h', 1, '2025-01-01', 'en')"
+    )
+    old.execute(
+        "INSERT INTO mailings (survey_id, kind, channel, started_on) VALUES (1, 'reminder', 'smtp', '2025-01-03')"
+    )
+    old.conn.commit()
+    old.close()
+    db = connect(path)
+    migrate(db)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "truncate"
+    survey = db.execute("SELECT slug, status, collection, language FROM surveys").fetchone()
+    assert survey == ("s", "closed", "open", "nb")
+    # Two units with one name got told apart by their codes; the unique index holds from now on.
+    assert [r[0] for r in db.execute("SELECT name FROM departments ORDER BY id")] == ["Same", "same (B)"]
+    assert db["responses"].count == 1 and db["answers"].count == 1
+    assert db.execute("SELECT used, language FROM invitations").fetchone() == (1, "en")
+    assert db["mailings"].count == 1
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO departments (survey_id, code, name) VALUES (1, 'C', 'SAME')")
+    db.close()
 
 
 def test_invitations_have_no_link_to_responses(db):

@@ -189,12 +189,22 @@ def test_oversized_and_invalid_utf8_form_posts(client, db):
     assert stored(db) == []
 
 
+def form_key(page: str) -> str:
+    match = re.search(r'name="form_key" value="([0-9a-f]{32})"', page)
+    assert match, "no form key in the page"
+    return match.group(1)
+
+
 def test_cached_form_carries_each_visitor_its_own_csrf_token(app, client, db, instrument):
     first = client.get("/s/acme").get_data(as_text=True)
     other = app.test_client()
     second = other.get("/s/acme").get_data(as_text=True)  # served from the page cache
     assert csrf_token(first) != csrf_token(second)
-    assert first.replace(csrf_token(first), "") == second.replace(csrf_token(second), "")
+    # Each rendered form also carries its own single-use key (one form gives at most one response).
+    assert form_key(first) != form_key(second)
+    assert first.replace(csrf_token(first), "").replace(form_key(first), "") == second.replace(
+        csrf_token(second), ""
+    ).replace(form_key(second), "")
     resp = other.post("/s/acme", data=form_data(instrument, second, department="B"))
     assert resp.status_code == 302 and len(stored(db)) == 1
     # Another visitor's token is refused: the cache never hands one client's token to another.

@@ -92,7 +92,7 @@ def create():
                 departments=form.parsed_departments,
                 min_group_size=form.min_group_size.data,
                 comment_min_group_size=form.comment_min_group_size.data,
-                anonymous=form.anonymous.data,
+                collection=form.collection.data,
                 previous=form.previous.data or None,
                 small_groups=form.small_groups.data,
             )
@@ -168,8 +168,17 @@ def set_status(slug: str):
     status = request.form.get("status")
     if not form.validate_on_submit() or status not in ("open", "closed"):
         abort(400, description="Send status 'open' or 'closed' from the survey page.")
-    surveys.set_status(get_db(), survey, status)
-    flash("The survey is now open for answers." if status == "open" else "The survey is closed.", "ok")
+    try:
+        surveys.set_status(get_db(), survey, status)
+    except surveys.ReopenRefused as exc:
+        flash(exc.error, "error")
+        return redirect(url_for("admin.detail", slug=slug))
+    flash(
+        "The survey is open for answers again."
+        if status == "open"
+        else "The survey is closed. Its results are released: see Results.",
+        "ok",
+    )
     return redirect(url_for("admin.detail", slug=slug))
 
 

@@ -9,6 +9,7 @@ from ..db import get_db
 from ..report_texts import text
 from ..security import login_required
 from . import bp, survey_or_404
+from .results_view import not_released
 
 
 @bp.route("/surveys/<slug>/compare")
@@ -16,6 +17,8 @@ from . import bp, survey_or_404
 def compare_page(slug: str):
     """Compare departments side by side, and this round with the previous one."""
     survey = survey_or_404(slug)
+    if not survey.is_closed:
+        return not_released(survey)
     sort = request.args.get("sort") or None
     body = compare.comparison(get_db(), survey, sort)
     codes = request.args.getlist("d")
@@ -55,14 +58,13 @@ def compare_pdf(slug: str):
     except report.ReportError as exc:
         abort(exc.status if exc.status < 500 else 503, description=str(exc))
     name = report.report_filename(survey, lang, None).replace("report-", "comparison-", 1)
-    report.save_report(pdf, name)
     return report.pdf_response(pdf, name)
 
 
 @bp.route("/surveys/<slug>/export.<fmt>")
 @login_required("hr")
 def export_download(slug: str, fmt: str):
-    """Download the raw responses (HR only) as CSV or XLSX."""
+    """Download the raw responses (HR only) as CSV, or with the comments as XLSX."""
     if fmt not in ("csv", "xlsx"):
         abort(404, description="Export as .csv or .xlsx.")
     survey = survey_or_404(slug)
@@ -71,9 +73,23 @@ def export_download(slug: str, fmt: str):
     if fmt == "csv":
         data, mimetype = export.to_csv(header, rows).encode("utf-8"), "text/csv"
     else:
+        comments = export.export_comments(get_db(), survey) if survey.instrument.comment else None
         data, mimetype = (
-            export.to_xlsx(header, rows),
+            export.to_xlsx(header, rows, comments),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
+    return _download(data, mimetype, name)
+
+
+@bp.route("/surveys/<slug>/comments.csv")
+@login_required("hr")
+def comments_download(slug: str):
+    """Download the comments HR may read (groups at or above the comment threshold; shuffled, undated)."""
+    survey = survey_or_404(slug)
+    comments = export.export_comments(get_db(), survey)
+    return _download(export.comments_csv(comments).encode("utf-8"), "text/csv", f"comments-{survey.slug}.csv")
+
+
+def _download(data: bytes, mimetype: str, name: str) -> Response:
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
     return Response(data, mimetype=mimetype, headers=headers)

@@ -53,7 +53,14 @@ class SurveyForm(FlaskForm):
 
     title = StringField("Title", validators=[DataRequired("Give the survey a title."), Length(max=200)])
     slug = StringField("Address (optional)", validators=[Optional(), Length(max=64)])
-    language = SelectField("Language", choices=[SelectChoice("nb", "Norsk (bokmål)"), SelectChoice("en", "English")])
+    language = SelectField(
+        "Language",
+        choices=[
+            SelectChoice("nb", "Norsk (bokmål)"),
+            SelectChoice("nn", "Norsk (nynorsk)"),
+            SelectChoice("en", "English"),
+        ],
+    )
     departments = TextAreaField("Departments", validators=[DataRequired("Add at least one department.")])
     min_group_size = IntegerField(
         "Minimum group size",
@@ -65,7 +72,14 @@ class SurveyForm(FlaskForm):
         default=10,
         validators=[InputRequired("Give a number."), NumberRange(min=3, max=1000, message="Use 3 or more.")],
     )
-    anonymous = BooleanField("Anonymous (invitations are never linked to answers)", default=True)
+    collection = SelectField(
+        "Who can answer",
+        choices=[
+            SelectChoice("open", "Anyone with the link (open link and department links; answers are not verified)"),
+            SelectChoice("invitations", "Only people with a personal invitation (single-use links)"),
+        ],
+        default="open",
+    )
     previous = SelectField("Follows the earlier round", choices=[], default="")
     small_groups = SelectField(
         "Small groups in the raw export",
@@ -107,5 +121,9 @@ class ImportForm(FlaskForm):
 class MailForm(FlaskForm):
     """Send, or download the links of, one kind of batch: invitations or reminders."""
 
-    kind = HiddenField(validators=[AnyOf(["invitation", "reminder"], message="Send kind 'invitation' or 'reminder'.")])
+    kind = HiddenField(
+        validators=[
+            AnyOf(["invitation", "reminder", "nudge"], message="Send kind 'invitation', 'reminder' or 'nudge'.")
+        ]
+    )
     retry_unconfirmed = HiddenField(default="")

@@ -16,7 +16,7 @@ from ..security import login_required
 from . import bp, survey_or_404
 from .forms import ImportForm, MailForm
 
-KIND_WORDS = {"invitation": "invitations", "reminder": "reminders"}
+KIND_WORDS = {"invitation": "invitations", "reminder": "reminders", "nudge": "reminders"}
 
 
 def _page(survey: surveys.Survey, status: int = 200, report: CsvReport | None = None, error: str | None = None):
@@ -95,7 +95,7 @@ def send_mail(slug: str):
     except (mailings.MailingError, mailer.MailConfigError, mailer.TemporaryMailError) as exc:
         return _page(survey, 409, error=str(exc))
     words = KIND_WORDS[kind]
-    flash(f"Sent {report.sent} {words if report.sent != 1 else kind}.", "ok")
+    flash(f"Sent {report.sent} {words if report.sent != 1 else words[:-1]}.", "ok")
     for address, reason in report.refused[:10]:
         flash(f"Not delivered to {address}: {reason}", "error")
     if report.stopped:

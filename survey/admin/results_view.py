@@ -17,25 +17,28 @@ def _score_interval(dim: dict) -> tuple[float, float] | None:
     return tuple(max(0.0, min(100.0, (dim[key] - 1) / 4 * 100)) for key in ("ci_low", "ci_high"))
 
 
+def not_released(survey: surveys.Survey):
+    """Explain that results appear when the survey is closed (409: nothing derived from answers yet)."""
+    return render_template("admin/not_released.html", survey=survey), 409
+
+
 @bp.route("/surveys/<slug>/results")
 @login_required("hr", "facilitator")
 def results_page(slug: str):
     """Show a survey's results as they may be shown (both roles see only aggregates)."""
     db = get_db()
     survey = survey_or_404(slug)
+    if not survey.is_closed:
+        return not_released(survey)
     inst = survey.instrument
     lang = "en"
     org = results.survey_results(db, survey)
     code = request.args.get("department") or None
-    dept = None
-    if code:
-        try:
-            dept = results.survey_results(db, survey, code)
-        except results.UnknownDepartment:
-            abort(404, description=f"Survey '{slug}' has no department '{code}'.")
+    dept = results.survey_results(db, survey, code) if code else None
     figures = {}
     if not org["suppressed"]:
-        figures["pyramid"] = charts.pyramid_figure(org["pyramid"], inst, lang).to_dict()
+        if org["pyramid"]:
+            figures["pyramid"] = charts.pyramid_figure(org["pyramid"], inst, lang).to_dict()
         series = [(charts.LABELS["organisation"][lang], org["dimensions"])]
         if dept and not dept["suppressed"]:
             series.append((dept["name"], dept["dimensions"]))
@@ -74,5 +77,4 @@ def report_pdf(slug: str):
         flash(str(exc), "error")
         return redirect(url_for("admin.results_page", slug=slug, department=department))
     name = report.report_filename(survey, lang, department)
-    report.save_report(pdf, name)
     return report.pdf_response(pdf, name)

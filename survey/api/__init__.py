@@ -9,7 +9,7 @@ from collections.abc import Callable
 from flask import Blueprint, current_app, g, jsonify, request
 
 from .. import accounts, compare, invitations, report, responses, results, surveys, throttle
-from ..db import InvitationUsed, get_db
+from ..db import InvitationUsed, get_db, get_writer
 from ..errors import AppError
 from .openapi import spec
 
@@ -83,6 +83,17 @@ def json_body() -> dict:
     return data
 
 
+INVITATION_ONLY = (
+    "This survey accepts answers only through personal invitations: send {invitation: token} instead of a department."
+)
+
+
+def open_link_limit() -> tuple[str, int, int]:
+    """Return how this client's submissions without an invitation are counted (client, limit, window)."""
+    config = current_app.config
+    return throttle.submission_client(), int(config["OPEN_SUBMIT_LIMIT"]), int(config["OPEN_SUBMIT_WINDOW"])
+
+
 def _unknown_fields(data: dict, allowed: set[str]) -> None:
     extra = sorted(set(data) - allowed)
     if extra:
@@ -110,7 +121,7 @@ def create_survey():
             "departments",
             "min_group_size",
             "comment_min_group_size",
-            "anonymous",
+            "collection",
             "previous",
             "small_groups",
         },
@@ -118,9 +129,9 @@ def create_survey():
     depts = data.get("departments")
     if not isinstance(depts, list) or not all(isinstance(d, dict) for d in depts):
         raise AppError("Invalid survey.", 422, {"departments": "Send a list of {code, name, headcount?} objects."})
-    anonymous = data.get("anonymous", True)
-    if not isinstance(anonymous, bool):
-        raise AppError("Invalid survey.", 422, {"anonymous": "Send true or false."})
+    collection = data.get("collection", "open")
+    if not isinstance(collection, str):
+        raise AppError("Invalid survey.", 422, {"collection": "Send 'open' or 'invitations'."})
     title = data.get("title")
     previous = data.get("previous")
     if previous is not None and not isinstance(previous, str):
@@ -140,7 +151,7 @@ def create_survey():
             departments=depts,
             min_group_size=min_k,
             comment_min_group_size=data.get("comment_min_group_size", default_comment_k),
-            anonymous=anonymous,
+            collection=collection,
             previous=previous,
             small_groups=data.get("small_groups", "merge"),
         )
@@ -188,6 +199,8 @@ def submit_response(slug: str):
             raise AppError("This invitation has already been used.", 409)
         invitation_id, dept_id = inv["id"], inv["department_id"]
     elif "department" in data:
+        if survey.invitation_only:
+            raise AppError(INVITATION_ONLY, 403)
         code = data["department"]
         dept = surveys.department_by_code(db, survey, code) if isinstance(code, str) else None
         if dept is None:
@@ -205,11 +218,19 @@ def submit_response(slug: str):
     if not sub.answers:
         raise AppError("Invalid response.", 422, {"answers": "Answer at least one item with a value from 1 to 5."})
     try:
-        responses.save_response(db, survey, sub, invitation_id=invitation_id)
+        responses.submit(get_writer(), survey, sub, invitation_id, throttle=open_link_limit())
     except InvitationUsed as exc:
         raise AppError("This invitation has already been used.", 409) from exc
     except responses.SurveyClosed as exc:
         raise AppError("This survey is closed and accepts no more answers.", 409) from exc
+    except responses.InvitationRequired as exc:
+        raise AppError(INVITATION_ONLY, 403) from exc
+    except responses.Throttled as exc:
+        raise AppError(
+            f"Too many answers from this address; try again in {exc.wait} seconds.",
+            429,
+            headers={"Retry-After": str(exc.wait)},
+        ) from exc
     return jsonify({"status": "stored", "answered": len(sub.answers)}), 201
 
 
@@ -252,8 +273,31 @@ def survey_report(slug: str):
     except report.ReportError as exc:
         raise AppError(str(exc), exc.status) from exc
     name = report.report_filename(survey, lang, department)
-    report.save_report(pdf, name)
     return report.pdf_response(pdf, name)
+
+
+@bp.post("/surveys/<slug>/close")
+@require_token("hr")
+def close_survey(slug: str):
+    """Close a survey: no more answers; its results are released."""
+    survey = _survey_or_404(slug)
+    if survey.status == "draft":
+        raise AppError(f"'{slug}' is a draft that was never opened; delete it instead of closing it.", 409)
+    surveys.close(get_db(), survey)
+    return jsonify({"slug": slug, "status": "closed"})
+
+
+@bp.post("/surveys/<slug>/reopen")
+@require_token("hr")
+def reopen_survey(slug: str):
+    """Take answers again, unless results of the closed survey have been read (409)."""
+    survey = _survey_or_404(slug)
+    if survey.is_open:
+        return jsonify({"slug": slug, "status": "open"})
+    if survey.status == "draft":
+        raise AppError(f"'{slug}' is a draft; open it from the HR pages.", 409)
+    surveys.reopen(get_db(), survey)
+    return jsonify({"slug": slug, "status": "open"})
 
 
 @bp.get("/openapi.json")

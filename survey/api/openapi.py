@@ -49,7 +49,7 @@ def spec() -> dict:
                     "properties": {
                         "title": {"type": "string", "minLength": 1, "maxLength": 200},
                         "slug": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"},
-                        "language": {"type": "string", "enum": ["nb", "en"], "default": "nb"},
+                        "language": {"type": "string", "enum": ["nb", "nn", "en"], "default": "nb"},
                         "departments": {
                             "type": "array",
                             "minItems": 1,
@@ -57,7 +57,7 @@ def spec() -> dict:
                         },
                         "min_group_size": {"type": "integer", "minimum": 3, "default": 5},
                         "comment_min_group_size": {"type": "integer", "minimum": 3, "default": 10},
-                        "anonymous": {"type": "boolean", "default": True},
+                        "collection": {"type": "string", "enum": ["open", "invitations"], "default": "open"},
                         "previous": {"type": "string", "description": "slug of the previous round of the series"},
                         "small_groups": {"type": "string", "enum": ["merge", "omit"], "default": "merge"},
                     },
@@ -67,9 +67,9 @@ def spec() -> dict:
                     "properties": {
                         "slug": {"type": "string"},
                         "title": {"type": "string"},
-                        "language": {"type": "string", "enum": ["nb", "en"]},
-                        "status": {"type": "string", "enum": ["open", "closed"]},
-                        "anonymous": {"type": "boolean"},
+                        "language": {"type": "string", "enum": ["nb", "nn", "en"]},
+                        "status": {"type": "string", "enum": ["draft", "open", "closed"]},
+                        "collection": {"type": "string", "enum": ["open", "invitations"]},
                         "min_group_size": {"type": "integer"},
                         "comment_min_group_size": {"type": "integer"},
                         "departments": {
@@ -182,7 +182,7 @@ def spec() -> dict:
                     "required": ["slug", "responses", "invited", "departments"],
                     "properties": {
                         "slug": {"type": "string"},
-                        "status": {"type": "string", "enum": ["open", "closed"]},
+                        "status": {"type": "string", "enum": ["draft", "open", "closed"]},
                         "min_group_size": {"type": "integer"},
                         "responses": {"type": "integer"},
                         "invited": {"type": "integer"},
@@ -331,7 +331,7 @@ def spec() -> dict:
                             "name": "lang",
                             "in": "query",
                             "required": False,
-                            "schema": {"type": "string", "enum": ["nb", "en"]},
+                            "schema": {"type": "string", "enum": ["nb", "nn", "en"]},
                         },
                     ],
                     "responses": {

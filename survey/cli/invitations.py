@@ -72,15 +72,20 @@ def send_command(slug: str, retry_unconfirmed: bool) -> None:
 @invitations_cli.command("remind")
 @click.argument("slug")
 @click.option("--retry-unconfirmed", is_flag=True, help="Also resend reminders whose delivery was interrupted.")
-def remind_command(slug: str, retry_unconfirmed: bool) -> None:
-    """E-mail a reminder to everyone invited who has not answered (resumes an unfinished batch)."""
-    _send(slug, "reminder", retry_unconfirmed)
+@click.option(
+    "--unanswered",
+    is_flag=True,
+    help="Only those who have not answered (the mail server's log will show who got one).",
+)
+def remind_command(slug: str, retry_unconfirmed: bool, unanswered: bool) -> None:
+    """E-mail a reminder to everyone invited, worded for both (or, with --unanswered, only to non-responders)."""
+    _send(slug, "nudge" if unanswered else "reminder", retry_unconfirmed)
 
 
 @invitations_cli.command("export")
 @click.argument("slug")
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8"), required=True, help="CSV file to write.")
-@click.option("--reminders", is_flag=True, help="Links for those who have not answered, instead of new invitations.")
+@click.option("--reminders", is_flag=True, help="Links for a reminder to everyone invited, instead of new invitations.")
 def export_command(slug: str, output, reminders: bool) -> None:
     """Write fresh personal links (email, department, language, link) to a CSV file for your own mail tool."""
     survey = survey_or_fail(slug)

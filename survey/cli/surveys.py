@@ -12,6 +12,7 @@ from flask import current_app
 
 from .. import accounts, demo, export, report, surveys
 from ..db import get_db, write_transaction
+from ..errors import AppError
 from . import bp, survey_or_fail
 
 
@@ -37,11 +38,14 @@ def ensure_demo_users() -> list[str]:
     return lines
 
 
+DEMO_SLUGS = ("demo", "demo-previous", "demo-open")
+
+
 @bp.cli.command("demo")
 @click.option("--responses", "n", type=click.IntRange(0, 1_000_000), default=300, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--language", type=click.Choice(["nb", "en"]), default="nb", show_default=True)
-@click.option("--replace", is_flag=True, help="Delete an existing demo survey first.")
+@click.option("--language", type=click.Choice(["nb", "nn", "en"]), default="nb", show_default=True)
+@click.option("--replace", is_flag=True, help="Delete the existing demo surveys first.")
 @click.option("--if-empty", is_flag=True, help="Do nothing (successfully) when the database has any survey.")
 @click.option(
     "--rounds",
@@ -51,15 +55,15 @@ def ensure_demo_users() -> list[str]:
     help="2 adds an earlier round, 'demo-previous', so that the comparison shows a trend.",
 )
 def demo_command(n: int, seed: int, language: str, replace: bool, if_empty: bool, rounds: int) -> None:
-    """Create survey 'demo' with 12 departments and N synthetic responses."""
+    """Create the closed survey 'demo' (12 departments, N synthetic responses) and the open 'demo-open' to try."""
     db = get_db()
     slugs = ["demo-previous", "demo"] if rounds == 2 else ["demo"]
-    existing = [s for s in (surveys.get_survey(db, slug) for slug in ("demo", "demo-previous")) if s]
+    existing = [s for s in (surveys.get_survey(db, slug) for slug in DEMO_SLUGS) if s]
     if if_empty and db["surveys"].count:
         click.echo("The database has surveys already; no demo data added.")
     else:
         if existing and not replace:
-            raise click.ClickException("Survey 'demo' exists already; add --replace to recreate it.")
+            raise click.ClickException("The demo surveys exist already; add --replace to recreate them.")
         with write_transaction(db):
             for old in existing:
                 db.execute("DELETE FROM surveys WHERE id = ?", [old.id])
@@ -81,9 +85,14 @@ def demo_command(n: int, seed: int, language: str, replace: bool, if_empty: bool
                     shift=-0.2 if earlier else 0.0,
                     title=demo.previous_title(language) if earlier else None,
                 )
+            # The demo rounds are closed, so that their results are there at once (results of an
+            # open survey are never shown).
+            surveys.close(db, survey)
             if earlier:
                 demo.backdate(db, survey, days=365)
-            click.echo(f"Created survey '{slug}' with {n:,} responses: /s/{slug} and /admin/surveys/{slug}")
+            click.echo(f"Created closed survey '{slug}' with {n:,} responses: /admin/surveys/{slug}")
+        trial = demo.open_survey(db, inst, language)
+        click.echo(f"Created open survey '{trial.slug}' to try the questionnaire: /s/{trial.slug}")
     for line in ensure_demo_users():
         click.echo("Demo login: " + line)
     path = demo_credentials_path()
@@ -102,14 +111,13 @@ def report_command(slug: str, output: Path | None, department: str | None, lang:
     survey = survey_or_fail(slug)
     try:
         pdf = report.make_report(get_db(), survey, lang, department, with_comments=not no_comments)
-    except report.ReportError as exc:
-        raise click.ClickException(str(exc)) from exc
+    except AppError as exc:
+        raise click.ClickException(exc.error) from exc
     if output is None:
         path = report.save_report(pdf, report.report_filename(survey, lang or survey.language, department))
     else:
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_bytes(pdf)
-        path = output
+        path = report.write_private(output, pdf)
     click.echo(f"Wrote {path} ({len(pdf) / 1024:.0f} KB)")
 
 
@@ -124,11 +132,24 @@ def export_command(slug: str, output: Path) -> None:
     suffix = output.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise click.ClickException(f"{output}: name the file .csv or .xlsx.")
-    header, rows = export.export_rows(get_db(), survey)
+    try:
+        header, rows = export.export_rows(get_db(), survey)
+        comments = export.export_comments(get_db(), survey) if survey.instrument.comment else None
+    except AppError as exc:
+        raise click.ClickException(exc.error) from exc
     output.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        output.write_text(export.to_csv(header, rows), encoding="utf-8", newline="")
-    else:
-        output.write_bytes(export.to_xlsx(header, rows))
     how = "left out" if survey.small_groups == "omit" else "merged into one 'other' group"
-    click.echo(f"Wrote {len(rows)} responses to {output} (departments below the threshold {how}).")
+    if suffix == ".csv":
+        report.write_private(output, export.to_csv(header, rows).encode("utf-8"))
+        click.echo(f"Wrote {len(rows)} responses to {output} (departments below the threshold {how}).")
+        if comments is not None:
+            # Comments never sit next to the answers they came with: a file of their own.
+            notes = output.with_name(f"{output.stem}-comments.csv")
+            report.write_private(notes, export.comments_csv(comments).encode("utf-8"))
+            click.echo(
+                f"Wrote {len(comments)} comments to {notes} (only from groups of at least "
+                f"{survey.comment_min_group_size}, in random order)."
+            )
+    else:
+        report.write_private(output, export.to_xlsx(header, rows, comments))
+        click.echo(f"Wrote {len(rows)} responses to {output} (departments below the threshold {how}).")

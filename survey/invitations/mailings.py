@@ -21,26 +21,37 @@ from ..db import today, write_transaction
 from ..surveys import Survey
 from . import smtp, tokens
 
-KINDS = ("invitation", "reminder")
+KINDS = ("invitation", "reminder", "nudge")
+# Only these can be downloaded as a file of links: a list of those who have not answered
+# would tell everyone else that they have.
+EXPORTABLE = ("invitation", "reminder")
 
-# Who a batch (:mailing; 0 for a new one) still has to reach: people with an e-mail whose
-# invitation is unused and who are not in the batch's log yet. Invitations go to those
-# never sent one (and not left unconfirmed by an earlier batch); reminders to those invited
-# before today and not reminded today, so a second press on the same day mails nobody again.
-RECIPIENTS = {
-    "invitation": """SELECT i.id, i.email, i.language, d.code AS department_code, d.name AS department
+_RECIPIENT = """SELECT i.id, i.email, i.language, d.code AS department_code, d.name AS department
 FROM invitations i JOIN departments d ON d.id = i.department_id
-WHERE i.survey_id = :survey AND i.email IS NOT NULL AND i.used = 0
-  AND NOT EXISTS (SELECT 1 FROM mail_log l WHERE l.mailing_id = :mailing AND l.invitation_id = i.id)
-  AND i.sent_on IS NULL AND NOT EXISTS (
+WHERE i.survey_id = :survey AND i.email IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM mail_log l WHERE l.mailing_id = :mailing AND l.invitation_id = i.id)"""
+
+# Who a batch (:mailing; 0 for a new one) still has to reach, among people with an e-mail who
+# are not in the batch's log yet. Invitations go to those never sent one (and not left
+# unconfirmed by an earlier batch); reminders to everyone sent an invitation before today and
+# not reminded today, answered or not, so that a reminder says nothing about who answered;
+# nudges (sent by the app only, never exported) to unused invitations, at most once a day.
+RECIPIENTS = {
+    "invitation": _RECIPIENT  # noqa: S608 (constant text only)
+    + """
+  AND i.used = 0 AND i.sent_on IS NULL AND NOT EXISTS (
       SELECT 1 FROM mail_log l JOIN mailings m ON m.id = l.mailing_id
       WHERE l.invitation_id = i.id AND m.kind = 'invitation' AND l.status = 'sending')
 ORDER BY i.id LIMIT :limit""",
-    "reminder": """SELECT i.id, i.email, i.language, d.code AS department_code, d.name AS department
-FROM invitations i JOIN departments d ON d.id = i.department_id
-WHERE i.survey_id = :survey AND i.email IS NOT NULL AND i.used = 0
-  AND NOT EXISTS (SELECT 1 FROM mail_log l WHERE l.mailing_id = :mailing AND l.invitation_id = i.id)
+    "reminder": _RECIPIENT
+    + """
   AND i.sent_on < :today AND (i.reminded_on IS NULL OR i.reminded_on < :today)
+ORDER BY i.id LIMIT :limit""",
+    "nudge": _RECIPIENT  # noqa: S608 (constant text only)
+    + """
+  AND i.used = 0 AND i.sent_on < :today AND NOT EXISTS (
+      SELECT 1 FROM mailings m WHERE m.survey_id = :survey AND m.kind = 'nudge' AND m.id != :mailing
+      AND m.started_on = :today)
 ORDER BY i.id LIMIT :limit""",
 }
 
@@ -94,6 +105,8 @@ def open_mailing(db: Database, survey: Survey, kind: str) -> int:
 
 
 def _mark_delivered(db: Database, invitation_id: int, kind: str) -> None:
+    if kind == "nudge":
+        return  # a mark per person would record who had not answered
     column = "sent_on" if kind == "invitation" else "reminded_on"
     db.execute(f"UPDATE invitations SET {column} = ? WHERE id = ?", [today(), invitation_id])  # noqa: S608
 
@@ -222,20 +235,36 @@ def send_batch(
     if out_of_time and report.remaining:
         report.stopped = f"The time limit of {max_seconds:g} s was reached."
     if report.remaining == 0:
-        with write_transaction(db):
-            db.execute("UPDATE mailings SET finished_on = ? WHERE id = ?", [today(), mailing_id])
+        finish(db, mailing_id, kind)
         report.finished = True
     report.unconfirmed = unconfirmed(db, survey, kind)
     return report
+
+
+def finish(db: Database, mailing_id: int, kind: str) -> None:
+    """Mark a batch finished; a nudge then forgets who it reached and keeps only how many."""
+    with write_transaction(db):
+        sent = db.execute(
+            "SELECT COUNT(*) FROM mail_log WHERE mailing_id = ? AND status = 'sent'", [mailing_id]
+        ).fetchone()[0]
+        db.execute("UPDATE mailings SET finished_on = ?, sent_count = ? WHERE id = ?", [today(), sent, mailing_id])
+        if kind == "nudge":
+            # The log of a nudge is a list of who had not answered: once nothing is left to
+            # resume, it is erased (secure_delete overwrites it).
+            db.execute("DELETE FROM mail_log WHERE mailing_id = ?", [mailing_id])
 
 
 def export_links(db: Database, survey: Survey, kind: str) -> list[dict]:
     """Issue fresh links for everyone a batch of this kind would reach, mark them delivered, and return the rows.
 
     For HR's own mail tool: the links exist only in the returned rows (and the file made of them).
+    Reminders go to everyone invited, so the file says nothing about who has answered.
     """
-    if kind not in KINDS:
-        raise ValueError(f"unknown kind {kind!r}")
+    if kind not in EXPORTABLE:
+        raise MailingError(
+            "Only invitations and reminders to everyone can be downloaded; a list of those who have "
+            "not answered would tell who has. Send that reminder by e-mail from this app."
+        )
     check_deliverable(survey)
     out = []
     with write_transaction(db):
@@ -281,7 +310,7 @@ def status(db: Database, survey: Survey) -> dict:
     out["history"] = list(
         db.query(
             """SELECT m.id, m.kind, m.channel, m.started_on, m.finished_on,
-                      COALESCE(SUM(l.status = 'sent'), 0) AS sent,
+                      COALESCE(m.sent_count, SUM(l.status = 'sent'), 0) AS sent,
                       COALESCE(SUM(l.status = 'failed'), 0) AS failed,
                       COALESCE(SUM(l.status = 'sending'), 0) AS unconfirmed
                FROM mailings m LEFT JOIN mail_log l ON l.mailing_id = m.id

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 
 from .. import csrf, invitations, responses, surveys, throttle
 from ..cache import Cache
-from ..db import InvitationUsed, get_db
+from ..db import InvitationUsed, get_db, get_writer
 from ..i18n import current_lang
 from .forms import build_form
 
 bp = Blueprint("respond", __name__)
 CSRF_SLOT = "\x00csrf\x00"
+FORM_KEY_SLOT = "\x00formkey\x00"
 INVITATION_KEY = "invitation"
+FORM_KEY_RE = re.compile(r"^[0-9a-f]{32}$")
 
 
 def _page(name: str, survey, status: int = 200):
@@ -29,16 +33,22 @@ def _form_page(survey, department=None, invitation_id: int | None = None):
         depts = tuple(surveys.departments(get_db(), survey))
         key = (survey, depts, department, g.lang, request.path, tuple(sorted(request.args.items(multi=True))))
         token = generate_csrf()
+        form_key = responses.new_form_key()
         cached = pages.get(key)
         if cached is None:
-            page, status = _render_form(survey, department, invitation_id)
-            pages.put(key, page.replace(token, CSRF_SLOT))
+            page, status = _render_form(survey, department, invitation_id, form_key)
+            pages.put(key, page.replace(token, CSRF_SLOT).replace(form_key, FORM_KEY_SLOT))
             return page, status
-        return cached.replace(CSRF_SLOT, token), 200
+        return cached.replace(CSRF_SLOT, token).replace(FORM_KEY_SLOT, form_key), 200
     return _render_form(survey, department, invitation_id)
 
 
-def _render_form(survey, department=None, invitation_id: int | None = None):
+def _posted_form_key() -> str | None:
+    key = request.form.get("form_key", "")
+    return key if FORM_KEY_RE.match(key) else None
+
+
+def _render_form(survey, department=None, invitation_id: int | None = None, form_key: str | None = None):
     """Build, validate (on POST) and render the questionnaire."""
     db = get_db()
     inst = survey.instrument
@@ -75,16 +85,27 @@ def _render_form(survey, department=None, invitation_id: int | None = None):
                 max_comment,
             )
             try:
-                responses.save_response(db, survey, sub, invitation_id=invitation_id)
+                responses.submit(
+                    get_writer(), survey, sub, invitation_id, _posted_form_key(), throttle=open_link_limit()
+                )
             except InvitationUsed:
                 session.pop(INVITATION_KEY, None)
                 return _page("used", survey, 409)
             except responses.SurveyClosed:
                 return _page("closed", survey, 409)
+            except responses.InvitationRequired:
+                return _page("invitation_only", survey, 403)
+            except responses.FormUsed:
+                # The same form sent twice (Back, then Submit again): it gave its one response already.
+                return redirect(url_for("respond.thanks", slug=survey.slug, lang=g.lang))
+            except responses.Throttled as exc:
+                page = render_template("respond/throttled.html", survey=survey, minutes=max(1, -(-exc.wait // 60)))
+                return page, 429, {"Retry-After": str(exc.wait)}
             if invitation_id is not None:
                 session.pop(INVITATION_KEY, None)
             return redirect(url_for("respond.thanks", slug=survey.slug, lang=g.lang))
         notice = notice or "fix_errors"
+    form_key = form_key or _posted_form_key() or responses.new_form_key()
     status = 400 if notice else 200
     return (
         render_template(
@@ -94,6 +115,7 @@ def _render_form(survey, department=None, invitation_id: int | None = None):
             form=form,
             department=department,
             notice=notice,
+            form_key=form_key,
         ),
         status,
     )
@@ -109,6 +131,9 @@ def open_link(slug: str):
         return _page("unknown", None, 404)
     if not survey.is_open:
         return _page("closed", survey, 200 if request.method == "GET" else 409)
+    if survey.invitation_only:
+        # No open link: only personal invitations can answer, so nobody can add answers to a small group.
+        return _page("invitation_only", survey, 403)
     return _form_page(survey)
 
 
@@ -171,6 +196,12 @@ def thanks(slug: str):
         abort(404)
     g.lang = current_lang(survey.language)
     return _page("thanks", survey)
+
+
+def open_link_limit() -> tuple[str, int, int]:
+    """Return how open-link submissions of this client are counted: (client key, limit, window seconds)."""
+    config = current_app.config
+    return throttle.submission_client(), int(config["OPEN_SUBMIT_LIMIT"]), int(config["OPEN_SUBMIT_WINDOW"])
 
 
 @bp.route("/")

@@ -1,0 +1,107 @@
+"""One writer per process: submissions are stored in small batches, each batch one transaction, in random order.
+
+Writing every submission in a transaction of its own costs a disk sync each (the rollback
+journal that keeps no trail needs them). The writer thread takes everything that queued
+up while the previous batch was written and stores it in one transaction, so the syncs
+are shared; the order inside a batch is shuffled, so that even the storage order within a
+batch says nothing about the order of arrival. Each submission runs in a savepoint of its
+own: one that fails (an invitation used twice) never takes the others with it.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlite_utils import Database
+
+MAX_BATCH = 256
+_SHUFFLE = random.SystemRandom()
+
+
+@dataclass
+class _Job:
+    work: Callable[[Database], Any]
+    done: threading.Event = field(default_factory=threading.Event)
+    result: Any = None
+    error: BaseException | None = None
+
+
+class Writer:
+    """A thread that owns one connection and runs queued write jobs in shared transactions."""
+
+    def __init__(self, connect: Callable[[], Database]):
+        self._connect = connect
+        self._queue: queue.Queue[_Job] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def run(self, work: Callable[[Database], Any]) -> Any:
+        """Run work(db) in the writer's next transaction and return its result (or raise its error)."""
+        self._ensure_thread()
+        job = _Job(work)
+        self._queue.put(job)
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def _ensure_thread(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="survey-writer", daemon=True)
+                self._thread.start()
+
+    def _loop(self) -> None:
+        db = self._connect()
+        while True:
+            jobs = [self._queue.get()]
+            while len(jobs) < MAX_BATCH:
+                try:
+                    jobs.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            _SHUFFLE.shuffle(jobs)
+            self._write(db, jobs)
+
+    @staticmethod
+    def _write(db: Database, jobs: list[_Job]) -> None:
+        conn = db.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for job in jobs:
+                conn.execute("SAVEPOINT job")
+                try:
+                    job.result = job.work(db)
+                except Exception as exc:  # the job's own failure (e.g. invitation used): only it is undone
+                    conn.execute("ROLLBACK TO job")
+                    job.error = exc
+                conn.execute("RELEASE job")
+            conn.execute("COMMIT")
+        except BaseException as exc:  # the batch could not be written: nobody's answer counts as stored
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            for job in jobs:
+                if job.error is None:
+                    job.error, job.result = exc, None
+        finally:
+            for job in jobs:
+                job.done.set()
+
+
+_WRITERS: dict[tuple[str, int], Writer] = {}
+_WRITERS_LOCK = threading.Lock()
+
+
+def writer_for(path: str, connect: Callable[[], Database]) -> Writer:
+    """Return this process's writer for a database file (a fresh one after a fork)."""
+    key = (os.path.abspath(path), os.getpid())
+    with _WRITERS_LOCK:
+        if key not in _WRITERS:
+            _WRITERS[key] = Writer(connect)
+        return _WRITERS[key]
