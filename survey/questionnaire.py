@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-LANGUAGES = ("nb", "en")
+LANGUAGES = ("nb", "nn", "en")
 LEVEL_IDS = ("observing", "following", "endorsing", "contributing", "owning", "leading")
 BANDS = ("low", "medium", "high")
 THEMES = ("goals", "roles", "means", "follow_up", "anchoring", "freedom")
@@ -237,23 +237,36 @@ def load_instrument(path: str | Path) -> Instrument:
     return parse_instrument(raw, str(path))
 
 
+def _filled(text: dict) -> dict:
+    # Copies frozen before nynorsk was added hold nb and en only; bokmål is the closest written standard.
+    if "nn" not in text and "nb" in text:
+        return {**text, "nn": text["nb"]}
+    return text
+
+
+def _question_from_json(d: dict | None) -> Question | None:
+    return Question(_filled(d["text"]), _filled(d["hint"])) if d else None
+
+
 def instrument_from_json(text: str) -> Instrument:
-    """Rebuild an Instrument from the frozen JSON copy stored with a survey."""
+    """Rebuild an Instrument from the frozen JSON copy stored with a survey (old copies included)."""
     d = json.loads(text)
     levels = []
     for lv in d["levels"]:
-        items = tuple(Item(**it) for it in lv["items"])
+        items = tuple(Item(**{**it, "text": _filled(it["text"])}) for it in lv["items"])
         recs = {
-            band: Recommendation(r["summary"], tuple(Action(**a) for a in r["actions"]))
+            band: Recommendation(
+                _filled(r["summary"]), tuple(Action(a["theme"], _filled(a["text"])) for a in r["actions"])
+            )
             for band, r in lv["recommendations"].items()
         }
-        levels.append(Level(lv["id"], lv["order"], lv["name"], lv["description"], items, recs))
+        levels.append(Level(lv["id"], lv["order"], _filled(lv["name"]), _filled(lv["description"]), items, recs))
     return Instrument(
         version=d["version"],
         reach_threshold=d["reach_threshold"],
-        scale={k: tuple(v) for k, v in d["scale"].items()},
-        not_applicable=d["not_applicable"],
+        scale={k: tuple(v) for k, v in _filled(d["scale"]).items()},
+        not_applicable=_filled(d["not_applicable"]),
         levels=tuple(levels),
-        enps=Question(**d["enps"]) if d["enps"] else None,
-        comment=Question(**d["comment"]) if d["comment"] else None,
+        enps=_question_from_json(d["enps"]),
+        comment=_question_from_json(d["comment"]),
     )

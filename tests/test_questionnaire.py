@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import yaml
 from survey import create_app
 from survey.questionnaire import (
     BANDS,
+    LANGUAGES,
     LEVEL_IDS,
     THEMES,
     InstrumentError,
@@ -35,13 +38,74 @@ def test_real_instrument_is_complete():
             assert "follow_up" in themes and len(themes) >= 4 and themes <= set(THEMES)
     assert inst.enps is not None and inst.comment is not None
     assert 1 <= inst.reach_threshold <= 5
-    texts = [it.text[lang] for it in inst.items for lang in ("nb", "en")]
-    assert len(set(texts)) == len(texts)
+    texts = [it.text[lang] for it in inst.items for lang in LANGUAGES]
+    assert len(set(texts)) == len(texts)  # every statement has its own wording in every language
+
+
+# Common bokmål forms that give away a nynorsk text as word-swapped bokmål.
+BOKMAL_FORMS = re.compile(
+    r"\b("
+    r"ikke|hva|hvordan|hvorfor|hvem|hvor|hvilke|hvilken|hvis|jeg|mye|være|bare|hele|noen|noe|flere|"
+    r"virksomheten|ledelsen|medarbeideren|medarbeiderne|medarbeidere|ansatte|leder|lederen|ledere|uke|uker|"
+    r"måned|måneder|selv|egen|egne|mulig|tydelig|hver|hvert|enig|enige|fra|bedre|forbedring|undersøkelse|"
+    r"dere|ennå|gjøre|gjør|ble|kommer|vet|sier|følge|følger|nyheter|beslutning|beslutninger|viktigste|"
+    r"kolleger|kollegene"
+    r")\b",
+    re.IGNORECASE,
+)
+
+
+def nn_texts(node, path=""):
+    """Yield (path, text) for every nynorsk text in the raw YAML."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "nn":
+                yield path, " ".join(value) if isinstance(value, list) else value
+            else:
+                yield from nn_texts(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for n, value in enumerate(node):
+            yield from nn_texts(value, f"{path}[{n}]")
+
+
+def test_nynorsk_is_not_word_swapped_bokmal():
+    slips = [(path, found) for path, text in nn_texts(RAW) for found in BOKMAL_FORMS.findall(text)]
+    assert not slips
 
 
 def test_frozen_copy_round_trips():
     inst = load_instrument(QUESTIONS)
     assert instrument_from_json(inst.to_json()) == inst
+
+
+def without_nn(node):
+    """Drop every nynorsk text, as in a copy frozen before nynorsk was added."""
+    if isinstance(node, dict):
+        return {k: without_nn(v) for k, v in node.items() if k != "nn"}
+    if isinstance(node, list):
+        return [without_nn(v) for v in node]
+    return node
+
+
+def old_frozen_copy() -> str:
+    """A frozen copy as surveys created before nynorsk stored it: nb and en only."""
+    d = without_nn(json.loads(load_instrument(QUESTIONS).to_json()))
+    assert '"nn":' not in json.dumps(d)
+    return json.dumps(d, ensure_ascii=False)
+
+
+def test_old_frozen_copy_still_loads_with_nynorsk_from_bokmal():
+    inst = instrument_from_json(old_frozen_copy())
+    assert inst.not_applicable["nn"] == inst.not_applicable["nb"]
+    assert inst.scale["nn"] == inst.scale["nb"]
+    for level in inst.levels:
+        assert level.name["nn"] == level.name["nb"] and level.description["nn"] == level.description["nb"]
+        assert all(it.text["nn"] == it.text["nb"] for it in level.items)
+        for rec in level.recommendations.values():
+            assert rec.summary["nn"] == rec.summary["nb"]
+            assert all(a.text["nn"] == a.text["nb"] for a in rec.actions)
+    assert inst.enps.text["nn"] == inst.enps.text["nb"] and inst.comment.hint["nn"] == inst.comment.hint["nb"]
+    assert [it.text["en"] for it in inst.items] == [it.text["en"] for it in load_instrument(QUESTIONS).items]
 
 
 def broken(mutate) -> dict:
@@ -70,6 +134,8 @@ def _set(path: list, value):
         (_set(["reach_threshold"], 7), "reach_threshold", "between 1 and 5"),
         (_set(["scale", "en"], ["a", "b"]), "scale.en", "exactly 5 labels"),
         (_set(["not_applicable", "nb"], KeyError), "not_applicable", "missing the 'nb' text"),
+        (_set(["levels", 4, "items", 2, "text", "nn"], KeyError), "item 'own3'.text", "missing the 'nn' text"),
+        (_set(["scale", "nn"], KeyError), "scale.nn", "exactly 5 labels"),
         (_set(["levels"], RAW["levels"][:5]), "levels", "exactly 6 levels"),
         (_set(["levels", 0, "id"], "watching"), "levels[0].id", "not a pyramid level"),
         (_set(["levels", 1, "id"], "leading"), "levels[1].id", "out of order"),
@@ -126,3 +192,14 @@ def test_survey_keeps_its_copy_of_the_instrument(app, client, tmp_path):
     page = app2.test_client().get("/s/acme").get_data(as_text=True)
     assert "A brand new wording" not in page
     assert RAW["levels"][0]["items"][0]["text"]["en"].replace("'", "&#39;") in page
+
+
+def test_survey_with_an_old_frozen_copy_still_works(app, client, db):
+    """A survey created before nynorsk keeps working: its page renders and it takes answers."""
+    db.execute("UPDATE surveys SET instrument = ? WHERE slug = 'acme'", [old_frozen_copy()])
+    db.conn.commit()
+    page = client.get("/s/acme").get_data(as_text=True)
+    assert RAW["levels"][5]["items"][3]["text"]["en"] in page
+    answers = {it["id"]: 4 for lv in RAW["levels"] for it in lv["items"]}
+    sent = client.post("/api/v1/surveys/acme/responses", json={"department": "A", "answers": answers})
+    assert sent.status_code == 201, sent.json
