@@ -15,6 +15,7 @@ LEVEL_IDS = ("observing", "following", "endorsing", "contributing", "owning", "l
 BANDS = ("low", "medium", "high")
 THEMES = ("goals", "roles", "means", "follow_up", "anchoring", "freedom")
 ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+MAX_LIST = 5  # next steps or prompts per level: more than a few would not fit a page or a projector screen
 
 
 class InstrumentError(ValueError):
@@ -48,6 +49,21 @@ class Recommendation:
 
 
 @dataclass(frozen=True)
+class Person:
+    """What one person at a step of the ladder typically does, and their next steps up (self-assessment)."""
+
+    typical: dict[str, str]
+    next_steps: dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class BelowPyramid(Person):
+    """The texts for a person who does not reach the first level yet, with the name of that place."""
+
+    name: dict[str, str]
+
+
+@dataclass(frozen=True)
 class Level:
     """One level of the engagement pyramid, which is one dimension of the questionnaire."""
 
@@ -57,6 +73,7 @@ class Level:
     description: dict[str, str]
     items: tuple[Item, ...]
     recommendations: dict[str, Recommendation]
+    person: Person | None = None  # None only in copies frozen before person texts existed
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,7 @@ class Instrument:
     levels: tuple[Level, ...]
     enps: Question | None
     comment: Question | None
+    below_pyramid: BelowPyramid | None = None  # None only in copies frozen before person texts existed
 
     @property
     def items(self) -> tuple[Item, ...]:
@@ -91,6 +109,13 @@ class Instrument:
     def level(self, level_id: str) -> Level | None:
         """Return the level with this id, or None."""
         return next((lv for lv in self.levels if lv.id == level_id), None)
+
+    def person(self, level_id: str | None) -> Person | None:
+        """Return the person texts for a profile's level (None or "none": below the pyramid), or None."""
+        if level_id in (None, "none"):
+            return self.below_pyramid
+        level = self.level(level_id)
+        return level.person if level else None
 
     def to_json(self) -> str:
         """Serialise to JSON, the frozen copy a survey keeps."""
@@ -107,6 +132,8 @@ class _Checker:
         raise InstrumentError(f"{self.source}: {where}: {problem}")
 
     def mapping(self, value: Any, where: str) -> dict:
+        if value is None:
+            self.fail(where, "is missing (expected a mapping)")
         if not isinstance(value, dict):
             self.fail(where, f"expected a mapping, got {type(value).__name__}")
         return value
@@ -124,6 +151,13 @@ class _Checker:
             self.fail(where, f"unknown language(s) {sorted(extra)}; use {list(LANGUAGES)}")
         return {lang: value[lang].strip() for lang in LANGUAGES}
 
+    def texts(self, value: Any, where: str) -> dict[str, tuple[str, ...]]:
+        """Check a list of translated texts; return, per language, the texts in list order."""
+        if not isinstance(value, list) or not 1 <= len(value) <= MAX_LIST:
+            self.fail(where, f"needs a list of 1 to {MAX_LIST} texts, each with {', '.join(LANGUAGES)}")
+        checked = [self.text(v, f"{where}[{n}]") for n, v in enumerate(value)]
+        return {lang: tuple(t[lang] for t in checked) for lang in LANGUAGES}
+
 
 def _question(c: _Checker, raw: Any, where: str) -> Question | None:
     if raw is None:
@@ -132,6 +166,16 @@ def _question(c: _Checker, raw: Any, where: str) -> Question | None:
     if not raw.get("enabled", True):
         return None
     return Question(text=c.text(raw.get("text"), f"{where}.text"), hint=c.text(raw.get("hint"), f"{where}.hint"))
+
+
+def _person(c: _Checker, raw: Any, where: str) -> Person:
+    raw = c.mapping(raw, where)
+    return Person(c.text(raw.get("typical"), f"{where}.typical"), c.texts(raw.get("next_steps"), f"{where}.next_steps"))
+
+
+def _below_pyramid(c: _Checker, raw: Any) -> BelowPyramid:
+    person = _person(c, raw, "below_pyramid")
+    return BelowPyramid(person.typical, person.next_steps, name=c.text(raw.get("name"), "below_pyramid.name"))
 
 
 def _level(c: _Checker, raw: Any, order: int, seen_items: set[str]) -> Level:
@@ -182,6 +226,7 @@ def _level(c: _Checker, raw: Any, order: int, seen_items: set[str]) -> Level:
         description=c.text(raw.get("description"), f"{where}.description"),
         items=tuple(items),
         recommendations=recs,
+        person=_person(c, raw.get("person"), f"{where}.person"),
     )
 
 
@@ -216,6 +261,7 @@ def parse_instrument(raw: Any, source: str = "questions.yaml") -> Instrument:
         levels=levels,
         enps=_question(c, raw.get("enps"), "enps"),
         comment=_question(c, raw.get("comment"), "comment"),
+        below_pyramid=_below_pyramid(c, raw.get("below_pyramid")),
     )
 
 
@@ -248,6 +294,14 @@ def _question_from_json(d: dict | None) -> Question | None:
     return Question(_filled(d["text"]), _filled(d["hint"])) if d else None
 
 
+def _list_from_json(d: dict) -> dict[str, tuple[str, ...]]:
+    return {lang: tuple(texts) for lang, texts in _filled(d).items()}
+
+
+def _person_from_json(d: dict | None) -> Person | None:
+    return Person(_filled(d["typical"]), _list_from_json(d["next_steps"])) if d else None
+
+
 def instrument_from_json(text: str) -> Instrument:
     """Rebuild an Instrument from the frozen JSON copy stored with a survey (old copies included)."""
     d = json.loads(text)
@@ -260,7 +314,18 @@ def instrument_from_json(text: str) -> Instrument:
             )
             for band, r in lv["recommendations"].items()
         }
-        levels.append(Level(lv["id"], lv["order"], _filled(lv["name"]), _filled(lv["description"]), items, recs))
+        levels.append(
+            Level(
+                lv["id"],
+                lv["order"],
+                _filled(lv["name"]),
+                _filled(lv["description"]),
+                items,
+                recs,
+                person=_person_from_json(lv.get("person")),
+            )
+        )
+    below = d.get("below_pyramid")
     return Instrument(
         version=d["version"],
         reach_threshold=d["reach_threshold"],
@@ -269,4 +334,9 @@ def instrument_from_json(text: str) -> Instrument:
         levels=tuple(levels),
         enps=_question_from_json(d["enps"]),
         comment=_question_from_json(d["comment"]),
+        below_pyramid=BelowPyramid(
+            _filled(below["typical"]), _list_from_json(below["next_steps"]), _filled(below["name"])
+        )
+        if below
+        else None,
     )

@@ -42,6 +42,23 @@ def test_real_instrument_is_complete():
     assert len(set(texts)) == len(texts)  # every statement has its own wording in every language
 
 
+def test_person_texts_for_every_level_and_below():
+    inst = load_instrument(QUESTIONS)
+    for person in [inst.below_pyramid, *(lv.person for lv in inst.levels)]:
+        for lang in LANGUAGES:
+            assert 1 <= person.typical[lang].count(".") + person.typical[lang].count("?") <= 2  # one or two sentences
+            assert 2 <= len(person.next_steps[lang]) <= 3
+            assert all(step.endswith(".") for step in person.next_steps[lang])
+    assert inst.below_pyramid.name == {
+        "nb": "Ikke på første trinn ennå",
+        "nn": "Ikkje på første trinn enno",
+        "en": "Not yet at the first level",
+    }
+    assert inst.person(None) is inst.person("none") is inst.below_pyramid
+    assert inst.person("owning") is inst.level("owning").person
+    assert inst.person("sleeping") is None
+
+
 # Common bokmål forms that give away a nynorsk text as word-swapped bokmål.
 BOKMAL_FORMS = re.compile(
     r"\b("
@@ -78,19 +95,22 @@ def test_frozen_copy_round_trips():
     assert instrument_from_json(inst.to_json()) == inst
 
 
-def without_nn(node):
-    """Drop every nynorsk text, as in a copy frozen before nynorsk was added."""
+NEW_KEYS = {"nn", "person", "prompts", "short", "below_pyramid", "kind"}
+
+
+def without_new_keys(node):
+    """Drop what was added with nynorsk, as in a copy frozen before: nn texts and the new sections."""
     if isinstance(node, dict):
-        return {k: without_nn(v) for k, v in node.items() if k != "nn"}
+        return {k: without_new_keys(v) for k, v in node.items() if k not in NEW_KEYS}
     if isinstance(node, list):
-        return [without_nn(v) for v in node]
+        return [without_new_keys(v) for v in node]
     return node
 
 
 def old_frozen_copy() -> str:
-    """A frozen copy as surveys created before nynorsk stored it: nb and en only."""
-    d = without_nn(json.loads(load_instrument(QUESTIONS).to_json()))
-    assert '"nn":' not in json.dumps(d)
+    """A frozen copy as surveys created before nynorsk stored it: nb and en only, no person texts."""
+    d = without_new_keys(json.loads(load_instrument(QUESTIONS).to_json()))
+    assert not any(f'"{key}":' in json.dumps(d) for key in NEW_KEYS)
     return json.dumps(d, ensure_ascii=False)
 
 
@@ -106,6 +126,8 @@ def test_old_frozen_copy_still_loads_with_nynorsk_from_bokmal():
             assert all(a.text["nn"] == a.text["nb"] for a in rec.actions)
     assert inst.enps.text["nn"] == inst.enps.text["nb"] and inst.comment.hint["nn"] == inst.comment.hint["nb"]
     assert [it.text["en"] for it in inst.items] == [it.text["en"] for it in load_instrument(QUESTIONS).items]
+    assert inst.below_pyramid is None and inst.person(None) is None
+    assert all(level.person is None for level in inst.levels)
 
 
 def broken(mutate) -> dict:
@@ -150,6 +172,18 @@ def _set(path: list, value):
         (_set(["levels", 2, "recommendations", "high", "actions", 0, "theme"], "vibes"), "theme", "not one of"),
         (_set(["levels", 3, "description"], "only one language"), "level 'contributing'.description", "mapping"),
         (_set(["enps", "text"], None), "enps.text", "mapping"),
+        (_set(["levels", 1, "person"], KeyError), "level 'following'.person", "is missing"),
+        (_set(["levels", 5, "person", "typical"], KeyError), "level 'leading'.person.typical", "is missing"),
+        (_set(["levels", 4, "person", "next_steps"], []), "level 'owning'.person.next_steps", "list of 1 to 5"),
+        (_set(["levels", 4, "person", "next_steps", 1, "nn"], KeyError), "next_steps[1]", "missing the 'nn' text"),
+        (_set(["levels", 2, "person", "next_steps"], "Gjør noe."), "endorsing'.person.next_steps", "list of 1 to 5"),
+        (_set(["below_pyramid"], KeyError), "below_pyramid", "is missing"),
+        (_set(["below_pyramid", "name", "en"], " "), "below_pyramid.name.en", "non-empty string"),
+        (
+            _set(["below_pyramid", "next_steps"], [{"nb": "x", "nn": "x", "en": "x"}] * 6),
+            "below_pyramid.next_steps",
+            "1 to 5",
+        ),
     ],
 )
 def test_broken_instrument_names_entry_and_problem(mutate, where, problem):
