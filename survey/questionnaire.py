@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +74,7 @@ class Level:
     items: tuple[Item, ...]
     recommendations: dict[str, Recommendation]
     person: Person | None = None  # None only in copies frozen before person texts existed
+    prompts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # workshop questions per language
 
 
 @dataclass(frozen=True)
@@ -227,6 +228,7 @@ def _level(c: _Checker, raw: Any, order: int, seen_items: set[str]) -> Level:
         items=tuple(items),
         recommendations=recs,
         person=_person(c, raw.get("person"), f"{where}.person"),
+        prompts=c.texts(raw.get("prompts"), f"{where}.prompts"),
     )
 
 
@@ -323,6 +325,7 @@ def instrument_from_json(text: str) -> Instrument:
                 items,
                 recs,
                 person=_person_from_json(lv.get("person")),
+                prompts=_list_from_json(lv["prompts"]) if lv.get("prompts") else {},
             )
         )
     below = d.get("below_pyramid")

@@ -59,6 +59,14 @@ def test_person_texts_for_every_level_and_below():
     assert inst.person("sleeping") is None
 
 
+def test_workshop_prompts_for_every_level():
+    inst = load_instrument(QUESTIONS)
+    for level in inst.levels:
+        for lang in LANGUAGES:
+            assert 2 <= len(level.prompts[lang]) <= 3
+            assert all(prompt.endswith("?") for prompt in level.prompts[lang])
+
+
 # Common bokmål forms that give away a nynorsk text as word-swapped bokmål.
 BOKMAL_FORMS = re.compile(
     r"\b("
@@ -127,7 +135,7 @@ def test_old_frozen_copy_still_loads_with_nynorsk_from_bokmal():
     assert inst.enps.text["nn"] == inst.enps.text["nb"] and inst.comment.hint["nn"] == inst.comment.hint["nb"]
     assert [it.text["en"] for it in inst.items] == [it.text["en"] for it in load_instrument(QUESTIONS).items]
     assert inst.below_pyramid is None and inst.person(None) is None
-    assert all(level.person is None for level in inst.levels)
+    assert all(level.person is None and level.prompts == {} for level in inst.levels)
 
 
 def broken(mutate) -> dict:
@@ -177,6 +185,9 @@ def _set(path: list, value):
         (_set(["levels", 4, "person", "next_steps"], []), "level 'owning'.person.next_steps", "list of 1 to 5"),
         (_set(["levels", 4, "person", "next_steps", 1, "nn"], KeyError), "next_steps[1]", "missing the 'nn' text"),
         (_set(["levels", 2, "person", "next_steps"], "Gjør noe."), "endorsing'.person.next_steps", "list of 1 to 5"),
+        (_set(["levels", 3, "prompts"], KeyError), "level 'contributing'.prompts", "list of 1 to 5"),
+        (_set(["levels", 3, "prompts", 0], "Hva nå?"), "level 'contributing'.prompts[0]", "mapping"),
+        (_set(["levels", 0, "prompts", 2, "nn"], ""), "level 'observing'.prompts[2].nn", "non-empty string"),
         (_set(["below_pyramid"], KeyError), "below_pyramid", "is missing"),
         (_set(["below_pyramid", "name", "en"], " "), "below_pyramid.name.en", "non-empty string"),
         (
