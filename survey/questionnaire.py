@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ LANGUAGES = ("nb", "nn", "en")
 LEVEL_IDS = ("observing", "following", "endorsing", "contributing", "owning", "leading")
 BANDS = ("low", "medium", "high")
 THEMES = ("goals", "roles", "means", "follow_up", "anchoring", "freedom")
+KINDS = ("full", "short")  # short: one statement per level, for a live poll in a workshop
 ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 MAX_LIST = 5  # next steps or prompts per level: more than a few would not fit a page or a projector screen
 
@@ -30,6 +31,7 @@ class Item:
     level: str
     text: dict[str, str]
     reverse: bool = False
+    short: bool = False  # the level's one statement in the short instrument
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class Instrument:
     enps: Question | None
     comment: Question | None
     below_pyramid: BelowPyramid | None = None  # None only in copies frozen before person texts existed
+    kind: str = "full"  # one of KINDS
 
     @property
     def items(self) -> tuple[Item, ...]:
@@ -117,6 +120,16 @@ class Instrument:
             return self.below_pyramid
         level = self.level(level_id)
         return level.person if level else None
+
+    def short(self) -> Instrument:
+        """Return the short instrument for live polls: each level's short item only, no eNPS or comment."""
+        levels = []
+        for level in self.levels:
+            items = tuple(it for it in level.items if it.short)
+            if len(items) != 1:
+                raise InstrumentError(f"instrument version {self.version}: level '{level.id}' has no short item")
+            levels.append(replace(level, items=items))
+        return replace(self, levels=tuple(levels), enps=None, comment=None, kind="short")
 
     def to_json(self) -> str:
         """Serialise to JSON, the frozen copy a survey keeps."""
@@ -200,10 +213,18 @@ def _level(c: _Checker, raw: Any, order: int, seen_items: set[str]) -> Level:
         if item_id in seen_items:
             c.fail(f"item '{item_id}'", "duplicate item id")
         seen_items.add(item_id)
-        reverse = raw_item.get("reverse", False)
-        if not isinstance(reverse, bool):
-            c.fail(f"item '{item_id}'.reverse", "must be true or false")
-        items.append(Item(item_id, level_id, c.text(raw_item.get("text"), f"item '{item_id}'.text"), reverse))
+        flags = {}
+        for flag in ("reverse", "short"):
+            flags[flag] = raw_item.get(flag, False)
+            if not isinstance(flags[flag], bool):
+                c.fail(f"item '{item_id}'.{flag}", "must be true or false")
+        items.append(Item(item_id, level_id, c.text(raw_item.get("text"), f"item '{item_id}'.text"), **flags))
+    short = [it.id for it in items if it.short]
+    if len(short) != 1:
+        c.fail(
+            f"{where}.items",
+            f"needs exactly one item marked 'short: true' (for the short instrument), found {short or 'none'}",
+        )
     raw_recs = c.mapping(raw.get("recommendations"), f"{where}.recommendations")
     recs = {}
     for band in BANDS:
@@ -333,6 +354,7 @@ def instrument_from_json(text: str) -> Instrument:
         version=d["version"],
         reach_threshold=d["reach_threshold"],
         scale={k: tuple(v) for k, v in _filled(d["scale"]).items()},
+        kind=d.get("kind", "full"),
         not_applicable=_filled(d["not_applicable"]),
         levels=tuple(levels),
         enps=_question_from_json(d["enps"]),

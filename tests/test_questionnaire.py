@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from survey import create_app
+from survey import create_app, surveys
+from survey.db import get_db
 from survey.questionnaire import (
     BANDS,
     LANGUAGES,
@@ -98,6 +99,40 @@ def test_nynorsk_is_not_word_swapped_bokmal():
     assert not slips
 
 
+def test_short_instrument_has_one_statement_per_level():
+    inst = load_instrument(QUESTIONS)
+    short = inst.short()
+    assert [it.id for it in short.items] == ["obs1", "fol1", "end2", "con1", "own2", "lea3"]
+    assert [lv.items for lv in short.levels] == [tuple(it for it in lv.items if it.short) for lv in inst.levels]
+    assert short.kind == "short" and inst.kind == "full"
+    assert short.enps is None and short.comment is None
+    assert [lv.prompts for lv in short.levels] == [lv.prompts for lv in inst.levels]
+    assert short.below_pyramid == inst.below_pyramid and short.level("owning").person == inst.level("owning").person
+    assert short.short() == short
+    assert instrument_from_json(short.to_json()) == short
+
+
+def raw_item_text(item_id: str, lang: str) -> str:
+    return next(it["text"][lang] for lv in RAW["levels"] for it in lv["items"] if it["id"] == item_id)
+
+
+def test_a_short_survey_takes_six_answers(app):
+    with app.app_context():
+        db = get_db()
+        short = app.extensions["instrument"].short()
+        survey = surveys.create_survey(
+            db, short, title="Poll", language="nb", departments=[{"code": "ALL", "name": "Alle"}]
+        )
+        assert survey.instrument == short and len(survey.item_positions) == 6
+    page = app.test_client().get(f"/s/{survey.slug}").get_data(as_text=True)
+    assert short.items[0].text["nb"] in page and raw_item_text("obs2", "nb") not in page
+    answers = {it.id: 5 for it in short.items}
+    sent = app.test_client().post(
+        f"/api/v1/surveys/{survey.slug}/responses", json={"department": "ALL", "answers": answers}
+    )
+    assert sent.status_code == 201, sent.json
+
+
 def test_frozen_copy_round_trips():
     inst = load_instrument(QUESTIONS)
     assert instrument_from_json(inst.to_json()) == inst
@@ -136,6 +171,9 @@ def test_old_frozen_copy_still_loads_with_nynorsk_from_bokmal():
     assert [it.text["en"] for it in inst.items] == [it.text["en"] for it in load_instrument(QUESTIONS).items]
     assert inst.below_pyramid is None and inst.person(None) is None
     assert all(level.person is None and level.prompts == {} for level in inst.levels)
+    assert inst.kind == "full" and not any(it.short for it in inst.items)
+    with pytest.raises(InstrumentError, match="level 'observing' has no short item"):
+        inst.short()
 
 
 def broken(mutate) -> dict:
@@ -175,6 +213,14 @@ def _set(path: list, value):
         (_set(["levels", 0, "items", 0, "text", "en"], ""), "text.en", "non-empty string"),
         (_set(["levels", 0, "items", 0, "text", "de"], "x"), "text", "unknown language"),
         (_set(["levels", 0, "items", 0, "reverse"], "yes"), "reverse", "true or false"),
+        (_set(["levels", 0, "items", 0, "short"], "yes"), "item 'obs1'.short", "true or false"),
+        (
+            _set(["levels", 4, "items", 0, "short"], True),
+            "level 'owning'.items",
+            "exactly one item marked 'short: true'",
+        ),
+        (_set(["levels", 4, "items", 0, "short"], True), "level 'owning'.items", "found ['own1', 'own2']"),
+        (_set(["levels", 1, "items", 0, "short"], False), "level 'following'.items", "found none"),
         (_set(["levels", 2, "recommendations", "low"], KeyError), "level 'endorsing'.recommendations.low", "mapping"),
         (_set(["levels", 2, "recommendations", "high", "actions"], []), "high.actions", "non-empty list"),
         (_set(["levels", 2, "recommendations", "high", "actions", 0, "theme"], "vibes"), "theme", "not one of"),
