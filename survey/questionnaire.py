@@ -325,6 +325,10 @@ def _person_from_json(d: dict | None) -> Person | None:
     return Person(_filled(d["typical"]), _list_from_json(d["next_steps"])) if d else None
 
 
+def _below_from_json(d: dict | None) -> BelowPyramid | None:
+    return BelowPyramid(_filled(d["typical"]), _list_from_json(d["next_steps"]), _filled(d["name"])) if d else None
+
+
 def instrument_from_json(text: str) -> Instrument:
     """Rebuild an Instrument from the frozen JSON copy stored with a survey (old copies included)."""
     d = json.loads(text)
@@ -349,19 +353,14 @@ def instrument_from_json(text: str) -> Instrument:
                 prompts=_list_from_json(lv["prompts"]) if lv.get("prompts") else {},
             )
         )
-    below = d.get("below_pyramid")
     return Instrument(
         version=d["version"],
         reach_threshold=d["reach_threshold"],
         scale={k: tuple(v) for k, v in _filled(d["scale"]).items()},
-        kind=d.get("kind", "full"),
         not_applicable=_filled(d["not_applicable"]),
         levels=tuple(levels),
         enps=_question_from_json(d["enps"]),
         comment=_question_from_json(d["comment"]),
-        below_pyramid=BelowPyramid(
-            _filled(below["typical"]), _list_from_json(below["next_steps"]), _filled(below["name"])
-        )
-        if below
-        else None,
+        below_pyramid=_below_from_json(d.get("below_pyramid")),
+        kind=d.get("kind", "full"),
     )
