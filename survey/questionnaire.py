@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-LANGUAGES = ("nb", "en")
+LANGUAGES = ("nb", "nn", "en")
 LEVEL_IDS = ("observing", "following", "endorsing", "contributing", "owning", "leading")
 BANDS = ("low", "medium", "high")
 THEMES = ("goals", "roles", "means", "follow_up", "anchoring", "freedom")
+KINDS = ("full", "short")  # short: one statement per level, for a live poll in a workshop
 ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+MAX_LIST = 5  # next steps or prompts per level: more than a few would not fit a page or a projector screen
 
 
 class InstrumentError(ValueError):
@@ -29,6 +31,7 @@ class Item:
     level: str
     text: dict[str, str]
     reverse: bool = False
+    short: bool = False  # the level's one statement in the short instrument
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,21 @@ class Recommendation:
 
 
 @dataclass(frozen=True)
+class Person:
+    """What one person at a step of the ladder typically does, and their next steps up (self-assessment)."""
+
+    typical: dict[str, str]
+    next_steps: dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class BelowPyramid(Person):
+    """The texts for a person who does not reach the first level yet, with the name of that place."""
+
+    name: dict[str, str]
+
+
+@dataclass(frozen=True)
 class Level:
     """One level of the engagement pyramid, which is one dimension of the questionnaire."""
 
@@ -57,6 +75,8 @@ class Level:
     description: dict[str, str]
     items: tuple[Item, ...]
     recommendations: dict[str, Recommendation]
+    person: Person | None = None  # None only in copies frozen before person texts existed
+    prompts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # workshop questions per language
 
 
 @dataclass(frozen=True)
@@ -78,6 +98,8 @@ class Instrument:
     levels: tuple[Level, ...]
     enps: Question | None
     comment: Question | None
+    below_pyramid: BelowPyramid | None = None  # None only in copies frozen before person texts existed
+    kind: str = "full"  # one of KINDS
 
     @property
     def items(self) -> tuple[Item, ...]:
@@ -91,6 +113,23 @@ class Instrument:
     def level(self, level_id: str) -> Level | None:
         """Return the level with this id, or None."""
         return next((lv for lv in self.levels if lv.id == level_id), None)
+
+    def person(self, level_id: str | None) -> Person | None:
+        """Return the person texts for a profile's level (None or "none": below the pyramid), or None."""
+        if level_id in (None, "none"):
+            return self.below_pyramid
+        level = self.level(level_id)
+        return level.person if level else None
+
+    def short(self) -> Instrument:
+        """Return the short instrument for live polls: each level's short item only, no eNPS or comment."""
+        levels = []
+        for level in self.levels:
+            items = tuple(it for it in level.items if it.short)
+            if len(items) != 1:
+                raise InstrumentError(f"instrument version {self.version}: level '{level.id}' has no short item")
+            levels.append(replace(level, items=items))
+        return replace(self, levels=tuple(levels), enps=None, comment=None, kind="short")
 
     def to_json(self) -> str:
         """Serialise to JSON, the frozen copy a survey keeps."""
@@ -107,6 +146,8 @@ class _Checker:
         raise InstrumentError(f"{self.source}: {where}: {problem}")
 
     def mapping(self, value: Any, where: str) -> dict:
+        if value is None:
+            self.fail(where, "is missing (expected a mapping)")
         if not isinstance(value, dict):
             self.fail(where, f"expected a mapping, got {type(value).__name__}")
         return value
@@ -124,6 +165,13 @@ class _Checker:
             self.fail(where, f"unknown language(s) {sorted(extra)}; use {list(LANGUAGES)}")
         return {lang: value[lang].strip() for lang in LANGUAGES}
 
+    def texts(self, value: Any, where: str) -> dict[str, tuple[str, ...]]:
+        """Check a list of translated texts; return, per language, the texts in list order."""
+        if not isinstance(value, list) or not 1 <= len(value) <= MAX_LIST:
+            self.fail(where, f"needs a list of 1 to {MAX_LIST} texts, each with {', '.join(LANGUAGES)}")
+        checked = [self.text(v, f"{where}[{n}]") for n, v in enumerate(value)]
+        return {lang: tuple(t[lang] for t in checked) for lang in LANGUAGES}
+
 
 def _question(c: _Checker, raw: Any, where: str) -> Question | None:
     if raw is None:
@@ -132,6 +180,16 @@ def _question(c: _Checker, raw: Any, where: str) -> Question | None:
     if not raw.get("enabled", True):
         return None
     return Question(text=c.text(raw.get("text"), f"{where}.text"), hint=c.text(raw.get("hint"), f"{where}.hint"))
+
+
+def _person(c: _Checker, raw: Any, where: str) -> Person:
+    raw = c.mapping(raw, where)
+    return Person(c.text(raw.get("typical"), f"{where}.typical"), c.texts(raw.get("next_steps"), f"{where}.next_steps"))
+
+
+def _below_pyramid(c: _Checker, raw: Any) -> BelowPyramid:
+    person = _person(c, raw, "below_pyramid")
+    return BelowPyramid(person.typical, person.next_steps, name=c.text(raw.get("name"), "below_pyramid.name"))
 
 
 def _level(c: _Checker, raw: Any, order: int, seen_items: set[str]) -> Level:
@@ -155,10 +213,18 @@ def _level(c: _Checker, raw: Any, order: int, seen_items: set[str]) -> Level:
         if item_id in seen_items:
             c.fail(f"item '{item_id}'", "duplicate item id")
         seen_items.add(item_id)
-        reverse = raw_item.get("reverse", False)
-        if not isinstance(reverse, bool):
-            c.fail(f"item '{item_id}'.reverse", "must be true or false")
-        items.append(Item(item_id, level_id, c.text(raw_item.get("text"), f"item '{item_id}'.text"), reverse))
+        flags = {}
+        for flag in ("reverse", "short"):
+            flags[flag] = raw_item.get(flag, False)
+            if not isinstance(flags[flag], bool):
+                c.fail(f"item '{item_id}'.{flag}", "must be true or false")
+        items.append(Item(item_id, level_id, c.text(raw_item.get("text"), f"item '{item_id}'.text"), **flags))
+    short = [it.id for it in items if it.short]
+    if len(short) != 1:
+        c.fail(
+            f"{where}.items",
+            f"needs exactly one item marked 'short: true' (for the short instrument), found {short or 'none'}",
+        )
     raw_recs = c.mapping(raw.get("recommendations"), f"{where}.recommendations")
     recs = {}
     for band in BANDS:
@@ -182,6 +248,8 @@ def _level(c: _Checker, raw: Any, order: int, seen_items: set[str]) -> Level:
         description=c.text(raw.get("description"), f"{where}.description"),
         items=tuple(items),
         recommendations=recs,
+        person=_person(c, raw.get("person"), f"{where}.person"),
+        prompts=c.texts(raw.get("prompts"), f"{where}.prompts"),
     )
 
 
@@ -216,6 +284,7 @@ def parse_instrument(raw: Any, source: str = "questions.yaml") -> Instrument:
         levels=levels,
         enps=_question(c, raw.get("enps"), "enps"),
         comment=_question(c, raw.get("comment"), "comment"),
+        below_pyramid=_below_pyramid(c, raw.get("below_pyramid")),
     )
 
 
@@ -237,23 +306,61 @@ def load_instrument(path: str | Path) -> Instrument:
     return parse_instrument(raw, str(path))
 
 
+def _filled(text: dict) -> dict:
+    # Copies frozen before nynorsk was added hold nb and en only; bokmål is the closest written standard.
+    if "nn" not in text and "nb" in text:
+        return {**text, "nn": text["nb"]}
+    return text
+
+
+def _question_from_json(d: dict | None) -> Question | None:
+    return Question(_filled(d["text"]), _filled(d["hint"])) if d else None
+
+
+def _list_from_json(d: dict) -> dict[str, tuple[str, ...]]:
+    return {lang: tuple(texts) for lang, texts in _filled(d).items()}
+
+
+def _person_from_json(d: dict | None) -> Person | None:
+    return Person(_filled(d["typical"]), _list_from_json(d["next_steps"])) if d else None
+
+
+def _below_from_json(d: dict | None) -> BelowPyramid | None:
+    return BelowPyramid(_filled(d["typical"]), _list_from_json(d["next_steps"]), _filled(d["name"])) if d else None
+
+
 def instrument_from_json(text: str) -> Instrument:
-    """Rebuild an Instrument from the frozen JSON copy stored with a survey."""
+    """Rebuild an Instrument from the frozen JSON copy stored with a survey (old copies included)."""
     d = json.loads(text)
     levels = []
     for lv in d["levels"]:
-        items = tuple(Item(**it) for it in lv["items"])
+        items = tuple(Item(**{**it, "text": _filled(it["text"])}) for it in lv["items"])
         recs = {
-            band: Recommendation(r["summary"], tuple(Action(**a) for a in r["actions"]))
+            band: Recommendation(
+                _filled(r["summary"]), tuple(Action(a["theme"], _filled(a["text"])) for a in r["actions"])
+            )
             for band, r in lv["recommendations"].items()
         }
-        levels.append(Level(lv["id"], lv["order"], lv["name"], lv["description"], items, recs))
+        levels.append(
+            Level(
+                lv["id"],
+                lv["order"],
+                _filled(lv["name"]),
+                _filled(lv["description"]),
+                items,
+                recs,
+                person=_person_from_json(lv.get("person")),
+                prompts=_list_from_json(lv["prompts"]) if lv.get("prompts") else {},
+            )
+        )
     return Instrument(
         version=d["version"],
         reach_threshold=d["reach_threshold"],
-        scale={k: tuple(v) for k, v in d["scale"].items()},
-        not_applicable=d["not_applicable"],
+        scale={k: tuple(v) for k, v in _filled(d["scale"]).items()},
+        not_applicable=_filled(d["not_applicable"]),
         levels=tuple(levels),
-        enps=Question(**d["enps"]) if d["enps"] else None,
-        comment=Question(**d["comment"]) if d["comment"] else None,
+        enps=_question_from_json(d["enps"]),
+        comment=_question_from_json(d["comment"]),
+        below_pyramid=_below_from_json(d.get("below_pyramid")),
+        kind=d.get("kind", "full"),
     )
