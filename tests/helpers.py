@@ -93,3 +93,18 @@ def log_in_as_hr(page, live_server: str) -> None:
     page.get_by_label("E-mail").fill(HR_EMAIL)
     page.get_by_label("Password").fill(HR_PASSWORD)
     page.get_by_role("button", name="Log in").click()
+
+
+def close_survey(app, slug: str = "acme") -> None:
+    """Close a survey (results are released only then)."""
+    with app.app_context():
+        db = get_db()
+        surveys.close(db, surveys.get_survey(db, slug))
+
+
+def close_all(app) -> None:
+    """Close every open survey of the app's database."""
+    with app.app_context():
+        db = get_db()
+        for row in list(db.query("SELECT slug FROM surveys WHERE status = 'open'")):
+            surveys.close(db, surveys.get_survey(db, row["slug"]))

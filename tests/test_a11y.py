@@ -66,11 +66,20 @@ def site(tmp_path_factory) -> Iterator[Site]:
             slug="closed",
         )
         surveys.set_status(db, closed, "closed")
+        surveys.create_survey(
+            db,
+            app.extensions["instrument"],
+            title="By invitation",
+            language="en",
+            departments=[{"code": "A", "name": "Alpha"}],
+            slug="invited-only",
+            collection="invitations",
+        )
     result = app.test_cli_runner().invoke(args=["demo", "--responses", "150", "--language", "en"])
     assert result.exit_code == 0, result.output
     with app.app_context():
         db = get_db()
-        demo = surveys.get_survey(db, "demo")
+        demo = surveys.get_survey(db, "demo-open")
         dept = surveys.departments(db, demo)[0]
         used_token = invitations.create_invitations(db, demo, dept, 1)[0]
         db.execute("UPDATE invitations SET used = 1")
@@ -136,18 +145,18 @@ def goto(path: str) -> Steps:
 
 def submit_empty_form(page: Page, site: Site) -> None:
     """Open the respondent form and send it without a department: the page with error messages."""
-    page.goto(f"{site.url}/s/demo")
+    page.goto(f"{site.url}/s/demo-open")
     page.locator("button[type=submit]").click()
     page.wait_for_selector("#form-notice")
 
 
 def answer_and_submit(page: Page, site: Site) -> None:
     """Answer one statement, pick a department and submit: the thank-you page."""
-    page.goto(f"{site.url}/s/demo")
+    page.goto(f"{site.url}/s/demo-open")
     page.locator("#department").select_option(index=1)
     page.locator("fieldset.item label.opt").first.click()
     page.locator("button[type=submit]").click()
-    page.wait_for_url("**/s/demo/thanks**")
+    page.wait_for_url("**/s/demo-open/thanks**")
 
 
 def wrong_login(page: Page, site: Site) -> None:
@@ -191,16 +200,17 @@ def throttled(page: Page, site: Site) -> None:
 
 
 SCENARIOS: list[tuple[str, str, bool, dict, Steps]] = [
-    ("form-en-phone", "respond.open_link", False, PHONE, goto("/s/demo")),
-    ("form-en-desktop", "respond.open_link", False, DESKTOP, goto("/s/demo")),
-    ("form-nb-phone", "respond.open_link", False, PHONE, goto("/s/demo?lang=nb")),
-    ("form-nb-desktop", "respond.open_link", False, DESKTOP, goto("/s/demo?lang=nb")),
+    ("form-en-phone", "respond.open_link", False, PHONE, goto("/s/demo-open")),
+    ("form-en-desktop", "respond.open_link", False, DESKTOP, goto("/s/demo-open")),
+    ("form-nb-phone", "respond.open_link", False, PHONE, goto("/s/demo-open?lang=nb")),
+    ("form-nb-desktop", "respond.open_link", False, DESKTOP, goto("/s/demo-open?lang=nb")),
     ("form-with-errors", "respond.open_link", False, PHONE, submit_empty_form),
-    ("department-link", "respond.open_link", False, PHONE, goto("/s/demo?d=SALES")),
+    ("department-link", "respond.open_link", False, PHONE, goto("/s/demo-open?d=SALES")),
     ("thanks", "respond.thanks", False, PHONE, answer_and_submit),
     ("closed-survey", "respond.open_link", False, PHONE, goto("/s/closed")),
+    ("invitation-only", "respond.open_link", False, PHONE, goto("/s/invited-only")),
     ("unknown-survey", "respond.open_link", False, PHONE, goto("/s/no-such-survey")),
-    ("no-invitation", "respond.invited", False, PHONE, goto("/s/demo/invited")),
+    ("no-invitation", "respond.invited", False, PHONE, goto("/s/demo-open/invited")),
     (
         "used-invitation",
         "respond.invitation",
@@ -224,6 +234,8 @@ SCENARIOS: list[tuple[str, str, bool, dict, Steps]] = [
     ("results", "admin.results_page", True, DESKTOP, with_charts("/admin/surveys/demo/results")),
     ("results-sales", "admin.results_page", True, DESKTOP, with_charts("/admin/surveys/demo/results?department=SALES")),
     ("results-phone", "admin.results_page", True, PHONE, with_charts("/admin/surveys/demo/results")),
+    ("results-not-released", "admin.results_page", True, DESKTOP, goto("/admin/surveys/demo-open/results")),
+    ("survey-detail-open", "admin.detail", True, DESKTOP, goto("/admin/surveys/demo-open")),
     ("compare", "admin.compare_page", True, DESKTOP, with_charts("/admin/surveys/demo/compare?d=SALES&sort=owning")),
     ("compare-large", "admin.compare_page", True, DESKTOP, with_charts("/admin/surveys/demo/compare?large=1")),
     ("compare-phone", "admin.compare_page", True, PHONE, with_charts("/admin/surveys/demo/compare")),
@@ -271,7 +283,7 @@ def test_scan_reports_a_planted_violation(browser, site, axe):
     context = browser.new_context(viewport=DESKTOP)
     try:
         page = context.new_page()
-        page.goto(f"{site.url}/s/demo")
+        page.goto(f"{site.url}/s/demo-open")
         page.evaluate("document.querySelector('main').append(Object.assign(new Image(), {src: '/static/favicon.svg'}))")
         ids = {v["id"] for v in axe.run(page).response["violations"] if v["impact"] in BLOCKING}
     finally:

@@ -10,7 +10,7 @@ import statistics
 
 import numpy as np
 import pytest
-from helpers import csrf_token
+from helpers import close_all, csrf_token
 from openpyxl import load_workbook
 from scipy import stats
 
@@ -84,6 +84,7 @@ def test_trend_across_three_rounds(app, client, hr_token, instrument):
                 answers = random_answers(instrument, rng, shift)
                 add(app, slug, code, answers)
                 stored[slug][code].append(answers)
+    close_all(app)
     body = client.get("/api/v1/surveys/r3/compare", headers={"Authorization": f"Bearer {hr_token}"}).json
     trend = body["trend"]
     assert [r["slug"] for r in trend["rounds"]] == ["r1", "r2", "r3"]
@@ -120,6 +121,7 @@ def test_rounds_with_different_instruments_compare_shared_levels_only(app, clien
         for code in ("A", "B"):
             for _ in range(6):
                 add(app, slug, code, random_answers(instrument, rng))
+    close_all(app)
     body = client.get("/api/v1/surveys/new/compare", headers={"Authorization": f"Bearer {hr_token}"}).json
     assert body["trend"]["same_instrument"] is False
     assert body["trend"]["shared_levels"] == LEVELS[:-1]
@@ -138,12 +140,13 @@ def test_heatmap_hides_small_departments_and_cells(app, client, hr_token, hr_cli
     for code, n in (("A", 12), ("B", 8), ("C", 2)):
         for _ in range(n):
             add(app, "h", code, random_answers(instrument, rng))
+    close_all(app)
     body = client.get("/api/v1/surveys/h/compare", headers={"Authorization": f"Bearer {hr_token}"}).json
     by_code = {d["code"]: d for d in body["departments"]}
     assert by_code["C"]["suppressed"] and by_code["C"]["reason"] == "too_few" and "dimensions" not in by_code["C"]
     assert by_code["B"]["suppressed"] and by_code["B"]["reason"] == "complementary"
     page = hr_client.get("/admin/surveys/h/compare").get_data(as_text=True)
-    assert "hidden: fewer than 5 responses" in page and "hidden: protects a smaller department" in page
+    assert "fewer than 5 answers" in page and "cannot be worked out from the total" in page
     assert "Gamma" in page
 
 
@@ -153,6 +156,7 @@ def test_sorting_and_gaps(app, client, hr_token, instrument):
     for code, shift in (("A", 1.0), ("B", -1.0)):
         for _ in range(15):
             add(app, "s", code, random_answers(instrument, rng, shift))
+    close_all(app)
     headers = {"Authorization": f"Bearer {hr_token}"}
     body = client.get("/api/v1/surveys/s/compare?sort=owning", headers=headers).json
     scores = [next(c["score"] for c in d["dimensions"] if c["id"] == "owning") for d in body["departments"]]
@@ -188,6 +192,7 @@ def _export_setup(app, instrument, small_groups: str) -> None:
         add(app, "x", "B", {"obs1": 2})
     for _ in range(2):
         add(app, "x", "C", {"obs1": 5})
+    close_all(app)
 
 
 @pytest.mark.parametrize("mode", ["merge", "omit"])
@@ -198,8 +203,9 @@ def test_export_merges_or_omits_small_departments(app, hr_client, instrument, mo
     text = resp.get_data(as_text=True).lstrip("\ufeff")
     rows = list(csv.DictReader(io.StringIO(text)))
     header = list(rows[0].keys())
-    assert header[:2] == ["department", "date"] and "obs1" in header
-    assert not any(word in " ".join(header) for word in ("invitation", "time", "id", "email"))
+    assert header[0] == "department" and "obs1" in header
+    # Nothing that could tell who or when: no date, id, invitation, time or e-mail, and no comment next to answers.
+    assert not any(word in " ".join(header) for word in ("date", "invitation", "time", "id", "email", "comment"))
     departments = [r["department"] for r in rows]
     assert departments.count("Alpha") == 9
     # Gamma (2) is below 5 and Beta is hidden with it, so neither appears under its own name.
@@ -208,9 +214,27 @@ def test_export_merges_or_omits_small_departments(app, hr_client, instrument, mo
         assert departments.count("Other (small departments)") == 8 and len(rows) == 17
     else:
         assert len(rows) == 9
-    comments = {r["comment"] for r in rows if r["department"] == "Alpha"}
-    assert '\'=HYPERLINK("http://evil")' in comments and "'+1" in comments and "'-2" in comments
-    assert "'@SUM(A1)" in comments and "'\tlead" in comments and "plain" in comments
+    # Comments come in a file of their own, and only Alpha (9) would reach the comment threshold of 10:
+    # none of the comments (all Alpha's) may appear.
+    resp = hr_client.get("/admin/surveys/x/comments.csv")
+    assert resp.status_code == 200 and list(csv.reader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff")))) == [
+        ["comment"]
+    ]
+
+
+def test_exported_comments_are_neutralised_and_shuffled(app, hr_client, instrument):
+    with app.app_context():
+        surveys.create_survey(
+            get_db(), instrument, title="C", language="en", departments=[{"code": "A", "name": "Alpha"}], slug="cm"
+        )
+    hostile = ['=HYPERLINK("http://evil")', "+1", "-2", "@SUM(A1)", "\tlead", "\rlead", "plain"]
+    for n in range(12):
+        add(app, "cm", "A", {"obs1": 4}, hostile[n % len(hostile)] + f" {n}")
+    close_all(app)
+    text = hr_client.get("/admin/surveys/cm/comments.csv").get_data(as_text=True).lstrip("\ufeff")
+    comments = [row[0] for row in csv.reader(io.StringIO(text))][1:]
+    assert len(comments) == 12
+    assert '\'=HYPERLINK("http://evil") 0' in comments and "'+1 1" in comments and "plain 6" in comments
     assert not any(c[:1] in ("=", "+", "-", "@", "\t", "\r") for c in comments)
 
 
@@ -221,6 +245,8 @@ def test_export_xlsx_and_cli(app, hr_client, runner, instrument, tmp_path):
     sheet = load_workbook(io.BytesIO(resp.data)).active
     values = list(sheet.values)
     assert values[0][0] == "department" and len(values) == 18
+    book = load_workbook(io.BytesIO(resp.data))
+    assert book.sheetnames == ["responses", "comments"] and list(book["comments"].values) == [("comment",)]
     assert all(not (isinstance(v, str) and v.startswith("=")) for row in values for v in row)
     out = tmp_path / "x.csv"
     result = runner.invoke(args=["export", "x", "-o", str(out)])
@@ -280,6 +306,7 @@ def test_facilitator_sees_comparison_without_export_button(app, fac_client, hr_c
     for code in ("A", "B"):
         for _ in range(6):
             add(app, "acme", code, random_answers(instrument, rng), comment="secret comment")
+    close_all(app)
     page = fac_client.get("/admin/surveys/acme/compare").get_data(as_text=True)
     assert "Departments × levels" in page and "export.csv" not in page and "secret comment" not in page
     assert "export.csv" in hr_client.get("/admin/surveys/acme").get_data(as_text=True)
@@ -304,6 +331,7 @@ def test_trend_keeps_cells_hidden_in_either_round(app, client, hr_token, instrum
         for n in range(6):  # in p1 only 4 of C's 6 answer the leading items
             few = slug == "p1" and n >= 4
             add(app, slug, "C", {it.id: 3 for it in instrument.items if not (few and it.id in leading)})
+    close_all(app)
     headers = {"Authorization": f"Bearer {hr_token}"}
     p1 = client.get("/api/v1/surveys/p1/results", headers=headers).json
     b_p1 = next(d for d in p1["departments"] if d["code"] == "B")

@@ -129,26 +129,30 @@ def test_invitations_in_norwegian_and_english(mail_app, runner, inbox, db):
     assert len(inbox.messages) == 3
 
 
-def test_reminders_go_only_to_those_who_have_not_answered(mail_app, runner, client, inbox, db, instrument):
+def test_reminders_go_to_everyone_invited_worded_for_both(mail_app, runner, client, inbox, db, instrument):
+    """A reminder that only non-responders got would tell HR (and the mail log) who has answered."""
     import_csv(mail_app, PEOPLE)
     assert send(runner, "send", "acme").exit_code == 0
-    (ann,) = inbox.to("ann@example.org")
-    body = {"invitation": token_in(ann), "answers": {"obs1": 4}}
+    (bob,) = inbox.to("bob@example.org")
+    body = {"invitation": token_in(bob), "answers": {"obs1": 4}}
     assert client.post("/api/v1/surveys/acme/responses", json=body).status_code == 201
     result = send(runner, "remind", "acme")
     assert "Sent 0 reminder(s)" in result.output  # not on the day of the invitations
     backdate(db)
     result = send(runner, "remind", "acme")
-    assert result.exit_code == 0 and "Sent 2 reminder(s)" in result.output
+    assert result.exit_code == 0 and "Sent 3 reminder(s)" in result.output
     reminders = inbox.messages[3:]
-    assert sorted(m["To"] for m in reminders) == ["bob@example.org", "cid@example.org"]
-    assert all(m["Subject"] == "Reminder: Acme 2026" for m in reminders)
+    assert sorted(m["To"] for m in reminders) == ["ann@example.org", "bob@example.org", "cid@example.org"]
+    assert {m["To"]: m["Subject"] for m in reminders}["bob@example.org"] == "Reminder: Acme 2026"
+    # Bob (who answered) and Cid (who did not) get the same words.
+    texts = {m["To"]: re.sub(r"/i/\S+|department \w+", "X", body_of(m)) for m in reminders}
+    assert texts["bob@example.org"] == texts["cid@example.org"]
+    assert "If you have already answered" in texts["cid@example.org"]
     (bob_invite, bob_reminder) = inbox.to("bob@example.org")
     assert token_in(bob_reminder) != token_in(bob_invite)  # a fresh link; the first still works
-    assert "The link in the first message works too" in body_of(bob_reminder)
     # A second press on the same day sends nothing more.
     assert "Sent 0 reminder(s)" in send(runner, "remind", "acme").output
-    assert len(inbox.messages) == 5
+    assert len(inbox.messages) == 6
     # Norwegian reminder text.
     import_csv(mail_app, "dag@example.org,A,nb\n")
     send(runner, "send", "acme")
@@ -158,7 +162,38 @@ def test_reminders_go_only_to_those_who_have_not_answered(mail_app, runner, clie
     send(runner, "remind", "acme")
     (dag_reminder,) = inbox.to("dag@example.org")[1:]
     assert dag_reminder["Subject"] == "Påminnelse: Acme 2026"
-    assert "du har fortsatt tid til å svare" in body_of(dag_reminder)
+    assert "Har du allerede svart" in body_of(dag_reminder)
+
+
+def test_a_reminder_only_to_those_who_have_not_answered_leaves_no_list(mail_app, runner, client, inbox, db, hr_client):
+    """Sent by the app itself (never exported); once the batch is done its log of recipients is erased."""
+    import_csv(mail_app, PEOPLE)
+    assert send(runner, "send", "acme").exit_code == 0
+    (ann,) = inbox.to("ann@example.org")
+    assert (
+        client.post(
+            "/api/v1/surveys/acme/responses", json={"invitation": token_in(ann), "answers": {"obs1": 4}}
+        ).status_code
+        == 201
+    )
+    backdate(db)
+    result = send(runner, "remind", "acme", "--unanswered")
+    assert result.exit_code == 0 and "Sent 2 reminder(s) to those not answered yet" in result.output
+    assert sorted(m["To"] for m in inbox.messages[3:]) == ["bob@example.org", "cid@example.org"]
+    # Nothing in the database says who got it: no per-person mark, no log rows; only how many.
+    assert db.execute("SELECT COUNT(*) FROM invitations WHERE reminded_on IS NOT NULL").fetchone()[0] == 0
+    batch = db.execute("SELECT id, sent_count, finished_on FROM mailings WHERE kind = 'nudge'").fetchone()
+    assert batch[1] == 2 and batch[2] is not None
+    assert db.execute("SELECT COUNT(*) FROM mail_log WHERE mailing_id = ?", [batch[0]]).fetchone()[0] == 0
+    # Once a day at most.
+    assert "Sent 0 reminder(s) to those not answered yet" in send(runner, "remind", "acme", "--unanswered").output
+    # Never as a file: the download refuses it, whatever the form says.
+    page = hr_client.get("/admin/surveys/acme/invitations").get_data(as_text=True)
+    assert "log will still show who got one" in page
+    resp = hr_client.post(
+        "/admin/surveys/acme/invitations/links.csv", data={"csrf_token": csrf_token(page), "kind": "nudge"}
+    )
+    assert resp.status_code == 409 and "would tell who has" in resp.get_data(as_text=True)
 
 
 def test_an_interrupted_batch_resumes_without_duplicates(mail_app, runner, inbox, db):
@@ -304,13 +339,13 @@ def test_without_smtp_hr_downloads_the_links(app, hr_client, client, db):
     resp = hr_client.post("/admin/surveys/acme/invitations/links.csv", data={"csrf_token": token, "kind": "invitation"})
     assert resp.status_code == 303
     assert "Nobody is due for invitations" in hr_client.get(resp.headers["Location"]).get_data(as_text=True)
-    # Reminder links: only for those who have not answered.
+    # Reminder links: for everyone invited, so the file tells nothing about who has answered.
     answer = {"invitation": LINK_RE.fullmatch(rows[1]["link"]).group(1), "answers": {"obs1": 2}}
     assert client.post("/api/v1/surveys/acme/responses", json=answer).status_code == 201
     backdate(db)
     resp = hr_client.post("/admin/surveys/acme/invitations/links.csv", data={"csrf_token": token, "kind": "reminder"})
     reminders = list(csv.DictReader(io.StringIO(resp.get_data(as_text=True))))
-    assert [r["email"] for r in reminders] == ["ann@example.org", "cid@example.org"]
+    assert [r["email"] for r in reminders] == ["ann@example.org", "bob@example.org", "cid@example.org"]
 
 
 def test_export_command(app, runner, db, tmp_path):
@@ -331,8 +366,8 @@ def test_rate_command(app, runner):
     result = runner.invoke(args=["invitations", "rate", "acme"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[1].split() == ["A", "1", "1", "<", "5", "–"]
-    assert lines[-1].split() == ["all", "3", "3", "0", "0", "%"]
+    assert lines[1].split() == ["A", "1", "20", "<", "5", "–"]  # the headcount of 20 is more than 1 invited
+    assert lines[-1].split() == ["all", "3", "29", "<", "5", "–"]  # 20 + 8 + 1 (C: one invited); nobody answered
 
 
 def test_subject_stays_on_one_line(mail_app, runner, inbox):

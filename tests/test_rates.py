@@ -32,7 +32,7 @@ def by_code(body: dict) -> dict:
     return {d["code"]: d for d in body["departments"]}
 
 
-def test_base_is_invitations_else_headcount(app, client, hr_token):
+def test_size_is_the_headcount_or_the_invitations_whichever_is_larger(app, client, hr_token):
     # A: headcount 20; B: headcount 8 but 10 invitations; C: neither.
     invite(app, "B", 10)
     add_responses(app, "A", 10)
@@ -74,8 +74,33 @@ def test_a_small_department_shows_neither_count_nor_rate_while_open(app, client,
     assert depts["A"]["responses"] == 9 and depts["A"]["rate"] == 0.45
     with app.app_context():
         surveys.set_status(get_db(), surveys.get_survey(get_db(), "acme"), "closed")
-    depts = by_code(rate_of(client, hr_token))
-    assert depts["C"]["responses"] == 2 and depts["C"]["rate"] == 0.5  # closed: part of the response rate
+    # Closing changes nothing: a count of 2 out of 4 invited says as much about who answered afterwards.
+    closed = by_code(rate_of(client, hr_token))
+    assert closed["C"] == depts["C"] and closed["B"] == depts["B"]
+
+
+def test_mixed_channels_count_against_the_headcount_never_above_100(app, client, hr_token, instrument):
+    """Headcount 400, 6 invitations, 7 answers (6 by department link, 1 by invitation): 7 of 400, not 100 % of 6."""
+    with app.app_context():
+        survey = surveys.create_survey(
+            get_db(),
+            instrument,
+            title="Mixed",
+            language="en",
+            departments=[{"code": "ALL", "name": "Everyone", "headcount": 400}],
+            slug="mixed",
+        )
+        dept = surveys.department_by_code(get_db(), survey, "ALL")
+        tokens = invitations.create_invitations(get_db(), survey, dept, 6)
+    for _ in range(6):
+        body = {"department": "ALL", "answers": answers_for(instrument)}
+        assert client.post("/api/v1/surveys/mixed/responses", json=body).status_code == 201
+    body = {"invitation": tokens[0], "answers": answers_for(instrument)}
+    assert client.post("/api/v1/surveys/mixed/responses", json=body).status_code == 201
+    got = client.get("/api/v1/surveys/mixed/rate", headers=auth(hr_token)).json
+    assert got["base"] == 400 and got["rate"] == round(7 / 400, 4) and got["responses"] == 7
+    row = by_code(got)["ALL"]
+    assert row["base"] == 400 and row["base_source"] == "headcount" and row["rate"] == round(7 / 400, 4)
 
 
 def test_rate_is_live_and_capped(app, client, hr_token, instrument):
@@ -83,12 +108,13 @@ def test_rate_is_live_and_capped(app, client, hr_token, instrument):
     add_responses(app, "A", 5)
     add_responses(app, "B", 5)
     add_responses(app, "C", 5)
-    assert by_code(rate_of(client, hr_token))["A"]["rate"] == 1.0
-    # More answers (open link) than invitations: capped at 100 %, not 120 %.
-    resp = client.post("/api/v1/surveys/acme/responses", json={"department": "A", "answers": answers_for(instrument)})
-    assert resp.status_code == 201
+    assert by_code(rate_of(client, hr_token))["A"]["rate"] == 0.25  # 5 of the headcount of 20
+    # B: headcount 8; 9 answers through the open link: capped at 100 % and flagged, not 112 %.
+    for _ in range(4):
+        body = {"department": "B", "answers": answers_for(instrument)}
+        assert client.post("/api/v1/surveys/acme/responses", json=body).status_code == 201
     depts = by_code(rate_of(client, hr_token))
-    assert depts["A"]["responses"] == 6 and depts["A"]["rate"] == 1.0
+    assert depts["B"]["responses"] == 9 and depts["B"]["rate"] == 1.0 and depts["B"]["more_responses_than_size"]
 
 
 @pytest.mark.parametrize(("headers", "status"), [({}, 401), ({"Authorization": "Bearer nope"}, 401)])
@@ -129,7 +155,8 @@ def test_rate_on_the_hr_pages(app, hr_client):
     detail = hr_client.get("/admin/surveys/acme").get_data(as_text=True)
     rows = table_rows(detail)
     # department, code, responses, headcount, invited, rate
-    assert rows[0][2:] == ["10", "20", "–", "50 %"] and rows[1][2:] == ["hidden", "8", "10", "–"]
+    assert rows[0][2:] == ["10", "20", "–", "50 %"]
+    assert rows[1][2:] == ["hidden to protect a smaller department", "8", "10", "–"]
 
 
 def table_rows(html: str) -> list[list[str]]:
@@ -148,6 +175,7 @@ def test_rates_module_directly(app):
     add_responses(app, "A", 5)
     with app.app_context():
         result = rates.response_rates(get_db(), surveys.get_survey(get_db(), "acme"))
+    # A alone has answers: the hidden groups hold nobody, so A (5) and the total (5) are both shown.
     assert result["responses"] == 5 and result["base"] is None and result["rate"] is None
     rows = {r["department"].code: r for r in result["departments"]}
     assert rows["A"]["responses"] == 5 and rows["A"]["rate"] == 0.25 and rows["A"]["source"] == "headcount"

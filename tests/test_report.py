@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from helpers import close_survey
 from pypdf import PdfReader
 
 from survey import report, surveys
@@ -61,9 +62,13 @@ def demo(app, runner, recorder):
     with app.app_context():
         db = get_db()
         survey = surveys.get_survey(db, "demo")
+        # The demo is closed; nobody has read its results yet, so it may take answers again.
+        surveys.reopen(db, survey)
         dept = surveys.department_by_code(db, survey, "OPS")
         for text in HOSTILE:
             save_response(db, survey, Submission(dept.id, {"obs1": 4}, None, text.format(url=recorder)))
+        surveys.close(db, survey)
+        survey = surveys.get_survey(db, "demo")
     return survey
 
 
@@ -111,8 +116,8 @@ def test_report_matches_results_api(app, client, hr_token, demo, recorder):
     assert "<img src='http://127.0.0.1" in text
     assert Recorder.hits == []
     assert "root:x:0:0" not in text
-    # A copy is written under reports/.
-    assert list(Path(app.config["REPORTS_DIR"]).glob("report-demo-en-*.pdf"))
+    # A report downloaded on the web is not kept on disk (it holds comments).
+    assert not list(Path(app.config["REPORTS_DIR"]).glob("*.pdf"))
 
 
 def test_pdf_metadata_tags_and_bookmarks(app, demo):
@@ -175,7 +180,11 @@ def test_comments_below_threshold_are_absent(app, demo):
 
 
 def test_too_few_responses_refused(app, client, hr_token):
-    resp = client.get("/api/v1/surveys/acme/report.pdf", headers={"Authorization": f"Bearer {hr_token}"})
+    headers = {"Authorization": f"Bearer {hr_token}"}
+    resp = client.get("/api/v1/surveys/acme/report.pdf", headers=headers)
+    assert resp.status_code == 409 and "released when the survey is closed" in resp.json["error"]
+    close_survey(app)
+    resp = client.get("/api/v1/surveys/acme/report.pdf", headers=headers)
     assert resp.status_code == 409 and "fewer than 5 responses" in resp.json["error"]
     assert client.get("/api/v1/surveys/acme/report.pdf").status_code == 401
 
@@ -186,9 +195,10 @@ def test_charts_are_cached(app, demo):
         before = report.EXPORTER.renders
         report.make_report(get_db(), demo, "en")
         assert report.EXPORTER.renders == before
-        report.EXPORTER.memory.clear()
-        report.make_report(get_db(), demo, "en")  # still no render: the disk cache in the instance folder
-        assert report.EXPORTER.renders == before
+        # Charts are cached in memory only: no chart file outlives a deleted survey.
+        assert not (Path(app.instance_path) / "chart-cache").exists() or not any(
+            (Path(app.instance_path) / "chart-cache").iterdir()
+        )
 
 
 def test_missing_chromium_fails_clearly(app, client, hr_token, demo, monkeypatch):
@@ -236,6 +246,7 @@ def test_cli_report(app, runner, demo, tmp_path):
     result = runner.invoke(args=["report", "demo", "-o", str(out), "--lang", "en"])
     assert result.exit_code == 0, result.output
     assert "Summary" in pdf_text(out.read_bytes())
+    assert oct(out.stat().st_mode & 0o777) == "0o600"  # a report holds comments: owner only
     result = runner.invoke(args=["report", "demo", "-o", str(out), "--department", "BOARD"])
     assert result.exit_code == 1 and "hidden" in result.output
     result = runner.invoke(args=["report", "nope", "-o", str(out)])

@@ -50,7 +50,8 @@ def _send(slug: str, kind: str, retry_unconfirmed: bool = False) -> None:
         raise click.ClickException(str(exc)) from exc
     for address, reason in report.refused:
         click.echo(f"not delivered to {address}: {reason}", err=True)
-    click.echo(f"Sent {report.sent} {kind}(s); {len(report.refused)} refused; {report.remaining} still to send.")
+    what = {"invitation": "invitation(s)", "reminder": "reminder(s)", "nudge": "reminder(s) to those not answered yet"}
+    click.echo(f"Sent {report.sent} {what[kind]}; {len(report.refused)} refused; {report.remaining} still to send.")
     if report.unconfirmed:
         click.echo(
             f"{report.unconfirmed} message(s) broke off while being handed over and may not have arrived; "
@@ -104,7 +105,7 @@ def export_command(slug: str, output, reminders: bool) -> None:
 @invitations_cli.command("rate")
 @click.argument("slug")
 def rate_command(slug: str) -> None:
-    """Show the response rate, overall and per department (small departments hidden while open)."""
+    """Show the response rate, overall and per department (groups below the threshold show no count)."""
     survey = survey_or_fail(slug)
     result = rates.response_rates(get_db(), survey)
     k = privacy.effective_k(survey.min_group_size)
@@ -116,7 +117,10 @@ def rate_command(slug: str) -> None:
     for row in result["departments"]:
         count = row["responses"]
         shown = str(count) if count is not None else (f"< {k}" if row["hidden"] == "too_few" else "hidden")
+        if row["over"]:
+            shown += "!"  # more answers than people: a warning, never a rate above 100 %
         base = str(row["base"]) if row["base"] else "–"
         click.echo(f"{row['department'].code:24} {row['invited']:>8} {base:>6} {shown:>9} {pct(row['rate']):>6}")
     base = str(result["base"]) if result["base"] else "–"
-    click.echo(f"{'all':24} {result['invited']:>8} {base:>6} {result['responses']:>9} {pct(result['rate']):>6}")
+    total = str(result["responses"]) if result["responses"] is not None else f"< {k}"
+    click.echo(f"{'all':24} {result['invited']:>8} {base:>6} {total:>9} {pct(result['rate']):>6}")
