@@ -76,9 +76,13 @@ def test_create_survey_through_the_form(hr_client, db):
         ({"departments": "OPS"}, "Line 1: write &#39;CODE, Name&#39;"),
         ({"departments": "OPS, Drift, many"}, "headcount &#39;many&#39; must be a whole number"),
         ({"departments": "OPS, Drift\nOPS, Again"}, "used twice"),
-        ({"min_group_size": "2"}, "Use 3 or more."),
+        ({"min_group_size": "2"}, "The minimum group size must be a whole number from 3 to 10,000."),
+        ({"min_group_size": "10001"}, "The minimum group size must be a whole number from 3 to 10,000."),
+        ({"title": "x" * 201}, "Keep the title under 200 characters."),
         ({"slug": "acme"}, "is taken"),
+        ({"slug": "Not a slug"}, "Use 1-64 lowercase letters, digits and dashes (not at the ends)."),
         ({"comment_min_group_size": "4"}, "comment threshold"),
+        ({"departments": "OPS, Drift, 99999999"}, "the headcount must be a whole number from 0 to 10,000,000"),
     ],
 )
 def test_create_survey_errors(hr_client, db, change, message):
@@ -96,6 +100,23 @@ def test_create_survey_errors(hr_client, db, change, message):
     assert resp.status_code == 400
     assert message in resp.get_data(as_text=True)
     assert db["surveys"].count == 1
+
+
+def test_the_form_takes_the_bounds_of_the_api(hr_client, db):
+    """The HR form and the API accept the same thresholds: both come from SurveyIn."""
+    page = hr_client.get("/admin/surveys/new").get_data(as_text=True)
+    assert 'max="10000" min="3"' in page or 'min="3" max="10000"' in page
+    data = {
+        "csrf_token": csrf_token(page),
+        "title": "Large organisation",
+        "language": "en",
+        "departments": "OPS, Drift",
+        "min_group_size": "5000",
+        "comment_min_group_size": "10000",
+    }
+    assert hr_client.post("/admin/surveys/new", data=data).status_code == 302
+    row = next(db.query("SELECT min_group_size, comment_min_group_size FROM surveys WHERE slug = 'large-organisation'"))
+    assert row == {"min_group_size": 5000, "comment_min_group_size": 10000}
 
 
 def test_facilitator_cannot_create_or_close(fac_client, db):
