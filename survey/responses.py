@@ -8,9 +8,11 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
+from pydantic import ValidationError
 from sqlite_utils import Database
 
 from .db import InvitationUsed, today, write_transaction
+from .schemas import AnswersIn, answers_context, field_errors
 from .surveys import Survey
 
 
@@ -32,51 +34,26 @@ class Submission:
     comment: str | None
 
 
-def _is_int(value: object) -> bool:
-    # JSON true/false are ints in Python; an answer of `true` is a client bug, not a 1.
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def validate(
     survey: Survey, department_id: int | None, answers: object, enps: object, comment: object, max_comment: int
 ) -> Submission:
-    """Check a submission against the survey's instrument; raise ResponseError naming each bad field."""
-    inst = survey.instrument
+    """Check a submission against the survey's instrument (AnswersIn); raise ResponseError naming each bad field."""
     errors: dict[str, str] = {}
     if department_id is None:
         errors["department"] = "Choose your department."
-    clean: dict[str, int] = {}
-    if not isinstance(answers, dict):
-        errors["answers"] = "Send answers as an object of item id to a whole number 1-5 (or null)."
-    else:
-        known = {it.id for it in inst.items}
-        for item_id, value in answers.items():
-            if item_id not in known:
-                errors[f"answers.{item_id}"] = "Unknown item id; see the survey's instrument for valid ids."
-            elif value is None:
-                continue
-            elif not _is_int(value) or not 1 <= value <= 5:
-                errors[f"answers.{item_id}"] = "Answer with a whole number from 1 to 5, or null for not applicable."
-            else:
-                clean[item_id] = value
-    if enps is not None:
-        if inst.enps is None:
-            errors["enps"] = "This survey has no recommendation (eNPS) question."
-        elif not _is_int(enps) or not 0 <= enps <= 10:
-            errors["enps"] = "Answer with a whole number from 0 to 10, or leave it out."
-    if comment is not None:
-        if inst.comment is None:
-            errors["comment"] = "This survey takes no comments."
-        elif not isinstance(comment, str):
-            errors["comment"] = "The comment must be text."
-        elif len(comment) > max_comment:
-            errors["comment"] = f"Shorten the comment to at most {max_comment:,} characters (it has {len(comment):,})."
-        elif "\x00" in comment:
-            errors["comment"] = "The comment contains a NUL character; remove it."
+    given = {"answers": answers, "enps": enps, "comment": comment}
+    try:
+        body = AnswersIn.model_validate(
+            {name: value for name, value in given.items() if value is not None or name == "answers"},
+            context=answers_context(survey.instrument, max_comment),
+        )
+    except ValidationError as exc:
+        errors.update(field_errors(exc, AnswersIn))
     if errors:
         raise ResponseError(errors)
-    text = comment.strip() if isinstance(comment, str) else None
-    return Submission(department_id, clean, enps, text or None)
+    clean = {item_id: value for item_id, value in body.answers.items() if value is not None}
+    text = body.comment.strip() if body.comment is not None else None
+    return Submission(department_id, clean, body.enps, text or None)
 
 
 def hash_token(token: str) -> str:

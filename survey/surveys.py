@@ -8,18 +8,13 @@ import secrets
 import unicodedata
 from dataclasses import dataclass, field
 
+from pydantic import ValidationError
 from sqlite_utils import Database
 
 from .db import today, write_transaction
 from .errors import AppError
 from .questionnaire import Instrument, instrument_from_json
-
-MAX_K = 10_000  # a threshold above this would hide every group of any real organisation
-MAX_HEADCOUNT = 10_000_000
-COLLECTIONS = ("open", "invitations")
-LANGUAGES = ("nb", "nn", "en")
-SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
-CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+from .schemas import SurveyIn, field_errors
 
 
 class SurveyError(ValueError):
@@ -110,55 +105,26 @@ def validate_settings(
     departments: list[dict],
     min_group_size: int,
     comment_min_group_size: int,
+    **more: object,
 ) -> dict[str, str]:
-    """Return field errors for new survey settings (empty when all is well)."""
-    errors: dict[str, str] = {}
-    if not title or not title.strip():
-        errors["title"] = "Give the survey a title."
-    elif len(title) > 200:
-        errors["title"] = "Keep the title under 200 characters."
-    if slug is not None and (not isinstance(slug, str) or not SLUG_RE.match(slug)):
-        errors["slug"] = "Use 1-64 lowercase letters, digits and dashes (not at the ends)."
-    if language not in LANGUAGES:
-        errors["language"] = "Choose 'nb' (Norwegian bokmål), 'nn' (Norwegian nynorsk) or 'en' (English)."
-    if isinstance(min_group_size, bool) or not isinstance(min_group_size, int) or not 3 <= min_group_size <= MAX_K:
-        errors["min_group_size"] = f"The minimum group size must be a whole number from 3 to {MAX_K:,}."
-    if (
-        isinstance(comment_min_group_size, bool)
-        or not isinstance(comment_min_group_size, int)
-        or comment_min_group_size > MAX_K
-        or (isinstance(min_group_size, int) and comment_min_group_size < min_group_size)
-    ):
-        errors["comment_min_group_size"] = "The comment threshold must be a whole number >= the minimum group size."
-    if not departments:
-        errors["departments"] = "Add at least one department."
-    seen: set[str] = set()
-    names: set[str] = set()
-    for n, dept in enumerate(departments, start=1):
-        code, name, headcount = dept.get("code"), dept.get("name"), dept.get("headcount")
-        where = f"Department {n}"
-        if not isinstance(code, str) or not CODE_RE.match(code):
-            errors["departments"] = f"{where}: the code must be 1-32 letters, digits, '-' or '_'."
-        elif code.lower() in seen:
-            errors["departments"] = f"{where}: the code '{code}' is used twice."
-        elif not isinstance(name, str) or not name.strip() or len(name) > 120:
-            errors["departments"] = f"{where}: give a name of 1-120 characters."
-        elif name.strip().casefold() in names:
-            # Two units with one name would let a "department" of one person hide behind the other.
-            errors["departments"] = (
-                f"{where}: the name '{name.strip()}' is used twice; give each department its own name."
-            )
-        elif headcount is not None and (
-            isinstance(headcount, bool) or not isinstance(headcount, int) or not 0 <= headcount <= MAX_HEADCOUNT
-        ):
-            errors["departments"] = (
-                f"{where}: the headcount must be a whole number from 0 to {MAX_HEADCOUNT:,}, or left out."
-            )
-        if "departments" in errors:
-            break
-        seen.add(code.lower())
-        names.add(name.strip().casefold())
-    return errors
+    """Return field errors for new survey settings (empty when all is well), by the API's own model (SurveyIn).
+
+    `more` takes the model's other settings (small_groups, collection, ...) by name.
+    """
+    settings = {
+        "title": title,
+        "slug": slug,
+        "language": language,
+        "departments": departments,
+        "min_group_size": min_group_size,
+        "comment_min_group_size": comment_min_group_size,
+        **more,
+    }
+    try:
+        SurveyIn.model_validate({name: value for name, value in settings.items() if value is not None})
+    except ValidationError as exc:
+        return field_errors(exc, SurveyIn)
+    return {}
 
 
 def create_survey(
@@ -180,7 +146,16 @@ def create_survey(
     pages measure change against; `small_groups` says whether the raw export merges
     departments below the threshold into one "other" group or leaves them out.
     """
-    errors = validate_settings(title, slug, language, departments, min_group_size, comment_min_group_size)
+    errors = validate_settings(
+        title,
+        slug,
+        language,
+        departments,
+        min_group_size,
+        comment_min_group_size,
+        small_groups=small_groups,
+        collection=collection,
+    )
     if slug and db["surveys"].count_where("slug = ?", [slug]):
         errors["slug"] = f"The address '{slug}' is taken; choose another."
     previous_survey = None
@@ -188,13 +163,6 @@ def create_survey(
         previous_survey = get_survey(db, previous)
         if previous_survey is None:
             errors["previous"] = f"There is no survey '{previous}' to follow."
-    if small_groups not in ("merge", "omit"):
-        errors["small_groups"] = "Choose 'merge' (into one 'other' group) or 'omit'."
-    if collection not in COLLECTIONS:
-        errors["collection"] = (
-            "Choose 'open' (an open link and department links; answers are not verified) or "
-            "'invitations' (single-use personal invitations only)."
-        )
     if errors:
         raise SurveyError(errors)
     if not slug:

@@ -76,9 +76,13 @@ def test_create_survey_through_the_form(hr_client, db):
         ({"departments": "OPS"}, "Line 1: write &#39;CODE, Name&#39;"),
         ({"departments": "OPS, Drift, many"}, "headcount &#39;many&#39; must be a whole number"),
         ({"departments": "OPS, Drift\nOPS, Again"}, "used twice"),
-        ({"min_group_size": "2"}, "Use 3 or more."),
+        ({"min_group_size": "2"}, "The minimum group size must be a whole number from 3 to 10,000."),
+        ({"min_group_size": "10001"}, "The minimum group size must be a whole number from 3 to 10,000."),
+        ({"title": "x" * 201}, "Keep the title under 200 characters."),
         ({"slug": "acme"}, "is taken"),
+        ({"slug": "Not a slug"}, "Use 1-64 lowercase letters, digits and dashes (not at the ends)."),
         ({"comment_min_group_size": "4"}, "comment threshold"),
+        ({"departments": "OPS, Drift, 99999999"}, "the headcount must be a whole number from 0 to 10,000,000"),
     ],
 )
 def test_create_survey_errors(hr_client, db, change, message):
@@ -98,13 +102,38 @@ def test_create_survey_errors(hr_client, db, change, message):
     assert db["surveys"].count == 1
 
 
+def test_the_form_takes_the_bounds_of_the_api(hr_client, db):
+    """The HR form and the API accept the same thresholds: both come from SurveyIn."""
+    page = hr_client.get("/admin/surveys/new").get_data(as_text=True)
+    assert 'max="10000" min="3"' in page or 'min="3" max="10000"' in page
+    data = {
+        "csrf_token": csrf_token(page),
+        "title": "Large organisation",
+        "language": "en",
+        "departments": "OPS, Drift",
+        "min_group_size": "5000",
+        "comment_min_group_size": "10000",
+    }
+    assert hr_client.post("/admin/surveys/new", data=data).status_code == 302
+    row = next(db.query("SELECT min_group_size, comment_min_group_size FROM surveys WHERE slug = 'large-organisation'"))
+    assert row == {"min_group_size": 5000, "comment_min_group_size": 10000}
+
+
 def test_facilitator_cannot_create_or_close(fac_client, db):
     assert fac_client.get("/admin/surveys/new").status_code == 403
     page = fac_client.get("/admin/surveys/acme").get_data(as_text=True)
     assert "Close the survey" not in page and "Personal invitations" not in page
-    resp = fac_client.post("/admin/surveys/acme/status", data={"status": "closed"})
-    assert resp.status_code in (400, 403)
+    # With a valid CSRF token, so that only the role check can refuse these.
+    token = csrf_token(page)
+    resp = fac_client.post("/admin/surveys/acme/status", data={"status": "closed", "csrf_token": token})
+    assert resp.status_code == 403
     assert next(db.query("SELECT status FROM surveys"))["status"] == "open"
+    new_survey = {"csrf_token": token, "title": "T", "language": "en", "departments": "OPS, Drift"}
+    resp = fac_client.post(
+        "/admin/surveys/new", data={**new_survey, "min_group_size": "5", "comment_min_group_size": "10"}
+    )
+    assert resp.status_code == 403
+    assert db["surveys"].count == 1
     assert FAC_EMAIL in page
 
 

@@ -9,8 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from helpers import answers_for, stored_answers
 
-from survey import invitations, surveys
+from survey import invitations, schemas, surveys
+from survey.api import openapi
 from survey.db import get_db
+from survey.schemas import MAX_K
 
 NEW_SURVEY = {
     "title": "Pulse Q4",
@@ -76,6 +78,18 @@ def test_facilitator_token_cannot_create(app, client, db):
         ({"slug": "Not A Slug"}, "slug"),
         ({"anonymous": "yes"}, "anonymous"),
         ({"colour": "red"}, "colour"),
+        ({"min_group_size": 10_001}, "min_group_size"),
+        ({"min_group_size": 6.0}, "min_group_size"),
+        ({"comment_min_group_size": 5}, "comment_min_group_size"),
+        ({"collection": "closed"}, "collection"),
+        ({"instrument": "long"}, "instrument"),
+        ({"small_groups": "hide"}, "small_groups"),
+        ({"previous": 3}, "previous"),
+        ({"departments": [{"code": "A", "name": "x", "parent": "B"}]}, "departments"),
+        (
+            {"departments": [{"code": "A", "name": "x", "parent": "B"}, {"code": "B", "name": "y", "parent": "A"}]},
+            "departments",
+        ),
     ],
 )
 def test_create_survey_invalid(client, db, hr_token, change, field):
@@ -83,6 +97,77 @@ def test_create_survey_invalid(client, db, hr_token, change, field):
     assert resp.status_code == 422
     assert field in resp.json["fields"]
     assert count(db, "surveys") == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "fields"),
+    [
+        ({"title": " "}, {"title": "Give the survey a title."}),
+        ({"title": "x" * 201}, {"title": "Keep the title under 200 characters."}),
+        ({"min_group_size": 2}, {"min_group_size": "The minimum group size must be a whole number from 3 to 10,000."}),
+        (
+            {"min_group_size": 8, "comment_min_group_size": 7},
+            {"comment_min_group_size": "The comment threshold must be a whole number >= the minimum group size."},
+        ),
+        ({"departments": []}, {"departments": "Add at least one department."}),
+        (
+            {"departments": [{"code": "A", "name": "x"}, {"code": "B", "name": "y", "headcount": True}]},
+            {"departments": "Department 2: the headcount must be a whole number from 0 to 10,000,000, or left out."},
+        ),
+        (
+            {"departments": [{"code": "A", "name": "x"}, {"code": "a", "name": "y"}]},
+            {"departments": "Department 2: the code 'a' is used twice."},
+        ),
+        (
+            {"departments": [{"code": "A", "name": "x", "size": 3}]},
+            {"departments": "Department 1: unknown field 'size'; remove it."},
+        ),
+        ({"colour": "red", "title": ""}, {"title": "Give the survey a title.", "colour": "Unknown field; remove it."}),
+        (
+            {"anonymous": False},
+            {
+                "anonymous": "'anonymous' was replaced by 'collection': send 'open' (anyone with the link) "
+                "or 'invitations' (personal links only)."
+            },
+        ),
+    ],
+)
+def test_create_survey_messages(client, hr_token, change, fields):
+    """Each invalid value is named with a message a person can act on (never the validator's own wording)."""
+    resp = client.post("/api/v1/surveys", json={**NEW_SURVEY, **change}, headers=auth(hr_token))
+    assert resp.status_code == 422
+    assert resp.json == {"error": "Invalid survey.", "fields": fields}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"instrument": "short"},
+        {"departments": [{"code": "A", "name": "x"}, {"code": "B", "name": "y", "parent": "A"}]},
+    ],
+)
+def test_settings_the_domain_cannot_honour_yet_are_refused(client, db, hr_token, change):
+    """A valid setting that surveys.create_survey would silently ignore is refused, naming the field."""
+    resp = client.post("/api/v1/surveys", json={**NEW_SURVEY, **change}, headers=auth(hr_token))
+    assert resp.status_code == 422
+    assert list(resp.json["fields"]) == [next(iter(change))]
+    assert "not available in this version yet" in next(iter(resp.json["fields"].values()))
+    assert count(db, "surveys") == 1
+
+
+@pytest.mark.parametrize("change", [{"collection": "invitations"}, {"language": "nn"}])
+def test_collection_and_nynorsk_are_stored(client, db, hr_token, change):
+    resp = client.post("/api/v1/surveys", json={**NEW_SURVEY, **change}, headers=auth(hr_token))
+    assert resp.status_code == 201, resp.json
+    key, value = next(iter(change.items()))
+    assert resp.json[key] == value
+
+
+def test_create_survey_with_every_default_setting_spelled_out(client, hr_token):
+    body = {**NEW_SURVEY, "collection": "open", "instrument": "full", "small_groups": "omit", "slug": "pulse"}
+    resp = client.post("/api/v1/surveys", json=body, headers=auth(hr_token))
+    assert resp.status_code == 201, resp.json
+    assert resp.json["small_groups"] == "omit" and resp.json["slug"] == "pulse"
 
 
 def test_create_survey_slug_taken(client, hr_token):
@@ -136,6 +221,50 @@ def test_bad_response_is_refused_and_nothing_stored(client, db, body, status, fi
     assert resp.status_code == status
     assert field in resp.json["fields"], resp.json
     assert count(db, "responses") == 0 and count(db, "answers") == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        (
+            {"department": "A", "answers": {"obs1": 6, "nope": 3}},
+            {
+                "answers.obs1": "Answer with a whole number from 1 to 5, or null for not applicable.",
+                "answers.nope": "Unknown item id; see the survey's instrument for valid ids.",
+            },
+        ),
+        (
+            {"department": "A", "answers": [3]},
+            {"answers": "Send answers as an object of item id to a whole number 1-5 (or null)."},
+        ),
+        (
+            {"department": "A", "answers": {"obs1": None}},
+            {"answers": "Answer at least one item with a value from 1 to 5."},
+        ),
+        ({"answers": {"obs1": 3}}, {"department": "Choose your department."}),
+        (
+            {"department": "ZZ", "answers": {"obs1": 3}},
+            {"department": "Unknown department code; see GET /surveys/<slug>."},
+        ),
+        (
+            {"department": "A", "answers": {"obs1": 3}, "enps": -1},
+            {"enps": "Answer with a whole number from 0 to 10, or leave it out."},
+        ),
+        (
+            {"department": "A", "answers": {"obs1": 3}, "comment": "x" * 5001},
+            {"comment": "Shorten the comment to at most 5,000 characters (it has 5,001)."},
+        ),
+        (
+            {"department": "A", "answers": {"obs1": 3}, "comment": "a\x00b"},
+            {"comment": "The comment contains a NUL character; remove it."},
+        ),
+        ({"department": "A", "answers": {"obs1": 3}, "extra": 1}, {"extra": "Unknown field; remove it."}),
+    ],
+)
+def test_response_messages(client, body, fields):
+    resp = client.post("/api/v1/surveys/acme/responses", json=body)
+    assert resp.status_code == 422
+    assert resp.json == {"error": "Invalid response.", "fields": fields}
 
 
 @pytest.mark.parametrize(
@@ -195,6 +324,70 @@ def test_openapi_describes_the_contract(client):
     assert spec["openapi"].startswith("3.")
     assert {"/surveys", "/surveys/{slug}", "/surveys/{slug}/responses", "/surveys/{slug}/results"} <= set(spec["paths"])
     assert spec["paths"]["/surveys"]["post"]["security"] == [{"bearer": []}]
+    assert "security" not in spec["paths"]["/surveys/{slug}/responses"]["post"]
+    create = spec["paths"]["/surveys"]["post"]
+    assert create["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/SurveyIn"}
+    assert {"201", "400", "401", "403", "409", "413", "422"} <= set(create["responses"])
+    survey_in = spec["components"]["schemas"]["SurveyIn"]
+    assert survey_in["additionalProperties"] is False and survey_in["required"] == ["title", "departments"]
+
+
+def test_openapi_bounds_are_the_validators_bounds(client):
+    """The document shows the bounds the API enforces, because both come from one model."""
+    schemas = client.get("/api/v1/openapi.json").json["components"]["schemas"]
+    min_k = schemas["SurveyIn"]["properties"]["min_group_size"]["anyOf"][0]
+    assert (min_k["minimum"], min_k["maximum"]) == (3, MAX_K)
+    assert schemas["SurveyIn"]["properties"]["language"]["enum"] == ["nb", "nn", "en"]
+    assert schemas["SurveyIn"]["properties"]["collection"] == {
+        "default": "open",
+        "description": "open: anyone with the link answers; invitations: personal links only",
+        "enum": ["open", "invitations"],
+        "type": "string",
+    }
+    answer = schemas["ResponseIn"]["properties"]["answers"]["additionalProperties"]["anyOf"][0]
+    assert (answer["minimum"], answer["maximum"]) == (1, 5)
+
+
+def test_every_api_route_is_in_the_openapi_document(app, client):
+    """A route added to the API without an entry in openapi.OPERATIONS fails here (and so does a stale entry)."""
+    routes = {(rule.endpoint, method.lower()) for rule, method in openapi.api_routes(app)}
+    undocumented = {route for route in routes if openapi.operation_for(*route) is None}
+    assert not undocumented, f"add these to survey/api/openapi.py OPERATIONS: {sorted(undocumented)}"
+    assert {op.endpoint for op in openapi.OPERATIONS} == {endpoint for endpoint, _ in routes}
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    assert sum(len(methods) for methods in paths.values()) == len(routes)
+    assert set(paths) >= {
+        "/surveys",
+        "/surveys/{slug}",
+        "/surveys/{slug}/responses",
+        "/surveys/{slug}/results",
+        "/surveys/{slug}/compare",
+        "/surveys/{slug}/report.pdf",
+        "/surveys/{slug}/rate",
+        "/openapi.json",
+    }
+
+
+def test_the_roles_in_the_document_are_the_roles_the_views_check(app, client):
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    for rule, method in openapi.api_routes(app):
+        described = paths[openapi.openapi_path(rule)][method.lower()]
+        roles = getattr(app.view_functions[rule.endpoint], "roles", None)
+        assert ("security" in described) == (roles is not None), rule.rule
+        assert ("401" in described["responses"]) == (roles is not None), rule.rule
+
+
+@pytest.mark.parametrize(
+    ("model", "prefix"),
+    [(schemas.SurveyIn, ""), (schemas.DepartmentIn, "departments.*."), (schemas.ResponseIn, "")]
+    + [(model, "") for model in (schemas.ResultsQuery, schemas.CompareQuery, schemas.ReportQuery)],
+)
+def test_every_input_field_has_a_message(model, prefix):
+    """No pydantic wording reaches a person: each field of each input model has its own message."""
+    owner = schemas.SurveyIn if model is schemas.DepartmentIn else model
+    keys = {key.partition(":")[0] for key in owner.messages}
+    missing = [name for name in model.model_fields if prefix + name not in keys]
+    assert not missing, f"{owner.__name__}.messages has no entry for {missing}"
 
 
 def test_200_concurrent_submissions_from_8_threads(live_server, db, instrument):

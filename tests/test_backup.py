@@ -9,11 +9,11 @@ import urllib.request
 
 from helpers import answers_for
 
-from survey import create_app, surveys
+from survey import surveys
 from survey.db import get_db
 
 
-def test_backup_while_serving_and_restore(app, runner, live_server, instrument, tmp_path):
+def test_backup_while_serving_and_restore(app, make_app, runner, live_server, instrument, tmp_path):
     stop = threading.Event()
     acknowledged = []
 
@@ -53,7 +53,7 @@ def test_backup_while_serving_and_restore(app, runner, live_server, instrument, 
     assert len(per_response) == stored and {n for (n,) in per_response} == {len(instrument.items)}
     copy.close()
     # The copy works as the app's database.
-    restored = create_app({"TESTING": True, "DATABASE": str(target), "SECRET_KEY": "k"})
+    restored = make_app(DATABASE=str(target))
     with restored.app_context():
         assert get_db()["responses"].count == stored
         assert surveys.get_survey(get_db(), "acme") is not None

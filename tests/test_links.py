@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from helpers import BASE_URL, HR_EMAIL, HR_PASSWORD, csrf_token, login
 
-from survey import create_app, links, qr
+from survey import links, qr
 
 
 @pytest.mark.parametrize(
@@ -79,8 +79,8 @@ def test_links_never_come_from_the_host_header(app):
     assert "evil.example" not in handout
 
 
-def test_without_base_url_links_use_the_default_and_hr_is_warned(tmp_path):
-    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "t.sqlite"), "SECRET_KEY": "k"})
+def test_without_base_url_links_use_the_default_and_hr_is_warned(make_app):
+    app = make_app(BASE_URL="")
     from survey import accounts, surveys
     from survey.db import get_db
 
@@ -116,9 +116,9 @@ def test_base_url_is_checked(value, expected):
 
 
 @pytest.mark.parametrize("value", ["survey.example.org", "ftp://x.example", "https://", "https://x.example/?a=1"])
-def test_a_wrong_base_url_stops_start_up(tmp_path, value):
+def test_a_wrong_base_url_stops_start_up(make_app, value):
     with pytest.raises(ValueError, match="FLASK_BASE_URL must be the public address"):
-        create_app({"TESTING": True, "DATABASE": str(tmp_path / "t.sqlite"), "SECRET_KEY": "k", "BASE_URL": value})
+        make_app(BASE_URL=value)
 
 
 def test_base_url_with_a_path_prefix(app):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from survey import create_app, surveys
+from survey import surveys
 from survey.db import get_db
 from survey.questionnaire import (
     BANDS,
@@ -267,19 +267,19 @@ def test_missing_and_non_utf8_files(tmp_path):
         load_instrument(path)
 
 
-def test_broken_file_stops_start_up(tmp_path):
+def test_broken_file_stops_start_up(make_app, tmp_path):
     path = tmp_path / "questions.yaml"
     path.write_text(yaml.safe_dump(broken(_set(["reach_threshold"], "high"))), encoding="utf-8")
     with pytest.raises(InstrumentError, match="reach_threshold"):
-        create_app({"TESTING": True, "DATABASE": str(tmp_path / "x.sqlite"), "SECRET_KEY": "k", "QUESTIONS": str(path)})
+        make_app(QUESTIONS=str(path))
 
 
-def test_survey_keeps_its_copy_of_the_instrument(app, client, tmp_path):
+def test_survey_keeps_its_copy_of_the_instrument(app, make_app, tmp_path):
     """Editing questions.yaml later must not change what an existing survey asks."""
     changed = broken(_set(["levels", 0, "items", 0, "text", "en"], "A brand new wording"))
     path = tmp_path / "questions.yaml"
     path.write_text(yaml.safe_dump(changed, allow_unicode=True), encoding="utf-8")
-    app2 = create_app({"TESTING": True, "DATABASE": app.config["DATABASE"], "SECRET_KEY": "k", "QUESTIONS": str(path)})
+    app2 = make_app(DATABASE=app.config["DATABASE"], QUESTIONS=str(path))
     page = app2.test_client().get("/s/acme").get_data(as_text=True)
     assert "A brand new wording" not in page
     assert RAW["levels"][0]["items"][0]["text"]["en"].replace("'", "&#39;") in page

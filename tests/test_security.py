@@ -5,24 +5,15 @@ from __future__ import annotations
 import pytest
 from helpers import HR_PASSWORD, csrf_token
 
-from survey import create_app
-
-
-def base_config(tmp_path, **extra) -> dict:
-    return {"TESTING": True, "DATABASE": str(tmp_path / "s.sqlite"), **extra}
-
 
 @pytest.mark.parametrize("key", [None, "", "short", "a" * 40])
-def test_production_refuses_a_weak_secret_key(tmp_path, key):
-    config = base_config(tmp_path, PRODUCTION=True)
-    if key is not None:
-        config["SECRET_KEY"] = key
+def test_production_refuses_a_weak_secret_key(make_app, key):
     with pytest.raises(RuntimeError, match="FLASK_SECRET_KEY"):
-        create_app(config)
+        make_app(PRODUCTION=True, SECRET_KEY=key)  # None: no key set at all
 
 
-def test_production_with_a_real_key_sends_secure_cookies(tmp_path):
-    app = create_app(base_config(tmp_path, PRODUCTION=True, SECRET_KEY="9f2c4e7a1b8d3f6e0a5c2b9d4e7f1a3c"))
+def test_production_with_a_real_key_sends_secure_cookies(make_app):
+    app = make_app(PRODUCTION=True, SECRET_KEY="9f2c4e7a1b8d3f6e0a5c2b9d4e7f1a3c")
     client = app.test_client()
     resp = client.get("/admin/login", base_url="https://survey.example.org")
     cookie = resp.headers["Set-Cookie"]

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from helpers import BASE_URL
 
-from survey import create_app, invitations, surveys, throttle
+from survey import invitations, surveys, throttle
 from survey.db import connect, get_db
 
 LIMIT = 3
@@ -18,18 +17,10 @@ def app(app):
     return app
 
 
-def worker(app):
-    """Start a second app on the same database file, as a second gunicorn worker would be."""
-    other = create_app(
-        {
-            "TESTING": True,
-            "DATABASE": app.config["DATABASE"],
-            "SECRET_KEY": app.config["SECRET_KEY"],
-            "BASE_URL": BASE_URL,
-            "TOKEN_GUESS_LIMIT": LIMIT,
-            "TOKEN_GUESS_WINDOW": 600,
-        }
-    )
+@pytest.fixture
+def second_worker(app, make_app):
+    """Return a client of a second app on the same database file, as a second gunicorn worker would be."""
+    other = make_app(DATABASE=app.config["DATABASE"], TOKEN_GUESS_LIMIT=LIMIT, TOKEN_GUESS_WINDOW=600)
     return other.test_client()
 
 
@@ -71,9 +62,9 @@ def test_right_tokens_and_used_invitations_do_not_count(app, client, instrument)
         assert client.get(f"/i/{token}").status_code == 409  # used: a real token, not a guess
 
 
-def test_the_limit_holds_across_workers(app, client):
+def test_the_limit_holds_across_workers(app, client, second_worker):
     token = real_token(app)
-    second = worker(app)
+    second = second_worker
     assert client.get("/i/guess-1").status_code == 404
     assert second.get("/i/guess-2").status_code == 404
     assert client.get("/i/guess-3").status_code == 404
@@ -81,9 +72,9 @@ def test_the_limit_holds_across_workers(app, client):
     assert client.get(f"/i/{token}").status_code == 429
 
 
-def test_the_api_is_throttled_too_and_shares_the_count(app, client):
+def test_the_api_is_throttled_too_and_shares_the_count(app, client, second_worker):
     token = real_token(app)
-    second = worker(app)
+    second = second_worker
     bad = {"invitation": "guess", "answers": {"obs1": 3}}
     assert client.post("/api/v1/surveys/acme/responses", json=bad).status_code == 422
     assert second.post("/api/v1/surveys/acme/responses", json=bad).status_code == 422
@@ -143,17 +134,8 @@ def test_client_keys():
     assert throttle.client_key("::ffff:192.0.2.7", "a") == throttle.client_key("192.0.2.7", "a")
 
 
-def test_behind_a_proxy_the_forwarded_address_counts(app, tmp_path):
-    proxied = create_app(
-        {
-            "TESTING": True,
-            "DATABASE": app.config["DATABASE"],
-            "SECRET_KEY": "k",
-            "BASE_URL": BASE_URL,
-            "TOKEN_GUESS_LIMIT": 1,
-            "PROXY_COUNT": 1,
-        }
-    ).test_client()
+def test_behind_a_proxy_the_forwarded_address_counts(app, make_app):
+    proxied = make_app(DATABASE=app.config["DATABASE"], TOKEN_GUESS_LIMIT=1, PROXY_COUNT=1).test_client()
     assert proxied.get("/i/guess", headers={"X-Forwarded-For": "198.51.100.1"}).status_code == 404
     assert proxied.get("/i/guess", headers={"X-Forwarded-For": "198.51.100.1"}).status_code == 429
     assert proxied.get("/i/guess", headers={"X-Forwarded-For": "198.51.100.2"}).status_code == 404

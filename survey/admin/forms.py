@@ -17,6 +17,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..schemas import SurveyIn, bounds
+
 
 class LoginForm(FlaskForm):
     """E-mail and password."""
@@ -48,11 +50,23 @@ def parse_departments(text: str) -> list[dict]:
     return out
 
 
-class SurveyForm(FlaskForm):
-    """Create a survey from the instrument in questions.yaml."""
+def _in_bounds(name: str) -> NumberRange:
+    """Check a number against the bounds and with the message of SurveyIn, the API's model of the same setting."""
+    least, most = bounds(SurveyIn, name)
+    return NumberRange(min=least, max=most, message=SurveyIn.messages[name])
 
-    title = StringField("Title", validators=[DataRequired("Give the survey a title."), Length(max=200)])
-    slug = StringField("Address (optional)", validators=[Optional(), Length(max=64)])
+
+def _at_most(name: str, message_key: str) -> Length:
+    return Length(max=bounds(SurveyIn, name)[1], message=SurveyIn.messages[message_key])
+
+
+class SurveyForm(FlaskForm):
+    """Create a survey from the instrument in questions.yaml (the settings are checked by SurveyIn on creation)."""
+
+    title = StringField(
+        "Title", validators=[DataRequired("Give the survey a title."), _at_most("title", "title:string_too_long")]
+    )
+    slug = StringField("Address (optional)", validators=[Optional(), _at_most("slug", "slug")])
     language = SelectField(
         "Language",
         choices=[
@@ -65,12 +79,12 @@ class SurveyForm(FlaskForm):
     min_group_size = IntegerField(
         "Minimum group size",
         default=5,
-        validators=[InputRequired("Give a number."), NumberRange(min=3, max=1000, message="Use 3 or more.")],
+        validators=[InputRequired("Give a number."), _in_bounds("min_group_size")],
     )
     comment_min_group_size = IntegerField(
         "Minimum group size for comments",
         default=10,
-        validators=[InputRequired("Give a number."), NumberRange(min=3, max=1000, message="Use 3 or more.")],
+        validators=[InputRequired("Give a number."), _in_bounds("comment_min_group_size")],
     )
     collection = SelectField(
         "Who can answer",

@@ -1,387 +1,251 @@
-"""The OpenAPI 3 description of the JSON API."""
+"""The OpenAPI 3.1 document of /api/v1, generated from the app's routes and the models, so that it cannot drift.
+
+Path, method, summary (the view's docstring) and the roles a call needs (require_token) come
+from the app itself; OPERATIONS adds what the code cannot tell: the request and answer models
+and the statuses particular to a call. A route of the API without an entry there fails a test.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
+
+from flask import Flask
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, models_json_schema
+from werkzeug.routing import IntegerConverter, Rule
+
+from .. import schemas
+from . import outputs
+
+PREFIX = "/api/v1"
+REF = "#/components/schemas/{model}"
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One call of the API as the document describes it, beyond what its route and view say."""
+
+    endpoint: str
+    answer: type[BaseModel] | str | None  # the 2xx body: a model, or a media type
+    status: int = 200
+    body: type[schemas.Strict] | None = None
+    query: type[schemas.Query] | None = None
+    errors: dict[int, str] = field(default_factory=dict)
+    method: str | None = None  # only for a view that serves more than one method
+    description: str = ""
+
+
+OPERATIONS = (
+    Operation(
+        "api.create_survey", outputs.SurveyOut, 201, body=schemas.SurveyIn, errors={409: "The slug is already taken"}
+    ),
+    Operation("api.get_survey", outputs.SurveyOut),
+    Operation(
+        "api.submit_response",
+        outputs.Stored,
+        201,
+        body=schemas.ResponseIn,
+        errors={
+            409: "The survey is closed, or the invitation was already used",
+            403: "An invitation-only survey takes no department submissions",
+            429: "Too many wrong invitation tokens, or too many answers, from this address (see Retry-After)",
+        },
+        description="Give either department (open link) or invitation (personal link).",
+    ),
+    Operation(
+        "api.survey_results",
+        outputs.Results,
+        query=schemas.ResultsQuery,
+        errors={404: "No such survey or department", 409: "The survey is not closed: results are not released yet"},
+    ),
+    Operation(
+        "api.survey_compare",
+        outputs.Comparison,
+        query=schemas.CompareQuery,
+        errors={400: "Unknown level to sort by", 409: "The survey is not closed: results are not released yet"},
+        description="Departments carry the same figures as in /results (hidden ones only 'suppressed'); 'gaps' "
+        "lists the largest significant differences from the rest of the organisation; 'trend' compares with the "
+        "previous round on the levels both rounds share (Welch's t-test, Benjamini-Hochberg).",
+    ),
+    Operation(
+        "api.survey_report",
+        "application/pdf",
+        query=schemas.ReportQuery,
+        errors={
+            400: "Unknown language",
+            403: "The department is hidden, or a token of another role",
+            404: "No such survey or department",
+            409: "Too few responses, or the survey is not closed (results are released when it closes)",
+            503: "Chromium (for the charts) is not installed",
+        },
+    ),
+    Operation(
+        "api.response_rate",
+        outputs.ResponseRate,
+        description="A group's size is its headcount, or its number of invitations when there are more. A group "
+        "hidden by the confidentiality rules shows neither its count nor its rate, open or closed.",
+    ),
+    Operation(
+        "api.close_survey",
+        outputs.Status,
+        description="Closing stops answers and releases the results (the database is rebuilt, so nothing in it "
+        "tells the order in which answers came).",
+    ),
+    Operation(
+        "api.reopen_survey",
+        outputs.Status,
+        errors={409: "Results of the closed survey have been read (create the next round instead), or a draft"},
+    ),
+    Operation("api.openapi_document", "application/json"),
+)
+
+COMMON_ERRORS = {
+    "body": {400: "Malformed JSON or invalid UTF-8", 413: "Body over 1 MB", 422: "Invalid values (see fields)"},
+    "auth": {401: "Missing or invalid token", 403: "A token of another role"},
+    "slug": {404: "No such survey"},
+    "query": {400: "Invalid query parameter"},
+}
+
+
+class _Schema(GenerateJsonSchema):
+    """JSON schemas without a generated title on every property (the name already says it)."""
+
+    def field_title_should_be_set(self, schema) -> bool:
+        return False
+
+
+def operation_for(endpoint: str, method: str) -> Operation | None:
+    """Return the entry of OPERATIONS for this view and method, if there is one."""
+    return next(
+        (op for op in OPERATIONS if op.endpoint == endpoint and op.method in (None, method.lower())),
+        None,
+    )
+
+
+ARGUMENT = re.compile(r"<(?:[^:>]+:)?([^>]+)>")
+
+
+def api_routes(app: Flask) -> list[tuple[Rule, str]]:
+    """Return (rule, method) of every route of the API."""
+    return [
+        (rule, method)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith(PREFIX + "/")
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
+    ]
+
+
+def openapi_path(rule: Rule) -> str:
+    """Return a route's path as OpenAPI writes it: /surveys/{slug} for /api/v1/surveys/<slug>."""
+    return ARGUMENT.sub(r"{\1}", rule.rule.removeprefix(PREFIX))
+
+
+def _path_parameters(rule: Rule) -> list[dict]:
+    return [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer" if isinstance(rule._converters[name], IntegerConverter) else "string"},
+        }
+        for name in ARGUMENT.findall(rule.rule)
+    ]
+
+
+def _query_parameters(model: type[schemas.Query]) -> list[dict]:
+    schema = model.model_json_schema(schema_generator=_Schema, ref_template=REF)
+    required = set(schema.get("required", []))
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": _not_null(prop)}
+        for name, prop in schema["properties"].items()
+    ]
+
+
+def _not_null(prop: dict) -> dict:
+    # A query parameter is text or absent, never JSON null: describe only its text form.
+    options = [option for option in prop.get("anyOf", [prop]) if option.get("type") != "null"]
+    extra = {key: value for key, value in prop.items() if key not in ("anyOf", "default") or len(options) > 1}
+    return {**options[0], **extra} if len(options) == 1 else extra
+
+
+def _content(answer: type[BaseModel] | str | None) -> dict:
+    if isinstance(answer, str):
+        schema = {"type": "object"} if answer == "application/json" else {"type": "string", "format": "binary"}
+        return {answer: {"schema": schema}}
+    return {"application/json": {"schema": {"$ref": REF.format(model=answer.__name__)}}}
+
 
 def _error(description: str) -> dict:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    return {"description": description, "content": _content(outputs.Error)}
+
+
+def _describe(app: Flask, rule: Rule, op: Operation) -> dict:
+    view = app.view_functions[rule.endpoint]
+    summary, _, more = (view.__doc__ or rule.endpoint).strip().partition("\n")
+    roles = getattr(view, "roles", None)
+    path = openapi_path(rule)
+    errors: dict[int, str] = {}
+    for kind, present in (
+        ("body", op.body),
+        ("auth", roles is not None),
+        ("slug", "{slug}" in path),
+        ("query", op.query),
+    ):
+        if present:
+            errors.update(COMMON_ERRORS[kind])
+    errors.update(op.errors)
+    described = {
+        "operationId": rule.endpoint.removeprefix("api."),
+        "summary": summary.rstrip("."),
+        "parameters": _path_parameters(rule) + (_query_parameters(op.query) if op.query else []),
+        "responses": {
+            str(op.status): {"description": "Created" if op.status == 201 else "OK", "content": _content(op.answer)},
+            **{str(code): _error(text) for code, text in sorted(errors.items())},
+        },
     }
+    notes = [text for text in (op.description, " ".join(more.split())) if text]
+    if roles:
+        notes.append(f"Needs a token with role {' or '.join(roles)}.")
+    elif roles is not None:
+        notes.append("Needs a token of any role.")
+    if notes:
+        described["description"] = " ".join(notes)
+    if roles is not None:
+        described["security"] = [{"bearer": []}]
+    if op.body:
+        described["requestBody"] = {"required": True, "content": _content(op.body)}
+    return described
 
 
-def spec() -> dict:
+def spec(app: Flask) -> dict:
     """Return the OpenAPI document for /api/v1."""
-    slug = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+    paths: dict[str, dict] = {}
+    models: set[type[BaseModel]] = {outputs.Error}
+    for rule, method in api_routes(app):
+        op = operation_for(rule.endpoint, method)
+        if op is None:
+            continue  # undocumented: tests/test_api.py fails on it
+        paths.setdefault(openapi_path(rule), {})[method.lower()] = _describe(app, rule, op)
+        models.update(m for m in (op.body, op.answer) if isinstance(m, type))
+    _, top = models_json_schema(
+        [(model, "validation") for model in sorted(models, key=lambda m: m.__name__)],
+        ref_template=REF,
+        schema_generator=_Schema,
+    )
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {
             "title": "Engagement pyramid survey API",
             "version": "1.0.0",
-            "description": "Create surveys, describe them and submit responses. Admin calls take "
-            "'Authorization: Bearer <token>' (flask --app app tokens create --role hr).",
+            "description": "Create surveys, describe them, submit responses and read results that passed the "
+            "confidentiality rules. Admin calls take 'Authorization: Bearer <token>' "
+            "(flask --app app tokens create --role hr|facilitator).",
         },
-        "servers": [{"url": "/api/v1"}],
+        "servers": [{"url": PREFIX}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["error"],
-                    "properties": {
-                        "error": {"type": "string"},
-                        "fields": {"type": "object", "additionalProperties": {"type": "string"}},
-                    },
-                },
-                "DepartmentIn": {
-                    "type": "object",
-                    "required": ["code", "name"],
-                    "properties": {
-                        "code": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"},
-                        "name": {"type": "string", "minLength": 1, "maxLength": 120},
-                        "headcount": {"type": "integer", "minimum": 0, "nullable": True},
-                    },
-                },
-                "SurveyIn": {
-                    "type": "object",
-                    "required": ["title", "departments"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "title": {"type": "string", "minLength": 1, "maxLength": 200},
-                        "slug": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"},
-                        "language": {"type": "string", "enum": ["nb", "nn", "en"], "default": "nb"},
-                        "departments": {
-                            "type": "array",
-                            "minItems": 1,
-                            "items": {"$ref": "#/components/schemas/DepartmentIn"},
-                        },
-                        "min_group_size": {"type": "integer", "minimum": 3, "default": 5},
-                        "comment_min_group_size": {"type": "integer", "minimum": 3, "default": 10},
-                        "collection": {"type": "string", "enum": ["open", "invitations"], "default": "open"},
-                        "previous": {"type": "string", "description": "slug of the previous round of the series"},
-                        "small_groups": {"type": "string", "enum": ["merge", "omit"], "default": "merge"},
-                    },
-                },
-                "Survey": {
-                    "type": "object",
-                    "properties": {
-                        "slug": {"type": "string"},
-                        "title": {"type": "string"},
-                        "language": {"type": "string", "enum": ["nb", "nn", "en"]},
-                        "status": {"type": "string", "enum": ["draft", "open", "closed"]},
-                        "collection": {"type": "string", "enum": ["open", "invitations"]},
-                        "min_group_size": {"type": "integer"},
-                        "comment_min_group_size": {"type": "integer"},
-                        "departments": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "properties": {"code": {"type": "string"}, "name": {"type": "string"}},
-                            },
-                        },
-                        "instrument": {
-                            "type": "object",
-                            "properties": {
-                                "reach_threshold": {"type": "number"},
-                                "levels": {
-                                    "type": "array",
-                                    "items": {
-                                        "type": "object",
-                                        "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
-                                    },
-                                },
-                                "items": {
-                                    "type": "array",
-                                    "items": {
-                                        "type": "object",
-                                        "properties": {
-                                            "id": {"type": "string"},
-                                            "level": {"type": "string"},
-                                            "text": {"type": "string"},
-                                            "reverse": {"type": "boolean"},
-                                        },
-                                    },
-                                },
-                                "enps": {"type": "boolean"},
-                                "comment": {"type": "boolean"},
-                            },
-                        },
-                    },
-                },
-                "Dimension": {
-                    "type": "object",
-                    "required": ["id"],
-                    "description": "A level's figures; a cell below the threshold has only id and suppressed.",
-                    "properties": {
-                        "id": {"type": "string"},
-                        "suppressed": {"type": "boolean"},
-                        "n": {"type": "integer"},
-                        "mean": {"type": "number"},
-                        "score": {"type": "number"},
-                        "ci_low": {"type": "number"},
-                        "ci_high": {"type": "number"},
-                        "favourable": {"type": "number"},
-                        "alpha": {"type": "number"},
-                        "alpha_n": {"type": "integer"},
-                        "diff": {"type": "number", "description": "department mean minus the rest's"},
-                        "p": {"type": "number", "description": "Welch's t-test"},
-                        "p_adj": {"type": "number", "description": "Benjamini-Hochberg adjusted"},
-                        "d": {"type": "number", "description": "Cohen's d, pooled sd"},
-                        "significant": {"type": "boolean"},
-                    },
-                },
-                "Results": {
-                    "type": "object",
-                    "required": ["suppressed"],
-                    "description": "A hidden group carries suppressed: true and no figures.",
-                    "properties": {
-                        "slug": {"type": "string"},
-                        "status": {"type": "string"},
-                        "min_group_size": {"type": "integer"},
-                        "suppressed": {"type": "boolean"},
-                        "reason": {"type": "string", "enum": ["too_few", "complementary"]},
-                        "n": {"type": "integer"},
-                        "index": {"type": "number"},
-                        "enps": {"type": "number"},
-                        "response_rate": {"type": "number"},
-                        "dimensions": {"type": "array", "items": {"$ref": "#/components/schemas/Dimension"}},
-                        "pyramid": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "properties": {
-                                    "level": {"type": "string"},
-                                    "count": {"type": "integer"},
-                                    "share": {"type": "number"},
-                                },
-                            },
-                        },
-                        "departments": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "required": ["code", "suppressed"],
-                                "properties": {
-                                    "code": {"type": "string"},
-                                    "name": {"type": "string"},
-                                    "n": {"type": "integer"},
-                                    "suppressed": {"type": "boolean"},
-                                    "reason": {"type": "string"},
-                                    "index": {"type": "number"},
-                                    "dimensions": {
-                                        "type": "array",
-                                        "items": {"$ref": "#/components/schemas/Dimension"},
-                                    },
-                                },
-                            },
-                        },
-                    },
-                },
-                "ResponseRate": {
-                    "type": "object",
-                    "required": ["slug", "responses", "invited", "departments"],
-                    "properties": {
-                        "slug": {"type": "string"},
-                        "status": {"type": "string", "enum": ["draft", "open", "closed"]},
-                        "min_group_size": {"type": "integer"},
-                        "responses": {"type": "integer"},
-                        "invited": {"type": "integer"},
-                        "base": {"type": "integer"},
-                        "rate": {"type": "number", "minimum": 0, "maximum": 1},
-                        "departments": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "required": ["code", "suppressed", "invited"],
-                                "properties": {
-                                    "code": {"type": "string"},
-                                    "name": {"type": "string"},
-                                    "suppressed": {"type": "boolean"},
-                                    "reason": {"type": "string", "enum": ["too_few", "complementary"]},
-                                    "invited": {"type": "integer"},
-                                    "headcount": {"type": "integer"},
-                                    "base": {"type": "integer"},
-                                    "base_source": {"type": "string", "enum": ["invitations", "headcount"]},
-                                    "responses": {"type": "integer"},
-                                    "rate": {"type": "number", "minimum": 0, "maximum": 1},
-                                },
-                            },
-                        },
-                    },
-                },
-                "ResponseIn": {
-                    "type": "object",
-                    "required": ["answers"],
-                    "additionalProperties": False,
-                    "description": "Give either department (open link) or invitation (personal link).",
-                    "properties": {
-                        "department": {"type": "string"},
-                        "invitation": {"type": "string"},
-                        "answers": {
-                            "type": "object",
-                            "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 5, "nullable": True},
-                        },
-                        "enps": {"type": "integer", "minimum": 0, "maximum": 10, "nullable": True},
-                        "comment": {"type": "string", "maxLength": 5000, "nullable": True},
-                    },
-                },
-            },
+            "schemas": top.get("$defs", {}),
         },
-        "paths": {
-            "/surveys": {
-                "post": {
-                    "summary": "Create a survey",
-                    "security": [{"bearer": []}],
-                    "requestBody": {
-                        "required": True,
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SurveyIn"}}},
-                    },
-                    "responses": {
-                        "201": {
-                            "description": "Created",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Survey"}}},
-                        },
-                        "400": _error("Malformed JSON"),
-                        "401": _error("Missing or invalid token"),
-                        "403": _error("Token of the wrong role"),
-                        "409": _error("Slug taken"),
-                        "413": _error("Body over 1 MB"),
-                        "422": _error("Invalid values"),
-                    },
-                }
-            },
-            "/surveys/{slug}": {
-                "get": {
-                    "summary": "Describe a survey and its instrument",
-                    "parameters": [slug],
-                    "responses": {
-                        "200": {
-                            "description": "The survey",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Survey"}}},
-                        },
-                        "404": _error("No such survey"),
-                    },
-                }
-            },
-            "/surveys/{slug}/results": {
-                "get": {
-                    "summary": "The survey's results, with groups below the threshold hidden",
-                    "security": [{"bearer": []}],
-                    "parameters": [
-                        slug,
-                        {"name": "department", "in": "query", "required": False, "schema": {"type": "string"}},
-                    ],
-                    "responses": {
-                        "200": {
-                            "description": "Results",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Results"}}},
-                        },
-                        "400": _error("Empty department parameter"),
-                        "401": _error("Missing or invalid token"),
-                        "404": _error("No such survey or department"),
-                    },
-                }
-            },
-            "/surveys/{slug}/compare": {
-                "get": {
-                    "summary": "Departments side by side and the change since the previous round",
-                    "description": "Departments carry the same figures as in /results (hidden ones only "
-                    "'suppressed'); 'gaps' lists the largest significant differences from the rest of the "
-                    "organisation; 'trend' compares with the previous round on the levels both rounds share "
-                    "(Welch's t-test, Benjamini-Hochberg), with the organisation's scores in every round.",
-                    "security": [{"bearer": []}],
-                    "parameters": [
-                        slug,
-                        {"name": "sort", "in": "query", "required": False, "schema": {"type": "string"}},
-                    ],
-                    "responses": {
-                        "200": {
-                            "description": "The comparison",
-                            "content": {
-                                "application/json": {
-                                    "schema": {
-                                        "type": "object",
-                                        "required": ["slug", "suppressed"],
-                                        "properties": {
-                                            "slug": {"type": "string"},
-                                            "suppressed": {"type": "boolean"},
-                                            "organisation": {"type": "object"},
-                                            "departments": {"type": "array", "items": {"type": "object"}},
-                                            "gaps": {"type": "array", "items": {"type": "object"}},
-                                            "trend": {"type": "object"},
-                                        },
-                                    }
-                                }
-                            },
-                        },
-                        "400": _error("Unknown level to sort by"),
-                        "401": _error("Missing or invalid token"),
-                        "404": _error("No such survey"),
-                    },
-                }
-            },
-            "/surveys/{slug}/report.pdf": {
-                "get": {
-                    "summary": "The PDF report (comments only with an HR token)",
-                    "security": [{"bearer": []}],
-                    "parameters": [
-                        slug,
-                        {"name": "department", "in": "query", "required": False, "schema": {"type": "string"}},
-                        {
-                            "name": "lang",
-                            "in": "query",
-                            "required": False,
-                            "schema": {"type": "string", "enum": ["nb", "nn", "en"]},
-                        },
-                    ],
-                    "responses": {
-                        "200": {"description": "The report", "content": {"application/pdf": {}}},
-                        "400": _error("Unknown language"),
-                        "401": _error("Missing or invalid token"),
-                        "403": _error("The department is hidden"),
-                        "404": _error("No such survey or department"),
-                        "409": _error("Too few responses"),
-                        "503": _error("Chromium (for the charts) is not installed"),
-                    },
-                }
-            },
-            "/surveys/{slug}/responses": {
-                "post": {
-                    "summary": "Submit one response (public)",
-                    "parameters": [slug],
-                    "requestBody": {
-                        "required": True,
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ResponseIn"}}},
-                    },
-                    "responses": {
-                        "201": {"description": "Stored"},
-                        "400": _error("Malformed JSON or invalid UTF-8"),
-                        "404": _error("No such survey"),
-                        "409": _error("Survey closed or invitation already used"),
-                        "413": _error("Body over 1 MB"),
-                        "422": _error("Invalid values"),
-                        "429": _error("Too many wrong invitation tokens from this address (see Retry-After)"),
-                    },
-                }
-            },
-            "/surveys/{slug}/rate": {
-                "get": {
-                    "summary": "The response rate, overall and per department",
-                    "description": "A department's base is its number of invitations, else its headcount. "
-                    "While the survey is open, a department hidden by the confidentiality rules shows "
-                    "neither its count nor its rate; the overall rate is given only when every "
-                    "department has a base.",
-                    "security": [{"bearer": []}],
-                    "parameters": [slug],
-                    "responses": {
-                        "200": {
-                            "description": "The response rate",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ResponseRate"}}},
-                        },
-                        "401": _error("Missing or invalid token"),
-                        "404": _error("No such survey"),
-                    },
-                }
-            },
-        },
+        "paths": dict(sorted(paths.items())),
     }

@@ -76,14 +76,22 @@ def _render_form(survey, department=None, invitation_id: int | None = None, form
         if valid:
             dept = department or surveys.department_by_code(db, survey, form.department.data)
             enps = form.enps.data if inst.enps is not None else None
-            sub = responses.validate(
-                survey,
-                dept.id if dept else None,
-                answers,
-                int(enps) if enps not in (None, "") else None,
-                (form.comment.data or None) if inst.comment is not None else None,
-                max_comment,
-            )
+            try:
+                sub = responses.validate(
+                    survey,
+                    dept.id if dept else None,
+                    answers,
+                    int(enps) if enps not in (None, "") else None,
+                    (form.comment.data or None) if inst.comment is not None else None,
+                    max_comment,
+                )
+            except responses.ResponseError as exc:
+                # What the form's own checks let through (e.g. a NUL character in the comment).
+                for name, message in exc.fields.items():
+                    if name in form:
+                        form[name].errors = [*form[name].errors, message]
+                valid = False
+        if valid:
             try:
                 responses.submit(
                     get_writer(), survey, sub, invitation_id, _posted_form_key(), throttle=open_link_limit()

@@ -1,0 +1,373 @@
+"""One definition per input: the models the API, the HR form and the domain checks validate with, and their messages.
+
+Every model is strict (no "5" for 5, no true for 1) and refuses unknown fields. A person never
+sees pydantic's own wording: `field_errors` turns a ValidationError into `{field: message}`
+from the model's `messages` table (keyed by field path, `*` for any list index or key, and an
+optional `:error_type`), or from the message a validator raised with `rule(...)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+MAX_K = 10_000  # a threshold above this would hide every group of any real organisation
+MAX_HEADCOUNT = 10_000_000
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
+RULE = "rule"  # the error type of our own checks, whose message is already the one to show
+GENERIC = "This value is not valid here."
+
+
+def rule(message: str, field: str | None = None, **values: Any) -> PydanticCustomError:
+    """Return an error with our own message ({name} placeholders filled from values), optionally naming its field."""
+    return PydanticCustomError(RULE, message, {**values, **({"field": field} if field else {})})
+
+
+class Strict(BaseModel):
+    """A request body: exact JSON types, no unknown fields."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+    messages: ClassVar[dict[str, str]] = {}
+
+
+class Query(BaseModel):
+    """Query parameters: text values; a parameter the call does not know is refused (a typo must not pass unseen)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+    messages: ClassVar[dict[str, str]] = {"*:extra_forbidden": "Unknown parameter; remove it."}
+
+
+Code = Annotated[str, Field(pattern=CODE_PATTERN, description="1-32 letters, digits, '-' or '_'")]
+GroupSize = Annotated[int, Field(ge=3, le=MAX_K)]
+
+
+def _blank_is_none(value: object) -> object:
+    # An empty query parameter (?department=) means the same as leaving it out.
+    return None if value == "" else value
+
+
+# --- Surveys ------------------------------------------------------------------------------------
+
+
+class DepartmentIn(Strict):
+    """A department (unit) of a new survey."""
+
+    code: Code
+    name: Annotated[str, Field(max_length=120, pattern=r"\S")]
+    headcount: Annotated[int, Field(ge=0, le=MAX_HEADCOUNT, description="people in the unit, for rates")] | None = None
+    parent: Code | None = Field(None, description="code of the unit this one belongs to")
+
+
+class SurveyIn(Strict):
+    """A new survey: settings and departments; the questions come from the instrument."""
+
+    title: Annotated[str, Field(max_length=200, pattern=r"\S")]
+    slug: Annotated[str, Field(max_length=64, pattern=SLUG_PATTERN)] | None = Field(
+        None, description="the survey's address /s/<slug>; made from the title when left out"
+    )
+    language: Literal["nb", "nn", "en"] = "nb"
+    departments: Annotated[list[DepartmentIn], Field(min_length=1)]
+    min_group_size: GroupSize | None = Field(
+        None, description="fewest answers a group needs before its figures are shown (default 5)"
+    )
+    comment_min_group_size: GroupSize | None = Field(
+        None, description="fewest answers before comments are shown; >= min_group_size (default max(10, that))"
+    )
+    collection: Literal["open", "invitations"] = Field(
+        "open", description="open: anyone with the link answers; invitations: personal links only"
+    )
+    instrument: Literal["full", "short"] = Field(
+        "full", description="short: one statement per level, for a live poll in a workshop"
+    )
+    previous: Annotated[str, Field(max_length=64)] | None = Field(
+        None, description="slug of the previous round of the series"
+    )
+    small_groups: Literal["merge", "omit"] = Field(
+        "merge", description="whether the raw export merges groups below the threshold into 'other' or omits them"
+    )
+
+    messages: ClassVar[dict[str, str]] = {
+        "title": "Give the survey a title.",
+        "title:string_too_long": "Keep the title under 200 characters.",
+        "slug": "Use 1-64 lowercase letters, digits and dashes (not at the ends).",
+        "language": "Choose 'nb' (Norwegian bokmål), 'nn' (Norwegian nynorsk) or 'en' (English).",
+        "departments": "Send a list of {code, name, headcount?, parent?} objects.",
+        "departments:too_short": "Add at least one department.",
+        "departments.*": "Department %(n)s: send an object {code, name, headcount?, parent?}.",
+        "departments.*.code": "Department %(n)s: the code must be 1-32 letters, digits, '-' or '_'.",
+        "departments.*.name": "Department %(n)s: give a name of 1-120 characters.",
+        "departments.*.headcount": (
+            f"Department %(n)s: the headcount must be a whole number from 0 to {MAX_HEADCOUNT:,}, or left out."
+        ),
+        "departments.*.parent": "Department %(n)s: the parent must be the code of another department, or left out.",
+        "departments.*.*:extra_forbidden": "Department %(n)s: unknown field '%(name)s'; remove it.",
+        "min_group_size": f"The minimum group size must be a whole number from 3 to {MAX_K:,}.",
+        "comment_min_group_size": "The comment threshold must be a whole number >= the minimum group size.",
+        "collection": "Choose 'open' (anyone with the link) or 'invitations' (personal links only).",
+        "instrument": "Choose 'full' (every statement) or 'short' (one statement per level).",
+        "previous": "Send the slug of the earlier round, or leave it out.",
+        "small_groups": "Choose 'merge' (into one 'other' group) or 'omit'.",
+        "anonymous:extra_forbidden": (
+            "'anonymous' was replaced by 'collection': send 'open' (anyone with the link) "
+            "or 'invitations' (personal links only)."
+        ),
+    }
+
+    @field_validator("comment_min_group_size")
+    @classmethod
+    def _comments_need_at_least_the_group_size(cls, value: int | None, info: ValidationInfo) -> int | None:
+        low = info.data.get("min_group_size")
+        if value is not None and low is not None and value < low:
+            raise rule(cls.messages["comment_min_group_size"])
+        return value
+
+    @field_validator("departments")
+    @classmethod
+    def _codes_unique_parents_known(cls, departments: list[DepartmentIn]) -> list[DepartmentIn]:
+        codes: dict[str, int] = {}
+        names: set[str] = set()
+        for n, dept in enumerate(departments, start=1):
+            if dept.code.lower() in codes:
+                raise rule("Department {n}: the code '{code}' is used twice.", n=n, code=dept.code)
+            codes[dept.code.lower()] = n
+            name = dept.name.strip().casefold()
+            if name in names:
+                # Two units with one name would let a "department" of one person hide behind the other.
+                raise rule(
+                    "Department {n}: the name '{name}' is used twice; give each department its own name.",
+                    n=n,
+                    name=dept.name.strip(),
+                )
+            names.add(name)
+        parents = {dept.code.lower(): (dept.parent or "").lower() for dept in departments}
+        for n, dept in enumerate(departments, start=1):
+            if dept.parent is None:
+                continue
+            if dept.parent.lower() not in codes:
+                raise rule(
+                    "Department {n}: the parent '{parent}' is not one of the departments.", n=n, parent=dept.parent
+                )
+            # Follow the parents up: a unit must never end up inside itself.
+            seen, code = set(), dept.code.lower()
+            while code and code not in seen:
+                seen.add(code)
+                code = parents.get(code, "")
+            if code:
+                raise rule("Department {n}: the parents of '{code}' go round in a circle.", n=n, code=dept.code)
+        return departments
+
+
+# --- Responses ----------------------------------------------------------------------------------
+
+
+def answers_context(instrument: Any, max_comment: int) -> dict:
+    """Return the validation context that checks answers against one survey's instrument."""
+    return {
+        "items": {item.id for item in instrument.items},
+        "enps": instrument.enps is not None,
+        "comment": instrument.comment is not None,
+        "max_comment": max_comment,
+    }
+
+
+def _known_item(item_id: str, info: ValidationInfo) -> str:
+    items = (info.context or {}).get("items")
+    if items is not None and item_id not in items:
+        raise rule("Unknown item id; see the survey's instrument for valid ids.")
+    return item_id
+
+
+class AnswersIn(Strict):
+    """What a respondent answers; the validation context (answers_context) names the survey's items."""
+
+    answers: dict[Annotated[str, AfterValidator(_known_item)], Annotated[int, Field(ge=1, le=5)] | None] = Field(
+        description="item id -> 1..5, or null for 'not applicable'; ids from GET /surveys/{slug}"
+    )
+    enps: Annotated[int, Field(ge=0, le=10)] | None = Field(None, description="would you recommend us: 0..10")
+    comment: str | None = Field(None, description="free text, at most MAX_COMMENT_LENGTH (5,000) characters")
+
+    messages: ClassVar[dict[str, str]] = {
+        "answers": "Send answers as an object of item id to a whole number 1-5 (or null).",
+        "answers.*": "Answer with a whole number from 1 to 5, or null for not applicable.",
+        "enps": "Answer with a whole number from 0 to 10, or leave it out.",
+        "comment": "The comment must be text.",
+    }
+
+    @field_validator("answers")
+    @classmethod
+    def _at_least_one(cls, answers: dict[str, int | None]) -> dict[str, int | None]:
+        if all(value is None for value in answers.values()):
+            raise rule("Answer at least one item with a value from 1 to 5.")
+        return answers
+
+    @field_validator("enps", mode="before")
+    @classmethod
+    def _survey_asks_enps(cls, value: object, info: ValidationInfo) -> object:
+        if value is not None and (info.context or {}).get("enps") is False:
+            raise rule("This survey has no recommendation (eNPS) question.")
+        return value
+
+    @field_validator("comment", mode="before")
+    @classmethod
+    def _survey_takes_comments(cls, value: object, info: ValidationInfo) -> object:
+        if value is not None and (info.context or {}).get("comment") is False:
+            raise rule("This survey takes no comments.")
+        return value
+
+    @field_validator("comment")
+    @classmethod
+    def _comment_fits(cls, value: str | None, info: ValidationInfo) -> str | None:
+        limit = (info.context or {}).get("max_comment")
+        if value is not None and limit is not None and len(value) > limit:
+            message = "Shorten the comment to at most {limit} characters (it has {length})."
+            raise rule(message, limit=f"{limit:,}", length=f"{len(value):,}")
+        if value is not None and "\x00" in value:
+            raise rule("The comment contains a NUL character; remove it.")
+        return value
+
+
+class ResponseIn(AnswersIn):
+    """A response to the JSON API: the answers, with a department code (open link) or an invitation token."""
+
+    department: Code | None = Field(None, description="the respondent's department (open link)")
+    invitation: Annotated[str, Field(max_length=200)] | None = Field(
+        None, description="a personal invitation token, instead of department"
+    )
+
+    messages: ClassVar[dict[str, str]] = {
+        **AnswersIn.messages,
+        "department": "Unknown department code; see GET /surveys/<slug>.",
+        "invitation": "Unknown invitation token for this survey.",
+    }
+
+    @model_validator(mode="after")
+    def _department_or_invitation(self) -> ResponseIn:
+        if self.invitation is not None and self.department is not None:
+            raise rule("Leave out the department when using an invitation.", field="department")
+        if self.invitation is None and self.department is None:
+            raise rule("Choose your department.", field="department")
+        return self
+
+
+# --- Query parameters -----------------------------------------------------------------------------
+
+
+class ResultsQuery(Query):
+    """?department=CODE: one department's own results instead of the organisation's."""
+
+    department: Annotated[str, Field(pattern=r"\S")] | None = None
+
+    messages: ClassVar[dict[str, str]] = {
+        **Query.messages,
+        "department": "Give a department code, e.g. ?department=OPS, or leave the parameter out.",
+    }
+
+
+class CompareQuery(Query):
+    """?sort=LEVEL: order the departments by their score on one level."""
+
+    sort: Annotated[str | None, BeforeValidator(_blank_is_none)] = Field(None, description="a level id")
+
+    messages: ClassVar[dict[str, str]] = {**Query.messages, "sort": "Sort by a level id."}
+
+    @field_validator("sort")
+    @classmethod
+    def _known_level(cls, value: str | None, info: ValidationInfo) -> str | None:
+        levels = (info.context or {}).get("levels")
+        if value is not None and levels is not None and value not in levels:
+            raise rule("Sort by a level id: {levels}.", levels=", ".join(levels))
+        return value
+
+
+class ReportQuery(Query):
+    """?department=CODE&lang=nb|nn|en: whose report, in which language (default: the survey's)."""
+
+    department: Annotated[str | None, BeforeValidator(_blank_is_none)] = None
+    lang: Annotated[Literal["nb", "nn", "en"] | None, BeforeValidator(_blank_is_none)] = Field(
+        None, description="default: the survey's language"
+    )
+
+    messages: ClassVar[dict[str, str]] = {
+        **Query.messages,
+        "department": "Give a department code, e.g. ?department=OPS, or leave the parameter out.",
+        "lang": "Choose the report language 'nb', 'nn' or 'en'.",
+    }
+
+
+# --- Errors -------------------------------------------------------------------------------------
+
+
+def _pattern(loc: tuple) -> list[str]:
+    return ["*" if isinstance(part, int) else str(part) for part in loc if part != "[key]"]
+
+
+def _matches(key: str, parts: list[str]) -> bool:
+    wanted = key.split(".")
+    return len(wanted) == len(parts) and all(w in ("*", p) for w, p in zip(wanted, parts, strict=True))
+
+
+def _lookup(messages: Mapping[str, str], parts: list[str], error_type: str) -> str | None:
+    # The most specific entry wins: fewest wildcards, then one for this error type over one for any.
+    found = [
+        (key.count("*"), 0 if suffix else 1, text)
+        for entry, text in messages.items()
+        for key, _, suffix in [entry.partition(":")]
+        if (not suffix or suffix == error_type) and _matches(key, parts)
+    ]
+    return min(found)[2] if found else None
+
+
+def field_errors(exc: ValidationError, model: type[BaseModel]) -> dict[str, str]:
+    """Turn a ValidationError into {field: message}, the first message per field, in the model's own words.
+
+    A field inside a list is reported on the list ("departments", "Department 2: ..."); one inside
+    an object of free keys keeps its key ("answers.obs1").
+    """
+    messages = model.messages  # type: ignore[attr-defined]
+    fields: dict[str, str] = {}
+    for error in exc.errors(include_url=False):
+        loc = error["loc"]
+        ctx = error.get("ctx") or {}
+        cut = next((i for i, part in enumerate(loc) if isinstance(part, int)), len(loc))
+        key = ctx.get("field") or ".".join(str(part) for part in loc[:cut] if part != "[key]")
+        if key in fields:
+            continue
+        if error["type"] == RULE:
+            fields[key] = error["msg"]
+            continue
+        values = {"n": loc[cut] + 1 if cut < len(loc) else "", "name": loc[-1] if loc else ""}
+        text = _lookup(messages, _pattern(loc), error["type"])
+        if text is None and error["type"] == "extra_forbidden":
+            text = "Unknown field; remove it."
+        fields[key] = (text or GENERIC) % values
+    return fields
+
+
+def first_message(fields: Mapping[str, str]) -> str:
+    """Return the first message of field errors (for a page or a 400 that shows one line)."""
+    return next(iter(fields.values()), GENERIC)
+
+
+def bounds(model: type[BaseModel], name: str) -> tuple[int | None, int | None]:
+    """Return (least, most) a field allows, as its JSON schema states it: a number's range or a text's length."""
+    schema = model.model_json_schema()["properties"][name]
+    for option in [schema, *schema.get("anyOf", [])]:
+        if option.get("type") == "integer":
+            return option.get("minimum"), option.get("maximum")
+        if option.get("type") == "string":
+            return option.get("minLength"), option.get("maxLength")
+    raise LookupError(f"{model.__name__}.{name} has no bounds")
