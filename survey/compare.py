@@ -265,10 +265,12 @@ def comparison_figures(body: dict, picked: list[dict], inst: Instrument, lang: s
             inst,
             lang,
         ),
-        "pyramids": charts.pyramids_figure(
-            [(org_label, body["organisation"]["pyramid"])] + [(d["name"], d["pyramid"]) for d in picked], inst, lang
-        ),
     }
+    # A hidden pyramid (one of its levels is hidden) is left out rather than drawn.
+    pyramids = [(org_label, body["organisation"].get("pyramid"))] + [(d["name"], d.get("pyramid")) for d in picked]
+    pyramids = [(name, steps) for name, steps in pyramids if steps]
+    if pyramids:
+        figures["pyramids"] = charts.pyramids_figure(pyramids, inst, lang)
     if len(body["trend"]["rounds"]) > 1:
         figures["trend"] = charts.trend_figure(body["trend"]["rounds"], inst, lang)
     return figures

@@ -136,7 +136,8 @@ def suppress_column(
         count = n.get(node, 0)
         if is_direct(node):
             hidden.setdefault(node, DIRECT)
-        elif 0 < count < k:
+        elif count < k:
+            # Nobody at all is "fewer than k" too: a figure needs k answers of its own to be shown.
             hidden.setdefault(node, TOO_FEW)
 
     def answers(node) -> int:

@@ -42,7 +42,7 @@ def hidden_units(counts: dict, k: int) -> dict:
         ({"a": 10, "b": 7, "c": 4}, 5, {"c": TOO_FEW, "b": COMPLEMENTARY}),  # one below k: the next smallest too
         ({"a": 10, "b": 3, "c": 4}, 5, {"b": TOO_FEW, "c": TOO_FEW}),  # together 7 >= 5: no partner needed
         ({"a": 10, "b": 1, "c": 1, "d": 20}, 5, {"b": TOO_FEW, "c": TOO_FEW, "a": COMPLEMENTARY}),  # 1 + 1 < 5
-        ({"a": 10, "b": 0, "c": 4}, 5, {"c": TOO_FEW, "a": COMPLEMENTARY}),  # an empty group protects nobody
+        ({"a": 10, "b": 0, "c": 4}, 5, {"b": TOO_FEW, "c": TOO_FEW, "a": COMPLEMENTARY}),  # empty: no cover
         ({"a": 9, "b": 2}, 2, {"b": TOO_FEW, "a": COMPLEMENTARY}),  # k is never below 3
     ],
 )

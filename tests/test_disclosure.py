@@ -1,0 +1,191 @@
+"""Every output together: for random organisations, thresholds and answers, nothing hidden can be worked out.
+
+The attacker collects every figure the app shows, from every output (the results, each
+department's own results, the comparison, the response rates, the raw export), and
+subtracts. For each column (a level, an item, the pyramid, eNPS, the response count) the
+departments add up to the organisation; linear algebra on those sums, done here without the
+app's own reasoning, must not pin down any hidden cell that rests on fewer than k answers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from survey import compare, export, privacy, rates, results, scoring, surveys
+from survey.db import get_db, write_transaction
+from survey.responses import Submission, store
+
+ROOT = privacy.ROOT
+
+
+@pytest.fixture(scope="module")
+def module_app(tmp_path_factory):
+    """One app for the whole module; each example makes a survey of its own in it."""
+    from survey import create_app
+
+    folder = tmp_path_factory.mktemp("disclosure")
+    return create_app({"TESTING": True, "DATABASE": str(folder / "d.sqlite"), "SECRET_KEY": "k"})
+
+
+@st.composite
+def organisations(draw):
+    sizes = draw(st.lists(st.integers(0, 12), min_size=1, max_size=6))
+    k = draw(st.integers(3, 6))
+    seed = draw(st.integers(0, 2**32 - 1))
+    skip = draw(st.sampled_from([0.0, 0.2, 0.5]))
+    return sizes, k, seed, skip
+
+
+def build(app, sizes, k, seed, skip) -> tuple[surveys.Survey, np.ndarray, np.ndarray, np.ndarray]:
+    """Store a survey with random answers (some items skipped) and close it; return it and what was stored."""
+    rng = np.random.default_rng(seed)
+    inst = app.extensions["instrument"]
+    with app.app_context():
+        db = get_db()
+        slug = f"s{seed}-{len(sizes)}-{k}-{int(skip * 10)}-{'-'.join(map(str, sizes))}"
+        survey = surveys.get_survey(db, slug)
+        if survey is not None:
+            with write_transaction(db):
+                db.execute("DELETE FROM surveys WHERE id = ?", [survey.id])
+        depts = [{"code": f"D{i}", "name": f"Dept {i}"} for i in range(len(sizes))]
+        survey = surveys.create_survey(
+            db,
+            inst,
+            title=slug,
+            language="en",
+            departments=depts,
+            slug=slug,
+            min_group_size=k,
+            comment_min_group_size=max(10, k),
+        )
+        ids = {d.code: d.id for d in surveys.departments(db, survey)}
+        n = sum(sizes)
+        values = rng.integers(1, 6, (n, len(inst.items))).astype(float)
+        values[rng.random(values.shape) < skip] = np.nan
+        values[np.isnan(values).all(axis=1), 0] = 3  # everyone answers at least one statement
+        enps = np.where(rng.random(n) < 0.7, rng.integers(0, 11, n), np.nan)
+        group = np.repeat(np.arange(len(sizes)), sizes)
+        with write_transaction(db):
+            for row, e, g in zip(values, enps, group, strict=True):
+                answers = {it.id: int(v) for it, v in zip(inst.items, row, strict=True) if not np.isnan(v)}
+                store(db, survey, Submission(ids[f"D{g}"], answers, None if np.isnan(e) else int(e), None))
+        surveys.close(db, survey)
+        return surveys.get_survey(db, slug), values, enps, group
+
+
+def collect(app, survey) -> dict:
+    """Return every cell any output shows: {(group, column): n}, with the group "" for the organisation."""
+    shown: dict = {}
+
+    def take(group: str, figures: dict) -> None:
+        if figures.get("suppressed"):
+            return
+        if "n" in figures:
+            shown[(group, privacy.COUNT)] = figures["n"]
+        for dim in figures.get("dimensions") or []:
+            if not dim.get("suppressed"):
+                shown[(group, dim["id"])] = dim["n"]
+        for item in figures.get("items") or []:
+            if "counts" in item:
+                shown[(group, item["id"])] = item["n"]
+        if figures.get("pyramid"):
+            shown[(group, privacy.PYRAMID)] = sum(step["count"] for step in figures["pyramid"])
+        if "enps" in figures and "enps_n" in figures:
+            shown[(group, privacy.ENPS)] = figures["enps_n"]
+        elif "enps" in figures:
+            shown.setdefault((group, privacy.ENPS), None)
+
+    with app.app_context():
+        db = get_db()
+        org = results.survey_results(db, survey)
+        take(ROOT, org)
+        for row in org.get("departments", []):
+            take(row["code"], row)
+            take(row["code"], results.survey_results(db, survey, row["code"]))
+        body = compare.comparison(db, survey)
+        if not body["suppressed"]:
+            take(ROOT, body["organisation"])
+            for row in body["departments"]:
+                take(row["code"], row)
+        found = rates.response_rates(db, survey)
+        if found["responses"] is not None:
+            shown[(ROOT, privacy.COUNT)] = found["responses"]
+        for row in found["departments"]:
+            if row["responses"] is not None:
+                shown[(row["department"].code, privacy.COUNT)] = row["responses"]
+        if found["responses"] is not None:
+            _, rows = export.export_rows(db, survey)
+            labels = [r[0] for r in rows]
+            for label in set(labels):
+                # Every group the raw export names holds at least k responses.
+                assert labels.count(label) >= survey.min_group_size, label
+    return shown
+
+
+def true_counts(app, units: int, values, enps, group) -> dict:
+    """Return each (group, column)'s own number of answers, counted plainly from what was stored."""
+    inst = app.extensions["instrument"]
+    dims = scoring.dimension_scores(values, inst) if len(values) else np.empty((0, len(inst.levels)))
+    out = {}
+    for code in [ROOT, *[f"D{i}" for i in range(units)]]:
+        mask = np.ones(len(group), dtype=bool) if code == ROOT else group == int(code[1:])
+        out[(code, privacy.COUNT)] = int(mask.sum())
+        out[(code, privacy.PYRAMID)] = int(mask.sum())
+        out[(code, privacy.ENPS)] = int((~np.isnan(enps[mask])).sum())
+        for j, level in enumerate(inst.levels):
+            out[(code, level.id)] = int((~np.isnan(dims[mask, j])).sum())
+        for i, item in enumerate(inst.items):
+            out[(code, item.id)] = int((~np.isnan(values[mask, i])).sum())
+    return out
+
+
+def determinable(units: list[str], column: str, shown: dict, n: dict) -> list[str]:
+    """Return the hidden cells with answers that the sum (organisation = departments) pins down exactly."""
+    cells = [ROOT, *units]
+    unknown = [c for c in cells if (c, column) not in shown and n[(c, column)] > 0]
+    if not unknown:
+        return []
+    row = np.array([[1.0 if c == ROOT else -1.0 for c in unknown]])
+    rank = np.linalg.matrix_rank(row)
+    found = []
+    for i, cell in enumerate(unknown):
+        unit = np.zeros(len(unknown))
+        unit[i] = 1
+        if np.linalg.matrix_rank(np.vstack([row, unit])) == rank:
+            found.append(cell)
+    return found
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(organisations())
+def test_no_output_and_no_combination_of_outputs_reveals_a_hidden_cell(module_app, drawn):
+    sizes, k, seed, skip = drawn
+    survey, values, enps, group = build(module_app, sizes, k, seed, skip)
+    shown = collect(module_app, survey)
+    n = true_counts(module_app, len(sizes), values, enps, group)
+    units = [f"D{i}" for i in range(len(sizes))]
+    columns = {column for _, column in n}
+    for (cell, column), count in shown.items():
+        # Every figure shown rests on at least k answers of its own, and says so truthfully.
+        assert n[(cell, column)] >= k, (cell, column, n[(cell, column)])
+        assert count is None or count == n[(cell, column)], (cell, column)
+    for column in columns:
+        leaks = [c for c in determinable(units, column, shown, n) if n[(c, column)] < k]
+        assert leaks == [], (column, leaks)
+        hidden = [u for u in units if (u, column) not in shown and n[(u, column)] > 0]
+        if (ROOT, column) in shown and hidden:
+            # The organisation minus every shown department stands for at least k answers.
+            assert sum(n[(u, column)] for u in hidden) >= k, (column, hidden)
+
+
+def test_a_second_reading_with_one_more_answer_in_between_cannot_happen(module_app):
+    """The other half of differencing over time: once read, the survey takes no further answer."""
+    survey, *_ = build(module_app, [8, 7, 2], 5, 1, 0.0)
+    with module_app.app_context():
+        db = get_db()
+        results.survey_results(db, survey)
+        with pytest.raises(surveys.ReopenRefused):
+            surveys.reopen(db, surveys.get_survey(db, survey.slug))
