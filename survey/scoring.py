@@ -30,7 +30,7 @@ FAVOURABLE_MIN = 4  # answers 4 and 5 (after reverse scoring) are favourable
 PROMOTER_MIN, DETRACTOR_MAX = 9, 6  # eNPS: promoters 9-10, passives 7-8, detractors 0-6
 CONFIDENCE = 0.95
 SIGNIFICANCE = 0.05
-ALPHA_MIN_RESPONDENTS = 3
+ALPHA_MIN_RESPONDENTS = 20  # SCORING: fewer complete answers than this give "too few to estimate"
 ALPHA_WARNING = 0.70  # the report shows a warning for a dimension whose alpha is below this
 BAND_MEDIUM, BAND_HIGH = 50.0, 70.0
 

@@ -116,9 +116,12 @@ def ref_level(dims, threshold) -> int:
     return level
 
 
+ALPHA_MINIMUM = 20  # SCORING.md: alpha needs at least 20 complete answers
+
+
 def ref_alpha(block_rows, k):
     complete = [r for r in block_rows if all(x is not None for x in r)]
-    if k < 2 or len(complete) < 3:
+    if k < 2 or len(complete) < ALPHA_MINIMUM:
         return None, len(complete)
     item_var = sum(statistics.variance([Fraction(r[i]) for r in complete]) for i in range(k))
     total_var = statistics.variance([Fraction(sum(r)) for r in complete])
@@ -420,7 +423,7 @@ def test_band_of_missing_score():
 # --- group results: hand-worked figures ----------------------------------------------------------
 
 
-def test_hand_worked_group():
+def test_hand_worked_group(small_alpha):
     """Two items per level; every figure worked out by hand in the comments."""
     inst = make_instrument(2, reverse={"leading_2"})
     rows = [
@@ -602,7 +605,27 @@ def test_alpha_absent_with_a_single_item_level():
     assert "alpha" not in dims[0] and dims[0]["alpha_n"] == 10
 
 
-def test_alpha_is_listwise():
+@pytest.fixture
+def small_alpha(monkeypatch):
+    """Check the alpha formula on hand-sized groups: lower the minimum of 20 complete answers to 3."""
+    monkeypatch.setattr(scoring, "ALPHA_MIN_RESPONDENTS", 3)
+    monkeypatch.setitem(globals(), "ALPHA_MINIMUM", 3)
+
+
+def test_alpha_needs_twenty_complete_answers():
+    inst = make_instrument(2)
+    rng = np.random.default_rng(3)
+    base = rng.integers(1, 6, size=(19, 1)).astype(float)
+    values = np.repeat(base, 12, axis=1) + rng.integers(0, 2, size=(19, 12))
+    values = np.clip(values, 1, 5)
+    dims = scoring.group_results(values, None, inst)["dimensions"]
+    assert all("alpha" not in d and d["alpha_n"] == 19 for d in dims)  # 19: "too few to estimate"
+    values = np.vstack([values, values[:1]])
+    dims = scoring.group_results(values, None, inst)["dimensions"]
+    assert all("alpha" in d and d["alpha_n"] == 20 for d in dims)
+
+
+def test_alpha_is_listwise(small_alpha):
     inst = make_instrument(3)
     rows = [
         by_level((1, 2, 1), *[(3, 3, 3)] * 5),
@@ -636,7 +659,7 @@ ALWAYS = {"id", "n", "alpha_n"}
         ),
         (
             3,
-            ALWAYS | {"mean", "score", "favourable", "ci_low", "ci_high", "alpha"},
+            ALWAYS | {"mean", "score", "favourable", "ci_low", "ci_high"},  # alpha needs 20
             {"n", "index", "enps", "enps_n", "dimensions", "pyramid", "items"},
         ),
     ],
@@ -656,9 +679,6 @@ def test_groups_of_size_0_to_3(n, dim_keys, top_keys):
         assert all(set(i) == {"id", "level", "n", "counts"} and i["counts"] == [0] * 5 for i in result["items"])
     else:
         assert sum(p["share"] for p in result["pyramid"]) == pytest.approx(1.0)
-    if n == 3:
-        # items (1,3,5) var 4 each, k = 4; totals (4,12,20) var 64: 4/3 * (1 - 16/64) = 1
-        assert all(d["alpha"] == pytest.approx(1.0) for d in result["dimensions"])
     assert_close(result, ref_group(rows, enps, INST))
     assert_plain(result)
 
