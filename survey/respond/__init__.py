@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 
@@ -12,7 +14,6 @@ from ..i18n import current_lang
 from .forms import build_form
 
 bp = Blueprint("respond", __name__)
-CSRF_SLOT = "\x00csrf\x00"
 INVITATION_KEY = "invitation"
 
 
@@ -20,22 +21,51 @@ def _page(name: str, survey, status: int = 200):
     return render_template(f"respond/{name}.html", survey=survey), status
 
 
-def _form_page(survey, department=None, invitation_id: int | None = None):
+def _form_page(survey, department=None, invitation_id: int | None = None, depts: tuple | None = None):
     """Show and process the questionnaire; department is fixed for invitations."""
     if request.method == "GET" and "_flashes" not in session:
         # The empty questionnaire is the same for everyone but its CSRF token: rendered once
-        # per survey, departments, language and query string, then served with this client's token.
+        # per survey, departments, language and query string, kept as the UTF-8 bytes around
+        # the token, then served joined with this client's token (no search, no encoding).
         pages = current_app.extensions.setdefault("form_pages", Cache(256))
-        depts = tuple(surveys.departments(get_db(), survey))
+        if depts is None:
+            depts = tuple(surveys.departments(get_db(), survey))
         key = (survey, depts, department, g.lang, request.path, tuple(sorted(request.args.items(multi=True))))
-        token = generate_csrf()
+        token = generate_csrf().encode()
         cached = pages.get(key)
         if cached is None:
             page, status = _render_form(survey, department, invitation_id)
-            pages.put(key, page.replace(token, CSRF_SLOT))
+            parts = page.encode().split(token)
+            if len(parts) > 1:  # only a page that carries the token can carry the next client's
+                pages.put(key, parts)
             return page, status
-        return cached.replace(CSRF_SLOT, token), 200
+        return token.join(cached), 200
     return _render_form(survey, department, invitation_id)
+
+
+_open_link = threading.local()  # per thread, like get_db's connection
+
+
+def _open_survey(db, slug: str) -> tuple:
+    """Return the survey of an open link and its departments, read again whenever the database changed.
+
+    PRAGMA data_version changes when any other connection (another thread or worker, a command)
+    commits; total_changes counts this connection's own writes. Reading both costs far less than
+    the survey row (with its instrument) and its departments, which every visit would read otherwise.
+    """
+    conn = db.conn
+    stamp = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
+    cache = getattr(_open_link, "cache", None)
+    # The cache holds its connection, so that no later connection can be mistaken for it.
+    if cache is None or cache[0] is not conn or cache[1] != stamp or len(cache[2]) > 64:
+        cache = _open_link.cache = (conn, stamp, {})
+    found = cache[2].get(slug)
+    if found is None:
+        survey = surveys.get_survey(db, slug)
+        if survey is None:
+            return None, ()  # not kept: unknown addresses must not fill the memory
+        found = cache[2][slug] = (survey, tuple(surveys.departments(db, survey)))
+    return found
 
 
 def _render_form(survey, department=None, invitation_id: int | None = None):
@@ -103,13 +133,16 @@ def _render_form(survey, department=None, invitation_id: int | None = None):
 @csrf.exempt  # the form validates its own token so that an expired one keeps the answers
 def open_link(slug: str):
     """Answer a survey through its open link (department chosen in the form)."""
-    survey = surveys.get_survey(get_db(), slug)
+    if request.method == "GET":
+        survey, depts = _open_survey(get_db(), slug)
+    else:
+        survey, depts = surveys.get_survey(get_db(), slug), None
     g.lang = current_lang(survey.language if survey else None)
     if survey is None:
         return _page("unknown", None, 404)
     if not survey.is_open:
         return _page("closed", survey, 200 if request.method == "GET" else 409)
-    return _form_page(survey)
+    return _form_page(survey, depts=depts)
 
 
 @bp.route("/i/<token>", methods=["GET", "POST"])
