@@ -34,6 +34,8 @@ dev-venv: $(DEV_STAMP)
 lock: $(DEV_STAMP)
 	$(LOCK) $(UPGRADE) pyproject.toml -o requirements.txt
 	$(LOCK) $(UPGRADE) --group test --group bench --group dev -c requirements.txt -o requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements.txt -r requirements-dev.txt
+	touch $(RUNTIME_STAMP) $(DEV_STAMP)
 
 chromium:
 	@sh scripts/install-chromium.sh
