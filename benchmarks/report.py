@@ -82,7 +82,7 @@ def main() -> None:
             def empty_caches() -> None:
                 report.EXPORTER.memory.clear()
                 shutil.rmtree(cache_dir, ignore_errors=True)
-                results.CACHE.data.clear()
+                results.CACHE.clear()
 
             def whole() -> bytes:
                 return report.make_report(db, survey, "en")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import generate_csrf
@@ -14,8 +15,6 @@ from ..i18n import current_lang
 from .forms import build_form
 
 bp = Blueprint("respond", __name__)
-CSRF_SLOT = "\x00csrf\x00"
-FORM_KEY_SLOT = "\x00formkey\x00"
 INVITATION_KEY = "invitation"
 FORM_KEY_RE = re.compile(r"^[0-9a-f]{32}$")
 
@@ -24,28 +23,62 @@ def _page(name: str, survey, status: int = 200):
     return render_template(f"respond/{name}.html", survey=survey), status
 
 
-def _form_page(survey, department=None, invitation_id: int | None = None):
+def _form_page(survey, department=None, invitation_id: int | None = None, depts: tuple | None = None):
     """Show and process the questionnaire; department is fixed for invitations."""
     if request.method == "GET" and "_flashes" not in session:
         # The empty questionnaire is the same for everyone but its CSRF token: rendered once
-        # per survey, departments, language and query string, then served with this client's token.
+        # per survey, departments, language and query string, kept as the UTF-8 bytes around
+        # the token, then served joined with this client's token (no search, no encoding).
         pages = current_app.extensions.setdefault("form_pages", Cache(256))
-        depts = tuple(surveys.departments(get_db(), survey))
+        if depts is None:
+            depts = tuple(surveys.departments(get_db(), survey))
         key = (survey, depts, department, g.lang, request.path, tuple(sorted(request.args.items(multi=True))))
-        token = generate_csrf()
-        form_key = responses.new_form_key()
+        token = generate_csrf().encode()
+        form_key = responses.new_form_key().encode()
         cached = pages.get(key)
         if cached is None:
-            page, status = _render_form(survey, department, invitation_id, form_key)
-            pages.put(key, page.replace(token, CSRF_SLOT).replace(form_key, FORM_KEY_SLOT))
+            page, status = _render_form(survey, department, invitation_id, form_key.decode())
+            # Split at this client's token and form key: the next client gets its own of both.
+            parts = re.split(b"(" + re.escape(token) + b"|" + re.escape(form_key) + b")", page.encode())
+            if len(parts) > 1:  # only a page that carries the token can carry the next client's
+                pages.put(key, (parts[0::2], [sep == token for sep in parts[1::2]]))
             return page, status
-        return cached.replace(CSRF_SLOT, token).replace(FORM_KEY_SLOT, form_key), 200
+        segments, slots = cached
+        out = [segments[0]]
+        for is_token, segment in zip(slots, segments[1:], strict=True):
+            out += [token if is_token else form_key, segment]
+        return b"".join(out), 200
     return _render_form(survey, department, invitation_id)
 
 
 def _posted_form_key() -> str | None:
     key = request.form.get("form_key", "")
     return key if FORM_KEY_RE.match(key) else None
+
+
+_open_link = threading.local()  # per thread, like get_db's connection
+
+
+def _open_survey(db, slug: str) -> tuple:
+    """Return the survey of an open link and its departments, read again whenever the database changed.
+
+    PRAGMA data_version changes when any other connection (another thread or worker, a command)
+    commits; total_changes counts this connection's own writes. Reading both costs far less than
+    the survey row (with its instrument) and its departments, which every visit would read otherwise.
+    """
+    conn = db.conn
+    stamp = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
+    cache = getattr(_open_link, "cache", None)
+    # The cache holds its connection, so that no later connection can be mistaken for it.
+    if cache is None or cache[0] is not conn or cache[1] != stamp or len(cache[2]) > 64:
+        cache = _open_link.cache = (conn, stamp, {})
+    found = cache[2].get(slug)
+    if found is None:
+        survey = surveys.get_survey(db, slug)
+        if survey is None:
+            return None, ()  # not kept: unknown addresses must not fill the memory
+        found = cache[2][slug] = (survey, tuple(surveys.departments(db, survey)))
+    return found
 
 
 def _render_form(survey, department=None, invitation_id: int | None = None, form_key: str | None = None):
@@ -133,7 +166,10 @@ def _render_form(survey, department=None, invitation_id: int | None = None, form
 @csrf.exempt  # the form validates its own token so that an expired one keeps the answers
 def open_link(slug: str):
     """Answer a survey through its open link (department chosen in the form)."""
-    survey = surveys.get_survey(get_db(), slug)
+    if request.method == "GET":
+        survey, depts = _open_survey(get_db(), slug)
+    else:
+        survey, depts = surveys.get_survey(get_db(), slug), None
     g.lang = current_lang(survey.language if survey else None)
     if survey is None:
         return _page("unknown", None, 404)
@@ -142,7 +178,7 @@ def open_link(slug: str):
     if survey.invitation_only:
         # No open link: only personal invitations can answer, so nobody can add answers to a small group.
         return _page("invitation_only", survey, 403)
-    return _form_page(survey)
+    return _form_page(survey, depts=depts)
 
 
 @bp.route("/i/<token>", methods=["GET", "POST"])
