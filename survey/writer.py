@@ -20,8 +20,18 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from .errors import AppError
+
 MAX_BATCH = 256
+WAIT_SECONDS = 120  # a caller gives up waiting after this long (the database is stuck, not just busy)
 _SHUFFLE = random.SystemRandom()
+
+
+class WriterUnavailable(AppError):
+    """The writer could not store the job in time (its database could not be opened, or is locked): 503."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"Your answers could not be stored just now ({reason}). Go back and send them again.", 503)
 
 
 @dataclass
@@ -46,7 +56,8 @@ class Writer:
         self._ensure_thread()
         job = _Job(work)
         self._queue.put(job)
-        job.done.wait()
+        if not job.done.wait(WAIT_SECONDS):
+            raise WriterUnavailable(f"the database did not answer within {WAIT_SECONDS} seconds")
         if job.error is not None:
             raise job.error
         return job.result
@@ -58,7 +69,7 @@ class Writer:
                 self._thread.start()
 
     def _loop(self) -> None:
-        db = self._connect()
+        db = None
         while True:
             jobs = [self._queue.get()]
             while len(jobs) < MAX_BATCH:
@@ -67,7 +78,19 @@ class Writer:
                 except queue.Empty:
                     break
             _SHUFFLE.shuffle(jobs)
+            if db is None:
+                try:
+                    db = self._connect()
+                except Exception as exc:  # the thread must outlive a database it cannot open yet
+                    self._fail(jobs, WriterUnavailable(f"the database could not be opened: {exc}"))
+                    continue
             self._write(db, jobs)
+
+    @staticmethod
+    def _fail(jobs: list[_Job], error: BaseException) -> None:
+        for job in jobs:
+            job.error = error
+            job.done.set()
 
     @staticmethod
     def _write(db: Database, jobs: list[_Job]) -> None:

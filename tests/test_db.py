@@ -110,3 +110,23 @@ def test_connect_creates_file(tmp_path):
     migrate(db)
     assert "surveys" in db.table_names()
     db.close()
+
+
+def test_the_writer_survives_a_database_it_cannot_open(tmp_path):
+    """Jobs fail with a clear 503 instead of waiting forever, and the writer works once the file can be opened."""
+    from survey.writer import Writer, WriterUnavailable
+
+    attempts = []
+
+    def opener():
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise sqlite3.OperationalError("database is locked")
+        return connect(str(tmp_path / "w.sqlite"))
+
+    writer = Writer(opener)
+    with pytest.raises(WriterUnavailable) as caught:
+        writer.run(lambda db: db.execute("CREATE TABLE t (x)"))
+    assert caught.value.status == 503 and "could not be opened" in caught.value.error
+    writer.run(lambda db: db.execute("CREATE TABLE t (x)"))
+    assert writer.run(lambda db: db.execute("SELECT COUNT(*) FROM t").fetchone()[0]) == 0
