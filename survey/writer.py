@@ -10,6 +10,8 @@ own: one that fails (an invitation used twice) never takes the others with it.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import queue
 import random
@@ -45,8 +47,9 @@ class _Job:
 class Writer:
     """A thread that owns one connection and runs queued write jobs in shared transactions."""
 
-    def __init__(self, connect: Callable[[], Database]):
+    def __init__(self, connect: Callable[[], Database], lock_path: str | None = None):
         self._connect = connect
+        self._lock_path = lock_path
         self._queue: queue.Queue[_Job] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -84,7 +87,25 @@ class Writer:
                 except Exception as exc:  # the thread must outlive a database it cannot open yet
                     self._fail(jobs, WriterUnavailable(f"the database could not be opened: {exc}"))
                     continue
-            self._write(db, jobs)
+            with self._process_lock():
+                self._write(db, jobs)
+
+    @contextlib.contextmanager
+    def _process_lock(self):
+        """Hold the lock that makes the writers of several worker processes take turns.
+
+        SQLite's own busy handling polls with growing sleeps (1, 2, 5, 10 ms ...); writers that
+        queue on a file lock are woken by the kernel the moment the other one is done.
+        """
+        if self._lock_path is None:
+            yield
+            return
+        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
 
     @staticmethod
     def _fail(jobs: list[_Job], error: BaseException) -> None:
@@ -126,5 +147,5 @@ def writer_for(path: str, connect: Callable[[], Database]) -> Writer:
     key = (os.path.abspath(path), os.getpid())
     with _WRITERS_LOCK:
         if key not in _WRITERS:
-            _WRITERS[key] = Writer(connect)
+            _WRITERS[key] = Writer(connect, f"{key[0]}.writer-lock")
         return _WRITERS[key]
