@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app app
 
-.PHONY: run serve test lint format check venv chromium demo bench soak clean
+.PHONY: run serve test lint format check venv chromium demo bench soak clean translations catalogs
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,20 @@ venv: $(STAMP)
 chromium:
 	@sh scripts/install-chromium.sh
 
-run: venv
+# Interface texts: English msgids in the code and templates, one catalog per language in translations/.
+# `make translations` after changing texts: extract, merge into each catalog, compile (docs/translating.md).
+PYBABEL := $(BIN)/pybabel
+translations: venv
+	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext -k rule \
+		--project "Engagement pyramid survey" --copyright-holder "" -o translations/messages.pot .
+	$(PYBABEL) update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+	$(PYBABEL) compile -d translations --statistics
+
+# The compiled catalogs (.mo, not kept in git) that run, serve and test use.
+catalogs: venv
+	$(PYBABEL) compile -d translations
+
+run: venv catalogs
 	@sh scripts/install-chromium.sh || echo "  (Without chromium the app runs, but PDF reports cannot draw their charts.)"
 	$(FLASK) init-db
 	$(FLASK) demo --if-empty --rounds 2
@@ -31,11 +44,11 @@ run: venv
 	@echo ""
 	FLASK_BASE_URL=$${FLASK_BASE_URL:-http://$(HOST):$(PORT)} $(FLASK) run --host $(HOST) --port $(PORT)
 
-serve: venv
+serve: venv catalogs
 	$(FLASK) init-db
 	$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) app:app
 
-test: venv chromium
+test: venv chromium catalogs
 	$(BIN)/pytest
 
 lint: venv
