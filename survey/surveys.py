@@ -244,6 +244,12 @@ def get_survey(db: Database, slug: str) -> Survey | None:
     return _survey(rows[0]) if rows else None
 
 
+def language_of(db: Database, slug: str) -> str | None:
+    """Return the language of the survey with this slug (a cheap read for choosing a page's language), or None."""
+    row = db.execute("SELECT language FROM surveys WHERE slug = ?", [slug]).fetchone()
+    return row[0] if row else None
+
+
 def get_survey_by_id(db: Database, survey_id: int) -> Survey | None:
     """Return the survey with this id, or None."""
     rows = list(db.query("SELECT * FROM surveys WHERE id = ?", [survey_id]))

@@ -22,10 +22,7 @@ def set_lang() -> None:
     """HR and facilitator pages: the user's own choice, else the browser's language, else the survey's."""
     user = g.get("user")
     slug = (request.view_args or {}).get("slug")
-    survey = None
-    if slug:
-        row = get_db().execute("SELECT language FROM surveys WHERE slug = ?", [slug]).fetchone()
-        survey = row[0] if row else None
+    survey = surveys.language_of(get_db(), slug) if slug else None
     i18n.set_lang(i18n.admin_lang(user["language"] if user else None, survey))
 
 

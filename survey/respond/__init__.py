@@ -21,6 +21,18 @@ INVITATION_KEY = "invitation"
 FORM_KEY_RE = re.compile(r"^[0-9a-f]{32}$")
 
 
+@bp.before_request
+def set_language() -> None:
+    """A survey's pages speak its language, unless the visitor chose another (?lang=, kept for the visit).
+
+    The personal invitation (/i/<token>) learns its survey only from the token, so that view sets
+    its language itself, before it shows anything.
+    """
+    slug = (request.view_args or {}).get("slug")
+    if slug is not None:
+        set_lang(current_lang(surveys.language_of(get_db(), slug)))
+
+
 def _page(name: str, survey, status: int = 200):
     return render_template(f"respond/{name}.html", survey=survey), status
 
@@ -138,7 +150,6 @@ def _render_form(survey, department=None, invitation_id: int | None = None, form
 def open_link(slug: str):
     """Answer a survey through its open link (department chosen in the form)."""
     survey = surveys.get_survey(get_db(), slug)
-    set_lang(current_lang(survey.language if survey else None))
     if survey is None:
         return _page("unknown", None, 404)
     if not survey.is_open:
@@ -184,7 +195,6 @@ def invited(slug: str):
     """Answer a survey through the personal invitation held in this browser session."""
     db = get_db()
     survey = surveys.get_survey(db, slug)
-    set_lang(current_lang(survey.language if survey else None))
     if survey is None:
         return _page("unknown", None, 404)
     invitation_id = session.get(INVITATION_KEY)
@@ -206,7 +216,6 @@ def thanks(slug: str):
     survey = surveys.get_survey(get_db(), slug)
     if survey is None:
         abort(404)
-    set_lang(current_lang(survey.language))
     return _page("thanks", survey)
 
 
