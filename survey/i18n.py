@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -194,11 +195,16 @@ def ensure_compiled(folder: Path = TRANSLATIONS) -> list[Path]:
             continue
         with po.open("rb") as fh:
             catalog = read_po(fh, locale=po.parent.parent.name)
-        # Written aside and renamed: several workers may start at once.
-        fd, tmp = tempfile.mkstemp(dir=po.parent, suffix=".mo-tmp")
-        with os.fdopen(fd, "wb") as fh:
-            write_mo(fh, catalog, use_fuzzy=False)
-        os.replace(tmp, mo)
+        try:
+            # Written aside and renamed: several workers may start at once.
+            fd, tmp = tempfile.mkstemp(dir=po.parent, suffix=".mo-tmp")
+            with os.fdopen(fd, "wb") as fh:
+                write_mo(fh, catalog, use_fuzzy=False)
+            os.replace(tmp, mo)
+        except OSError as exc:
+            # A read-only installation must have been compiled by `make catalogs`; say so, but start.
+            warnings.warn(f"{mo} could not be compiled ({exc}); run `make catalogs`", RuntimeWarning, stacklevel=2)
+            continue
         written.append(mo)
     return written
 
