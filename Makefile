@@ -10,7 +10,7 @@ PORT   ?= 5000
 FLASK  := $(BIN)/flask --app app
 LOCK   := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --custom-compile-command "make lock"
 
-.PHONY: run serve test lint format check venv dev-venv lock chromium demo bench soak clean
+.PHONY: run serve test lint format check venv dev-venv lock chromium demo bench soak clean translations catalogs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,20 @@ lock: $(DEV_STAMP)
 chromium:
 	@sh scripts/install-chromium.sh
 
-run: venv
+# Interface texts: English msgids in the code and templates, one catalog per language in translations/.
+# `make translations` after changing texts: extract, merge into each catalog, compile (docs/translating.md).
+PYBABEL := $(BIN)/pybabel
+translations: venv
+	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext -k rule \
+		--project "Engagement pyramid survey" --copyright-holder "" -o translations/messages.pot .
+	$(PYBABEL) update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+	$(PYBABEL) compile -d translations --statistics
+
+# The compiled catalogs (.mo, not kept in git) that run, serve and test use.
+catalogs: venv
+	$(PYBABEL) compile -d translations
+
+run: venv catalogs
 	@sh scripts/install-chromium.sh || echo "  (Without chromium the app runs, but PDF reports cannot draw their charts.)"
 	$(FLASK) init-db
 	$(FLASK) demo --if-empty --rounds 2
@@ -52,11 +65,11 @@ run: venv
 	@echo ""
 	FLASK_BASE_URL=$${FLASK_BASE_URL:-http://$(HOST):$(PORT)} $(FLASK) run --host $(HOST) --port $(PORT)
 
-serve: venv
+serve: venv catalogs
 	$(FLASK) init-db
 	$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) app:app
 
-test: dev-venv chromium
+test: dev-venv chromium catalogs
 	$(BIN)/pytest
 
 lint: dev-venv

@@ -9,6 +9,7 @@ from sqlite_utils import Database
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import today, write_transaction
+from .questionnaire import LANGUAGES
 from .responses import hash_token
 
 ROLES = ("hr", "facilitator")
@@ -56,9 +57,17 @@ def authenticate(db: Database, email: str, password: str) -> dict | None:
 
 
 def get_user(db: Database, user_id: int) -> dict | None:
-    """Return the user (id, email, role) with this id, or None."""
-    rows = list(db.query("SELECT id, email, role FROM users WHERE id = ?", [user_id]))
+    """Return the user (id, email, role, language) with this id, or None."""
+    rows = list(db.query("SELECT id, email, role, language FROM users WHERE id = ?", [user_id]))
     return rows[0] if rows else None
+
+
+def set_language(db: Database, user_id: int, language: str | None) -> None:
+    """Remember the language of a user's pages (None: the browser's, else the survey's)."""
+    if language is not None and language not in LANGUAGES:
+        raise AccountError(f"Unknown language '{language}'; use one of {', '.join(LANGUAGES)}.")
+    with write_transaction(db):
+        db.execute("UPDATE users SET language = ? WHERE id = ?", [language, user_id])
 
 
 def count_users(db: Database) -> int:

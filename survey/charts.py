@@ -9,7 +9,10 @@ from pathlib import Path
 
 import plotly
 import plotly.graph_objects as go
+from babel import Locale
+from flask_babel import gettext as _
 
+from . import i18n
 from .questionnaire import Instrument
 
 BRAND = "#2b4c7e"
@@ -22,14 +25,28 @@ SCALE_COLOURS = ["#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac"]
 HEALTHY_SHAPE = (0.26, 0.22, 0.18, 0.15, 0.11, 0.08)
 FONT = {"family": "DejaVu Sans, Arial, sans-serif", "size": 13, "color": "#1d2433"}
 
-LABELS = {
-    "none": {"nb": "Under pyramiden", "en": "Below the pyramid"},
-    "healthy": {"nb": "Sunn form (referanse)", "en": "Healthy shape (reference)"},
-    "organisation": {"nb": "Hele virksomheten", "en": "Whole organisation"},
-    "share": {"nb": "Andel av respondentene", "en": "Share of respondents"},
-    "score": {"nb": "Skår (0–100)", "en": "Score (0–100)"},
-    "index": {"nb": "Engasjementsindeks", "en": "Engagement index"},
-}
+
+def organisation_label(lang: str) -> str:
+    """Return the name of the whole organisation in a chart's legend."""
+    with i18n.language(lang):
+        return _("Whole organisation")
+
+
+def level_label(instrument: Instrument, level_id: str, lang: str) -> str:
+    """Return the name of a pyramid step: a level, or the place below the pyramid ("none")."""
+    if level_id in (None, "none"):
+        if instrument.below_pyramid is not None:
+            return instrument.below_pyramid.name[lang]
+        with i18n.language(lang):
+            return _("Below the pyramid")
+    level = instrument.level(level_id)
+    return level.name[lang] if level else level_id
+
+
+def separators(lang: str) -> str:
+    """Return plotly's layout.separators (decimal mark, then thousands separator) in the reader's convention."""
+    symbols = Locale.parse(i18n.LOCALES[lang]).number_symbols["latn"]
+    return symbols["decimal"] + symbols["group"]
 
 
 _RULE = re.compile(r""""((?:[^"\\]|\\.)*)":('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""")
@@ -77,9 +94,10 @@ def ensure_plotly_bundle(static_folder: str) -> Path:
     return target
 
 
-def _layout(fig: go.Figure, height: int, **kwargs) -> go.Figure:
+def _layout(fig: go.Figure, height: int, lang: str, **kwargs) -> go.Figure:
     fig.update_layout(
         height=height,
+        separators=separators(lang),
         margin=kwargs.pop("margin", {"l": 10, "r": 10, "t": 30, "b": 10}),
         font=FONT,
         template="none",
@@ -95,33 +113,35 @@ def _layout(fig: go.Figure, height: int, **kwargs) -> go.Figure:
 def _pyramid_shares(pyramid: list[dict], instrument: Instrument, lang: str) -> tuple[list[str], list[float]]:
     """Return the row names and shares of a pyramid: below the pyramid first, then the levels upwards."""
     share = {p["level"]: p["share"] for p in pyramid}
-    names = [LABELS["none"][lang]] + [lv.name[lang] for lv in instrument.levels]
+    names = [level_label(instrument, "none", lang)] + [lv.name[lang] for lv in instrument.levels]
     return names, [share.get("none", 0.0)] + [share.get(lv.id, 0.0) for lv in instrument.levels]
 
 
-def _pyramid_bar(shares: list[float], instrument: Instrument) -> dict:
+def _pyramid_bar(shares: list[float], instrument: Instrument, lang: str) -> dict:
     """Return the bar settings that centre each share, so that the bars stack into a pyramid."""
     return {
         "x": shares,
         "base": [-s / 2 for s in shares],
         "orientation": "h",
         "marker": {"color": [GREY] + [BRAND] * len(instrument.levels)},
-        "text": [f"{s:.0%}" for s in shares],
+        "text": [i18n.percent(s, lang=lang) for s in shares],
     }
 
 
 def pyramid_figure(pyramid: list[dict], instrument: Instrument, lang: str) -> go.Figure:
     """Draw the organisation as a pyramid: centred bars, the base at the bottom, those below it under it."""
     names, shares = _pyramid_shares(pyramid, instrument, lang)
+    with i18n.language(lang):
+        labels = {"share": _("Share of respondents"), "healthy": _("Healthy shape (reference)")}
     fig = go.Figure()
     fig.add_bar(
         y=list(range(len(names))),
-        **_pyramid_bar(shares, instrument),
+        **_pyramid_bar(shares, instrument, lang),
         textposition="outside",
         cliponaxis=False,
         hovertext=names,
         hovertemplate="%{hovertext}: %{text}<extra></extra>",
-        name=LABELS["share"][lang],
+        name=labels["share"],
     )
     # The reference outline: a stepped pyramid around the healthy shares of levels 1..6.
     xs, ys = [], []
@@ -136,7 +156,7 @@ def pyramid_figure(pyramid: list[dict], instrument: Instrument, lang: str) -> go
         y=[*ys, ys[0]],
         mode="lines",
         line={"color": ACCENT, "dash": "dot", "width": 2},
-        name=LABELS["healthy"][lang],
+        name=labels["healthy"],
         hoverinfo="skip",
     )
     widest = max([*shares, *HEALTHY_SHAPE]) / 2 + 0.08
@@ -150,7 +170,7 @@ def pyramid_figure(pyramid: list[dict], instrument: Instrument, lang: str) -> go
         xaxis={"range": [-widest, widest], "visible": False},
         bargap=0.12,
     )
-    return _layout(fig, 400)
+    return _layout(fig, 400, lang)
 
 
 def radar_figure(series: list[tuple[str, list[dict]]], instrument: Instrument, lang: str) -> go.Figure:
@@ -181,7 +201,7 @@ def radar_figure(series: list[tuple[str, list[dict]]], instrument: Instrument, l
         }
     )
     legend = {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0.5, "xanchor": "center"}
-    return _layout(fig, 460, margin={"l": 70, "r": 70, "t": 40, "b": 70}, legend=legend)
+    return _layout(fig, 460, lang, margin={"l": 70, "r": 70, "t": 40, "b": 70}, legend=legend)
 
 
 def item_bars_figure(items: list[dict], instrument: Instrument, lang: str) -> go.Figure:
@@ -189,22 +209,25 @@ def item_bars_figure(items: list[dict], instrument: Instrument, lang: str) -> go
     shown = [it for it in items if not it.get("suppressed") and it.get("n")]
     text = {it.id: it.text[lang] for it in instrument.items}
     labels = [_wrap(text[it["id"]], 60) for it in shown]
+    # Percentages as numbers 0-100 with the locale's own suffix ("75 %" in Norwegian, "75%" in
+    # English): plotly's ".0%" format always writes "75%".
+    suffix = i18n.percent_suffix(lang)
     fig = go.Figure()
     for v in range(5):
         fig.add_bar(
             y=labels,
-            x=[it["counts"][v] / it["n"] for it in shown],
+            x=[100 * it["counts"][v] / it["n"] for it in shown],
             orientation="h",
             name=instrument.scale[lang][v],
             marker={"color": SCALE_COLOURS[v]},
-            hovertemplate="%{x:.0%}<extra>" + instrument.scale[lang][v] + "</extra>",
+            hovertemplate="%{x:.0f}" + suffix + "<extra>" + instrument.scale[lang][v] + "</extra>",
         )
     fig.update_layout(
         barmode="stack",
-        xaxis={"tickformat": ".0%", "range": [0, 1]},
+        xaxis={"tickformat": ".0f", "ticksuffix": suffix, "range": [0, 100]},
         yaxis={"autorange": "reversed", "automargin": True},
     )
-    return _layout(fig, 90 + 34 * max(len(shown), 1))
+    return _layout(fig, 90 + 34 * max(len(shown), 1), lang)
 
 
 def _wrap(text: str, width: int) -> str:
@@ -240,7 +263,7 @@ def heatmap_figure(departments: list[dict], instrument: Instrument, lang: str, h
                 continue
             mark = ("▲" if cell.get("diff", 0) > 0 else "▼") if cell.get("significant") else ""
             z_row.append(cell["score"])
-            t_row.append(f"{cell['score']:.0f}{mark}")
+            t_row.append(f"{i18n.number(cell['score'], lang=lang)}{mark}")
         z.append(z_row)
         text.append(t_row)
     fig = go.Figure(
@@ -256,6 +279,7 @@ def heatmap_figure(departments: list[dict], instrument: Instrument, lang: str, h
             colorscale=[[0, "#d7301f"], [0.5, "#fee8a0"], [0.7, "#c7e1ef"], [1, "#2166ac"]],
             showscale=False,  # every cell carries its score; a gradient legend adds nothing in print
             hoverongaps=False,
+            hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
             xgap=2,
             ygap=2,
         )
@@ -264,7 +288,7 @@ def heatmap_figure(departments: list[dict], instrument: Instrument, lang: str, h
         yaxis={"autorange": "reversed", "automargin": True},
         xaxis={"side": "top", "automargin": True},
     )
-    _layout(fig, 110 + 30 * max(len(rows), 1), showlegend=False)
+    _layout(fig, 110 + 30 * max(len(rows), 1), lang, showlegend=False)
     fig.update_layout(plot_bgcolor="#eceff3")  # hidden cells show as grey
     return fig
 
@@ -273,7 +297,7 @@ def pyramids_figure(groups: list[tuple[str, list[dict]]], instrument: Instrument
     """Draw several groups' pyramids side by side (small multiples sharing the level axis)."""
     from plotly.subplots import make_subplots
 
-    names, _ = _pyramid_shares([], instrument, lang)
+    names, _shares = _pyramid_shares([], instrument, lang)
     fig = make_subplots(
         rows=1,
         cols=max(len(groups), 1),
@@ -281,11 +305,11 @@ def pyramids_figure(groups: list[tuple[str, list[dict]]], instrument: Instrument
         subplot_titles=[html.escape(name) for name, _ in groups],
         horizontal_spacing=0.02,
     )
-    for col, (_, pyramid) in enumerate(groups, start=1):
+    for col, (_name, pyramid) in enumerate(groups, start=1):
         names, shares = _pyramid_shares(pyramid, instrument, lang)
         fig.add_bar(
             y=names,
-            **_pyramid_bar(shares, instrument),
+            **_pyramid_bar(shares, instrument, lang),
             textposition="inside",
             insidetextanchor="middle",
             textangle=0,
@@ -300,19 +324,22 @@ def pyramids_figure(groups: list[tuple[str, list[dict]]], instrument: Instrument
     fig.update_xaxes(range=[-widest, widest], visible=False)
     fig.update_yaxes(categoryorder="array", categoryarray=names, automargin=True)
     fig.update_layout(bargap=0.12)
-    return _layout(fig, 360, showlegend=False, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return _layout(fig, 360, lang, showlegend=False, margin={"l": 10, "r": 10, "t": 40, "b": 10})
 
 
 def trend_figure(history: list[dict], instrument: Instrument, lang: str) -> go.Figure:
     """Draw the index and each level's score over the rounds of a series."""
-    labels = [f"{_wrap(html.escape(r['title']), 28)}<br>{r['date']}" for r in history]
+    labels = [f"{_wrap(html.escape(r['title']), 28)}<br>{i18n.day(r['date'], lang)}" for r in history]
+    with i18n.language(lang):
+        index_label, score_label = _("Engagement index"), _("Score (0–100)")
     fig = go.Figure()
     fig.add_scatter(
         x=labels,
         y=[r.get("index") for r in history],
-        name=LABELS["index"][lang],
+        name=index_label,
         mode="lines+markers",
         line={"color": "#1d2433", "width": 4},
+        hovertemplate="%{y:.0f}<extra>" + index_label + "</extra>",
     )
     colours = ["#9aa3b3", "#67a9cf", "#2166ac", "#1e7a46", ACCENT, "#b2182b"]
     for lv, colour in zip(instrument.levels, colours, strict=False):
@@ -322,10 +349,11 @@ def trend_figure(history: list[dict], instrument: Instrument, lang: str) -> go.F
             name=lv.name[lang],
             mode="lines+markers",
             line={"color": colour, "width": 2},
+            hovertemplate="%{y:.0f}<extra>" + lv.name[lang] + "</extra>",
         )
     fig.update_layout(
-        yaxis={"range": [0, 100], "title": {"text": LABELS["score"][lang]}},
+        yaxis={"range": [0, 100], "title": {"text": score_label}},
         xaxis={"automargin": True, "type": "category"},
     )
     legend = {"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0}
-    return _layout(fig, 400, margin={"l": 60, "r": 90, "t": 20, "b": 10}, legend=legend)
+    return _layout(fig, 400, lang, margin={"l": 60, "r": 90, "t": 20, "b": 10}, legend=legend)

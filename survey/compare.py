@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from flask_babel import gettext as _
 from sqlite_utils import Database
 
-from . import charts, privacy, results, scoring
+from . import charts, i18n, privacy, results, scoring
 from .questionnaire import Instrument
 from .surveys import Survey, departments, get_survey_by_id
 
@@ -54,27 +55,55 @@ def biggest_gaps(departments: list[dict], limit: int = 5) -> list[Gap]:
 
 
 def reading(gaps: list[Gap], instrument: Instrument, lang: str) -> list[str]:
-    """Write the biggest gaps as plain sentences."""
+    """Write the biggest gaps as plain sentences, in the language given."""
     name = {lv.id: lv.name[lang] for lv in instrument.levels}
     lines = []
-    for g in gaps:
-        size = abs(g.d) if g.d is not None else 0.0
-        strength = (
-            ("tydelig", "clear") if size >= 0.5 else ("moderat", "moderate") if size >= 0.2 else ("liten", "small")
-        )
-        if lang == "nb":
-            way = "høyere" if g.points > 0 else "lavere"
-            lines.append(
-                f"{g.department} ligger {abs(g.points):.0f} poeng {way} enn resten av virksomheten på "
-                f"{name[g.level]} (en {strength[0]} forskjell)."
-            )
-        else:
-            way = "higher" if g.points > 0 else "lower"
-            lines.append(
-                f"{g.department} scores {abs(g.points):.0f} points {way} than the rest of the organisation on "
-                f"{name[g.level]} (a {strength[1]} difference)."
-            )
+    with i18n.language(lang):
+        for g in gaps:
+            size = abs(g.d) if g.d is not None else 0.0
+            strength = "clear" if size >= 0.5 else "moderate" if size >= 0.2 else "small"
+            values = {
+                "department": g.department,
+                "points": i18n.number(abs(g.points), lang=lang),
+                "level": name[g.level],
+            }
+            lines.append(_SENTENCES[(g.points > 0, strength)](**values))
     return lines
+
+
+# One whole sentence per direction and size of a difference, so that each language can word it its own way.
+_SENTENCES = {
+    (True, "clear"): lambda **v: _(
+        "%(department)s scores %(points)s points higher than the rest of the organisation on %(level)s "
+        "(a clear difference).",
+        **v,
+    ),
+    (True, "moderate"): lambda **v: _(
+        "%(department)s scores %(points)s points higher than the rest of the organisation on %(level)s "
+        "(a moderate difference).",
+        **v,
+    ),
+    (True, "small"): lambda **v: _(
+        "%(department)s scores %(points)s points higher than the rest of the organisation on %(level)s "
+        "(a small difference).",
+        **v,
+    ),
+    (False, "clear"): lambda **v: _(
+        "%(department)s scores %(points)s points lower than the rest of the organisation on %(level)s "
+        "(a clear difference).",
+        **v,
+    ),
+    (False, "moderate"): lambda **v: _(
+        "%(department)s scores %(points)s points lower than the rest of the organisation on %(level)s "
+        "(a moderate difference).",
+        **v,
+    ),
+    (False, "small"): lambda **v: _(
+        "%(department)s scores %(points)s points lower than the rest of the organisation on %(level)s "
+        "(a small difference).",
+        **v,
+    ),
+}
 
 
 def rounds(db: Database, survey: Survey, limit: int = 12) -> list[Survey]:
@@ -257,7 +286,7 @@ def chosen_departments(body: dict, codes: list[str]) -> list[dict]:
 
 def comparison_figures(body: dict, picked: list[dict], inst: Instrument, lang: str, hidden_label: str) -> dict:
     """Build the comparison's plotly figures from already filtered figures."""
-    org_label = charts.LABELS["organisation"][lang]
+    org_label = charts.organisation_label(lang)
     figures = {
         "heatmap": charts.heatmap_figure(body["departments"], inst, lang, hidden_label),
         "radar": charts.radar_figure(

@@ -248,6 +248,12 @@ CREATE TABLE form_keys (
 """
 
 
+@migrations()
+def m005i_user_language(db: Database) -> None:
+    """Users gain the language of their HR and facilitator pages (NULL: the browser's, else the survey's)."""
+    db.execute("ALTER TABLE users ADD COLUMN language TEXT CHECK (language IS NULL OR language IN ('nb', 'nn', 'en'))")
+
+
 class InvitationUsed(Exception):
     """The personal invitation has already been used to answer."""
 

@@ -15,20 +15,27 @@ from .responses import MAX_RESPONSE_ID
 from .surveys import Survey, create_survey
 
 DEPARTMENTS = [
-    # code, name (nb), name (en), share of responses, engagement offset
-    ("OPS", "Drift", "Operations", 0.17, -0.15),
-    ("SALES", "Salg", "Sales", 0.14, 0.20),
-    ("CS", "Kundeservice", "Customer service", 0.12, -0.30),
-    ("DEV", "Utvikling", "Development", 0.11, 0.30),
-    ("LOG", "Logistikk", "Logistics", 0.10, -0.45),
-    ("FIN", "Økonomi", "Finance", 0.08, 0.05),
-    ("MKT", "Markedsføring", "Marketing", 0.07, 0.35),
-    ("HR", "HR", "HR", 0.06, 0.25),
-    ("IT", "IT", "IT", 0.06, 0.00),
-    ("PROC", "Innkjøp", "Procurement", 0.05, -0.10),
-    ("LEGAL", "Juridisk", "Legal", 0.04, 0.10),
-    ("BOARD", "Ledelsessekretariat", "Executive office", 0.0, 0.50),  # stays below the threshold
+    # code, name (nb), name (en), share of responses, engagement offset, name (nn)
+    ("OPS", "Drift", "Operations", 0.17, -0.15, "Drift"),
+    ("SALES", "Salg", "Sales", 0.14, 0.20, "Sal"),
+    ("CS", "Kundeservice", "Customer service", 0.12, -0.30, "Kundeservice"),
+    ("DEV", "Utvikling", "Development", 0.11, 0.30, "Utvikling"),
+    ("LOG", "Logistikk", "Logistics", 0.10, -0.45, "Logistikk"),
+    ("FIN", "Økonomi", "Finance", 0.08, 0.05, "Økonomi"),
+    ("MKT", "Markedsføring", "Marketing", 0.07, 0.35, "Marknadsføring"),
+    ("HR", "HR", "HR", 0.06, 0.25, "HR"),
+    ("IT", "IT", "IT", 0.06, 0.00, "IT"),
+    ("PROC", "Innkjøp", "Procurement", 0.05, -0.10, "Innkjøp"),
+    ("LEGAL", "Juridisk", "Legal", 0.04, 0.10, "Juridisk"),
+    ("BOARD", "Ledelsessekretariat", "Executive office", 0.0, 0.50, "Leiarsekretariatet"),  # stays below the threshold
 ]
+NAME_COLUMN = {"nb": 1, "en": 2, "nn": 5}
+# The demo survey's own content (titles, what synthetic respondents wrote), in each language.
+TITLES = {
+    "nb": ("Engasjementsundersøkelse (demo)", "Engasjementsundersøkelse i fjor (demo)"),
+    "nn": ("Engasjementsundersøking (demo)", "Engasjementsundersøking i fjor (demo)"),
+    "en": ("Engagement survey (demo)", "Engagement survey last year (demo)"),
+}
 SMALL_DEPARTMENT_RESPONSES = 3
 # Higher levels of the pyramid are harder to reach: fewer people own and lead.
 LEVEL_DIFFICULTY = np.array([-0.9, -0.5, -0.1, 0.35, 0.75, 1.1])
@@ -39,6 +46,13 @@ COMMENTS = {
         "Flere muligheter til å lære av andre avdelinger hadde vært fint.",
         "Informasjonen kommer ofte for sent til oss som jobber turnus.",
         "Godt samhold i teamet, men uklart hvem som bestemmer hva.",
+    ],
+    "nn": [
+        "Eg set pris på at leiinga deler planane tidleg.",
+        "Me treng meir tid til forbetringsarbeid i kvardagen.",
+        "Fleire høve til å lære av andre avdelingar hadde vore fint.",
+        "Informasjonen kjem ofte for seint til oss som jobbar turnus.",
+        "Godt samhald i teamet, men uklart kven som bestemmer kva.",
     ],
     "en": [
         "I appreciate that management shares its plans early.",
@@ -91,13 +105,13 @@ def generate(
     """
     rng = np.random.default_rng(seed)
     counts = allocate(responses)
-    name_col = 2 if language == "en" else 1
+    name_col = NAME_COLUMN[language]
     depts = [
         {"code": d[0], "name": d[name_col], "headcount": int(np.ceil(c / 0.78)) + 1 if c else 4}
         for d, c in zip(DEPARTMENTS, counts, strict=True)
     ]
     if title is None:
-        title = "Engasjementsundersøkelse (demo)" if language == "nb" else "Engagement survey (demo)"
+        title = TITLES[language][0]
     survey = create_survey(
         db, instrument, title=title, language=language, departments=depts, slug=slug, previous=previous
     )
@@ -158,7 +172,7 @@ def generate(
 
 def previous_title(language: str) -> str:
     """Return the title of the demo's earlier round."""
-    return "Engasjementsundersøkelse i fjor (demo)" if language == "nb" else "Engagement survey last year (demo)"
+    return TITLES[language][1]
 
 
 def backdate(db: Database, survey: Survey, days: int) -> None:
@@ -180,6 +194,6 @@ def open_survey(db: Database, instrument: Instrument, language: str = "nb") -> S
         "nn": "Prøv spørjeskjemaet (demo)",
         "en": "Try the questionnaire (demo)",
     }
-    name_col = 2 if language == "en" else 1
+    name_col = NAME_COLUMN[language]
     depts = [{"code": d[0], "name": d[name_col]} for d in DEPARTMENTS[:6]]
     return create_survey(db, instrument, title=title[language], language=language, departments=depts, slug="demo-open")

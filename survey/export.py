@@ -6,8 +6,10 @@ import csv
 import io
 import random
 
+from flask_babel import gettext as _
 from sqlite_utils import Database
 
+from . import i18n
 from .comments import comments_for
 from .errors import AppError
 from .rates import response_rates
@@ -17,7 +19,6 @@ from .surveys import Survey, departments
 _SHUFFLE = random.SystemRandom()
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-OTHER = {"nb": "Andre (små avdelinger)", "en": "Other (small departments)"}
 
 
 def neutralise(value: object) -> object:
@@ -27,8 +28,11 @@ def neutralise(value: object) -> object:
     return value
 
 
-def export_rows(db: Database, survey: Survey) -> tuple[list[str], list[list]]:
+def export_rows(db: Database, survey: Survey, lang: str | None = None) -> tuple[list[str], list[list]]:
     """Return the header and one row per response: department and answers (and eNPS), for HR.
+
+    The header and the "other" group are in `lang` (default: the survey's language); item ids
+    and "enps" stay codes, the same in every language, so that analyses keep working.
 
     Released only when the survey is closed. Departments hidden by the confidentiality rules
     (below the threshold, or hidden to protect one that is) are merged into one "other" group
@@ -43,11 +47,18 @@ def export_rows(db: Database, survey: Survey) -> tuple[list[str], list[list]]:
     rates = response_rates(db, survey)
     if rates["responses"] is None:
         raise AppError(
-            f"'{survey.slug}' has fewer than {survey.min_group_size} responses: nothing may be exported.", 409
+            _(
+                "'%(slug)s' has fewer than %(k)s responses: nothing may be exported.",
+                slug=survey.slug,
+                k=i18n.number(survey.min_group_size),
+            ),
+            409,
         )
     hidden = {row["department"].id for row in rates["departments"] if row["hidden"]}
-    label = {d.id: (OTHER[survey.language] if d.id in hidden else d.name) for d in depts}
-    header = ["department", *[it.id for it in inst.items]]
+    with i18n.language(lang or survey.language):
+        other, department = _("Other (small departments)"), _("department")
+    label = {d.id: (other if d.id in hidden else d.name) for d in depts}
+    header = [department, *[it.id for it in inst.items]]
     header += ["enps"] if inst.enps else []
     position = {n: it.id for n, it in enumerate(inst.items)}
     answers: dict[int, dict[str, int]] = {}
@@ -76,9 +87,11 @@ def export_comments(db: Database, survey: Survey) -> list[str]:
     return [neutralise(text) for text in comments_for(db, survey) or []]
 
 
-def comments_csv(comments: list[str]) -> str:
+def comments_csv(comments: list[str], lang: str = i18n.DEFAULT) -> str:
     """Write the comments as a one-column CSV (no department, no date, random order)."""
-    return to_csv(["comment"], [[text] for text in comments])
+    with i18n.language(lang):
+        column = _("comment")
+    return to_csv([column], [[text] for text in comments])
 
 
 def to_csv(header: list[str], rows: list[list]) -> str:
@@ -91,18 +104,24 @@ def to_csv(header: list[str], rows: list[list]) -> str:
     return out.getvalue()
 
 
-def to_xlsx(header: list[str], rows: list[list], comments: list[str] | None = None) -> bytes:
-    """Write the export as an Excel workbook (answers; comments on a sheet of their own), values only."""
+def to_xlsx(header: list[str], rows: list[list], comments: list[str] | None = None, lang: str = i18n.DEFAULT) -> bytes:
+    """Write the export as an Excel workbook (answers; comments on a sheet of their own), values only.
+
+    Numbers stay numbers (a spreadsheet shows them in its own convention); sheet names and
+    headers are in `lang`.
+    """
     from openpyxl import Workbook
 
+    with i18n.language(lang):
+        names = _("responses"), _("comments"), _("comment")
     book = Workbook(write_only=True)
-    sheet = book.create_sheet("responses")
+    sheet = book.create_sheet(names[0])
     sheet.append(header)
     for row in rows:
         sheet.append(row)
     if comments is not None:
-        notes = book.create_sheet("comments")
-        notes.append(["comment"])
+        notes = book.create_sheet(names[1])
+        notes.append([names[2]])
         for text in comments:
             notes.append([text])
     out = io.BytesIO()

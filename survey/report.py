@@ -15,20 +15,24 @@ from urllib.parse import unquote, urlsplit
 
 import plotly.graph_objects as go
 from flask import Response, current_app, render_template
+from flask_babel import gettext as _
 from sqlite_utils import Database
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from . import charts, comments, results, scoring, surveys
+from . import charts, comments, i18n, results, scoring, surveys
 from .cache import Cache
 from .errors import AppError
-from .report_texts import text
+from .questionnaire import LANGUAGES
 from .surveys import Survey
 
-CHROMIUM_HINT = (
-    "The PDF report draws its charts with Chromium, which is not installed. "
-    "Install Debian's package 'chromium' (apt-get install chromium) and try again."
-)
+
+def chromium_hint() -> str:
+    """Say what to install when Chromium is missing."""
+    return _(
+        "The PDF report draws its charts with Chromium, which is not installed. "
+        "Install Debian's package 'chromium' (apt-get install chromium) and try again."
+    )
 
 
 class ReportError(AppError):
@@ -51,7 +55,7 @@ class ChartExporter:
         import kaleido
 
         if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
-            raise ReportError(CHROMIUM_HINT, status=503)
+            raise ReportError(chromium_hint(), status=503)
         bundle = Path(current_app.static_folder) / "vendor" / "plotly.min.js"
         # mathjax=False and a local plotly.js: the exporter must not reach for a CDN.
         kaleido.start_sync_server(mathjax=False, plotlyjs=str(bundle), silence_warnings=True)
@@ -82,11 +86,11 @@ class ChartExporter:
             except Exception as exc:  # kaleido raises several types when Chromium fails
                 self.started = False
                 if shutil.which("chromium") is None:
-                    raise ReportError(CHROMIUM_HINT, status=503) from exc
-                raise ReportError(f"A chart could not be drawn: {exc}", status=500) from exc
+                    raise ReportError(chromium_hint(), status=503) from exc
+                raise ReportError(_("A chart could not be drawn: %(error)s", error=exc), status=500) from exc
             self.renders += 1
         if not data or not data.lstrip().startswith(b"<svg"):
-            raise ReportError("A chart could not be drawn (the exporter returned no SVG).", status=500)
+            raise ReportError(_("A chart could not be drawn (the exporter returned no SVG)."), status=500)
         return data
 
 
@@ -153,15 +157,19 @@ def embed_charts(figs: dict[str, go.Figure], widths: dict[str, int]) -> tuple[di
 
 
 def check_lang(lang: str) -> None:
-    """Refuse a report language other than nb or en."""
-    if lang not in ("nb", "en"):
-        raise ReportError("Choose the report language 'nb' or 'en'.", 400)
+    """Refuse a report language other than nb, nn or en."""
+    if lang not in LANGUAGES:
+        raise ReportError(_("Choose the report language 'nb', 'nn' or 'en'."), 400)
 
 
 def too_few(survey: Survey) -> ReportError:
     """Return the error for a survey whose organisation is still below the threshold."""
     return ReportError(
-        f"The survey has fewer than {survey.min_group_size} responses, so no figures may be shown yet.", 409
+        _(
+            "The survey has fewer than %(k)s responses, so no figures may be shown yet.",
+            k=i18n.number(survey.min_group_size),
+        ),
+        409,
     )
 
 
@@ -174,9 +182,9 @@ def pdf_response(pdf: bytes, name: str) -> Response:
     )
 
 
-def _period(survey: Survey, lang: str) -> str:
-    end = survey.closed_on or text("open_now", lang)
-    return f"{survey.created_on} – {end}"
+def _period(survey: Survey) -> str:
+    end = i18n.day(survey.closed_on) if survey.closed_on else _("still open")
+    return f"{i18n.day(survey.created_on)} – {end}"
 
 
 def _top_two(dims: list[dict], reverse: bool) -> list[dict]:
@@ -207,14 +215,23 @@ def build_context(
         try:
             group = results.survey_results(db, survey, department)
         except results.UnknownDepartment as exc:
-            raise ReportError(f"Survey '{survey.slug}' has no department '{department}'.", 404) from exc
+            message = _("Survey '%(slug)s' has no department '%(code)s'.", slug=survey.slug, code=department)
+            raise ReportError(message, 404) from exc
         if group["suppressed"]:
-            reason = "too few responses" if group.get("reason") == "too_few" else "protecting a smaller department"
-            raise ReportError(
-                f"The department '{group['department']}' is hidden ({reason}); no report can be made for it.", 403
-            )
+            if group.get("reason") == "too_few":
+                message = _(
+                    "The department '%(name)s' is hidden (too few responses); no report can be made for it.",
+                    name=group["department"],
+                )
+            else:
+                message = _(
+                    "The department '%(name)s' is hidden (protecting a smaller department); "
+                    "no report can be made for it.",
+                    name=group["department"],
+                )
+            raise ReportError(message, 403)
         dept = surveys.department_by_code(db, survey, department)
-    series = [(charts.LABELS["organisation"][lang], org["dimensions"])]
+    series = [(charts.organisation_label(lang), org["dimensions"])]
     if dept:
         series.insert(0, (dept.name, group["dimensions"]))
     figs = {
@@ -225,12 +242,17 @@ def build_context(
         figs["pyramid"] = charts.pyramid_figure(group["pyramid"], inst, lang)
     shown_depts = org["departments"]
     if not dept:
-        figs["heatmap"] = charts.heatmap_figure(shown_depts, inst, lang, text("hidden", lang))
+        with i18n.language(lang):
+            hidden = _("hidden")
+        figs["heatmap"] = charts.heatmap_figure(shown_depts, inst, lang, hidden)
+    # Errors (a chart that cannot be drawn) speak the reader's language; the report's texts its own.
     figures, images = embed_charts(figs, {"pyramid": 520, "radar": 520})
     focus = focus_level(group["dimensions"], inst)
     comment_list = None
     if with_comments and inst.comment is not None:
         comment_list = comments.comments_for(db, survey, dept.code if dept else None)
+    with i18n.language(lang):
+        period, pyramid_title = _period(survey), _("The organisation's pyramid")
     return {
         "survey": survey,
         "inst": inst,
@@ -247,8 +269,11 @@ def build_context(
         "departments": shown_depts,
         "with_comments": with_comments and inst.comment is not None,
         "comments": comment_list,
-        "period": _period(survey, lang),
-        "today": dt.date.today().isoformat(),
+        "period": period,
+        "today": dt.date.today(),
+        "today_iso": dt.date.today().isoformat(),
+        "pyramid_title": pyramid_title,
+        "level_name": lambda level_id: charts.level_label(inst, level_id, lang),
         "k": survey.min_group_size,
         "band": scoring.band,
         "alpha_warning": scoring.ALPHA_WARNING,
@@ -256,8 +281,9 @@ def build_context(
 
 
 def render_html(context: dict) -> str:
-    """Render the report's HTML (print layout)."""
-    return render_template("report/report.html", **context, t=lambda key, **kw: text(key, context["lang"], **kw))
+    """Render the report's HTML (print layout), in the report's language."""
+    with i18n.language(context["lang"]):
+        return render_template("report/report.html", **context)
 
 
 def write_pdf(html: str, images: dict[str, bytes]) -> bytes:
@@ -313,23 +339,24 @@ def make_comparison(
         raise too_few(survey)
     inst = survey.instrument
     picked = compare.chosen_departments(body, codes or [])
-    figs = compare.comparison_figures(body, picked, inst, lang, text("hidden", lang))
+    with i18n.language(lang):
+        hidden = _("hidden")
+    figs = compare.comparison_figures(body, picked, inst, lang, hidden)
     # Radar and pyramids side by side on one landscape page; the others full width.
     figures, images = embed_charts(figs, {"radar": 560, "pyramids": 640})
     gaps = compare.reading([compare.Gap(**g) for g in body["gaps"]], inst, lang)
-    html = render_template(
-        "report/compare.html",
-        survey=survey,
-        inst=inst,
-        lang=lang,
-        body=body,
-        picked=picked,
-        figures=figures,
-        reading=gaps,
-        levels={lv.id: lv for lv in inst.levels},
-        today=dt.date.today().isoformat(),
-        k=survey.min_group_size,
-        t=lambda key, **kw: text(key, lang, **kw),
-        rt=lambda key, **kw: text(key, lang, **kw),
-    )
+    with i18n.language(lang):
+        html = render_template(
+            "report/compare.html",
+            survey=survey,
+            inst=inst,
+            lang=lang,
+            body=body,
+            picked=picked,
+            figures=figures,
+            reading=gaps,
+            levels={lv.id: lv for lv in inst.levels},
+            today_iso=dt.date.today().isoformat(),
+            k=survey.min_group_size,
+        )
     return write_pdf(html, images)

@@ -8,6 +8,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from pydantic import ValidationError
 from sqlite_utils import Database
 
@@ -40,7 +41,7 @@ def validate(
     """Check a submission against the survey's instrument (AnswersIn); raise ResponseError naming each bad field."""
     errors: dict[str, str] = {}
     if department_id is None:
-        errors["department"] = "Choose your department."
+        errors["department"] = _("Choose your department.")
     given = {"answers": answers, "enps": enps, "comment": comment}
     try:
         body = AnswersIn.model_validate(
@@ -167,7 +168,7 @@ def new_response_id() -> int:
 
 
 def _insert_response(db: Database, survey: Survey, sub: Submission) -> int:
-    for _ in range(8):
+    for _attempt in range(8):
         response_id = new_response_id()
         try:
             db.execute(

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
+from flask_babel import gettext as _
 from sqlite_utils import Database
 
 from . import privacy, rates, scoring
@@ -24,9 +25,12 @@ class ResultsNotReleased(AppError):
 
     def __init__(self, survey: Survey):
         super().__init__(
-            f"The results of '{survey.slug}' are released when the survey is closed: while answers still "
-            "come in, two readings could be subtracted to reveal one person's answers. Only response counts "
-            "are shown until then.",
+            _(
+                "The results of '%(slug)s' are released when the survey is closed: while answers still "
+                "come in, two readings could be subtracted to reveal one person's answers. Only response counts "
+                "are shown until then.",
+                slug=survey.slug,
+            ),
             409,
         )
 
@@ -35,7 +39,7 @@ class UnknownDepartment(AppError):
     """No department with that code in the survey."""
 
     def __init__(self, survey: Survey, code: str):
-        super().__init__(f"Survey '{survey.slug}' has no department '{code}'.", 404)
+        super().__init__(_("Survey '%(slug)s' has no department '%(code)s'.", slug=survey.slug, code=code), 404)
         self.code = code
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal
 
+from flask_babel import gettext
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -24,17 +25,29 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from .i18n import number
+
 MAX_K = 10_000  # a threshold above this would hide every group of any real organisation
 MAX_HEADCOUNT = 10_000_000
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
 RULE = "rule"  # the error type of our own checks, whose message is already the one to show
-GENERIC = "This value is not valid here."
+
+
+def N_(message: str) -> str:
+    """Mark a message for the catalog without translating it yet (it is translated where it is shown)."""
+    return message
+
+
+GENERIC = N_("This value is not valid here.")
 
 
 def rule(message: str, field: str | None = None, **values: Any) -> PydanticCustomError:
-    """Return an error with our own message ({name} placeholders filled from values), optionally naming its field."""
-    return PydanticCustomError(RULE, message, {**values, **({"field": field} if field else {})})
+    """Return an error with our own message ({name} placeholders filled from values), optionally naming its field.
+
+    The message is translated here, in the language of the request that is being checked.
+    """
+    return PydanticCustomError(RULE, gettext(message), {**values, **({"field": field} if field else {})})
 
 
 class Strict(BaseModel):
@@ -48,7 +61,7 @@ class Query(BaseModel):
     """Query parameters: text values; a parameter the call does not know is refused (a typo must not pass unseen)."""
 
     model_config = ConfigDict(strict=True, extra="forbid")
-    messages: ClassVar[dict[str, str]] = {"*:extra_forbidden": "Unknown parameter; remove it."}
+    messages: ClassVar[dict[str, str]] = {"*:extra_forbidden": N_("Unknown parameter; remove it.")}
 
 
 Code = Annotated[str, Field(pattern=CODE_PATTERN, description="1-32 letters, digits, '-' or '_'")]
@@ -101,27 +114,27 @@ class SurveyIn(Strict):
     )
 
     messages: ClassVar[dict[str, str]] = {
-        "title": "Give the survey a title.",
-        "title:string_too_long": "Keep the title under 200 characters.",
-        "slug": "Use 1-64 lowercase letters, digits and dashes (not at the ends).",
-        "language": "Choose 'nb' (Norwegian bokmål), 'nn' (Norwegian nynorsk) or 'en' (English).",
-        "departments": "Send a list of {code, name, headcount?, parent?} objects.",
-        "departments:too_short": "Add at least one department.",
-        "departments.*": "Department %(n)s: send an object {code, name, headcount?, parent?}.",
-        "departments.*.code": "Department %(n)s: the code must be 1-32 letters, digits, '-' or '_'.",
-        "departments.*.name": "Department %(n)s: give a name of 1-120 characters.",
-        "departments.*.headcount": (
-            f"Department %(n)s: the headcount must be a whole number from 0 to {MAX_HEADCOUNT:,}, or left out."
+        "title": N_("Give the survey a title."),
+        "title:string_too_long": N_("Keep the title under 200 characters."),
+        "slug": N_("Use 1-64 lowercase letters, digits and dashes (not at the ends)."),
+        "language": N_("Choose 'nb' (Norwegian bokmål), 'nn' (Norwegian nynorsk) or 'en' (English)."),
+        "departments": N_("Send a list of {code, name, headcount?, parent?} objects."),
+        "departments:too_short": N_("Add at least one department."),
+        "departments.*": N_("Department %(n)s: send an object {code, name, headcount?, parent?}."),
+        "departments.*.code": N_("Department %(n)s: the code must be 1-32 letters, digits, '-' or '_'."),
+        "departments.*.name": N_("Department %(n)s: give a name of 1-120 characters."),
+        "departments.*.headcount": N_(
+            "Department %(n)s: the headcount must be a whole number from 0 to %(max_headcount)s, or left out."
         ),
-        "departments.*.parent": "Department %(n)s: the parent must be the code of another department, or left out.",
-        "departments.*.*:extra_forbidden": "Department %(n)s: unknown field '%(name)s'; remove it.",
-        "min_group_size": f"The minimum group size must be a whole number from 3 to {MAX_K:,}.",
-        "comment_min_group_size": "The comment threshold must be a whole number >= the minimum group size.",
-        "collection": "Choose 'open' (anyone with the link) or 'invitations' (personal links only).",
-        "instrument": "Choose 'full' (every statement) or 'short' (one statement per level).",
-        "previous": "Send the slug of the earlier round, or leave it out.",
-        "small_groups": "Choose 'merge' (into one 'other' group) or 'omit'.",
-        "anonymous:extra_forbidden": (
+        "departments.*.parent": N_("Department %(n)s: the parent must be the code of another department, or left out."),
+        "departments.*.*:extra_forbidden": N_("Department %(n)s: unknown field '%(name)s'; remove it."),
+        "min_group_size": N_("The minimum group size must be a whole number from 3 to %(max_k)s."),
+        "comment_min_group_size": N_("The comment threshold must be a whole number >= the minimum group size."),
+        "collection": N_("Choose 'open' (anyone with the link) or 'invitations' (personal links only)."),
+        "instrument": N_("Choose 'full' (every statement) or 'short' (one statement per level)."),
+        "previous": N_("Send the slug of the earlier round, or leave it out."),
+        "small_groups": N_("Choose 'merge' (into one 'other' group) or 'omit'."),
+        "anonymous:extra_forbidden": N_(
             "'anonymous' was replaced by 'collection': send 'open' (anyone with the link) "
             "or 'invitations' (personal links only)."
         ),
@@ -132,7 +145,7 @@ class SurveyIn(Strict):
     def _comments_need_at_least_the_group_size(cls, value: int | None, info: ValidationInfo) -> int | None:
         low = info.data.get("min_group_size")
         if value is not None and low is not None and value < low:
-            raise rule(cls.messages["comment_min_group_size"])
+            raise rule(cls.messages["comment_min_group_size"])  # translated by rule()
         return value
 
     @field_validator("departments")
@@ -201,10 +214,10 @@ class AnswersIn(Strict):
     comment: str | None = Field(None, description="free text, at most MAX_COMMENT_LENGTH (5,000) characters")
 
     messages: ClassVar[dict[str, str]] = {
-        "answers": "Send answers as an object of item id to a whole number 1-5 (or null).",
-        "answers.*": "Answer with a whole number from 1 to 5, or null for not applicable.",
-        "enps": "Answer with a whole number from 0 to 10, or leave it out.",
-        "comment": "The comment must be text.",
+        "answers": N_("Send answers as an object of item id to a whole number 1-5 (or null)."),
+        "answers.*": N_("Answer with a whole number from 1 to 5, or null for not applicable."),
+        "enps": N_("Answer with a whole number from 0 to 10, or leave it out."),
+        "comment": N_("The comment must be text."),
     }
 
     @field_validator("answers")
@@ -233,8 +246,11 @@ class AnswersIn(Strict):
     def _comment_fits(cls, value: str | None, info: ValidationInfo) -> str | None:
         limit = (info.context or {}).get("max_comment")
         if value is not None and limit is not None and len(value) > limit:
-            message = "Shorten the comment to at most {limit} characters (it has {length})."
-            raise rule(message, limit=f"{limit:,}", length=f"{len(value):,}")
+            raise rule(
+                "Shorten the comment to at most {limit} characters (it has {length}).",
+                limit=number(limit),
+                length=number(len(value)),
+            )
         if value is not None and "\x00" in value:
             raise rule("The comment contains a NUL character; remove it.")
         return value
@@ -250,8 +266,8 @@ class ResponseIn(AnswersIn):
 
     messages: ClassVar[dict[str, str]] = {
         **AnswersIn.messages,
-        "department": "Unknown department code; see GET /surveys/<slug>.",
-        "invitation": "Unknown invitation token for this survey.",
+        "department": N_("Unknown department code; see GET /surveys/<slug>."),
+        "invitation": N_("Unknown invitation token for this survey."),
     }
 
     @model_validator(mode="after")
@@ -273,7 +289,7 @@ class ResultsQuery(Query):
 
     messages: ClassVar[dict[str, str]] = {
         **Query.messages,
-        "department": "Give a department code, e.g. ?department=OPS, or leave the parameter out.",
+        "department": N_("Give a department code, e.g. ?department=OPS, or leave the parameter out."),
     }
 
 
@@ -303,8 +319,8 @@ class ReportQuery(Query):
 
     messages: ClassVar[dict[str, str]] = {
         **Query.messages,
-        "department": "Give a department code, e.g. ?department=OPS, or leave the parameter out.",
-        "lang": "Choose the report language 'nb', 'nn' or 'en'.",
+        "department": N_("Give a department code, e.g. ?department=OPS, or leave the parameter out."),
+        "lang": N_("Choose the report language 'nb', 'nn' or 'en'."),
     }
 
 
@@ -352,14 +368,20 @@ def field_errors(exc: ValidationError, model: type[BaseModel]) -> dict[str, str]
         values = {"n": loc[cut] + 1 if cut < len(loc) else "", "name": loc[-1] if loc else ""}
         text = _lookup(messages, _pattern(loc), error["type"])
         if text is None and error["type"] == "extra_forbidden":
-            text = "Unknown field; remove it."
-        fields[key] = (text or GENERIC) % values
+            text = N_("Unknown field; remove it.")
+        fields[key] = message_text(text or GENERIC, **values)
     return fields
+
+
+def message_text(text: str, **values: object) -> str:
+    """Translate a text of a `messages` table and fill its placeholders (numbers in the reader's convention)."""
+    bounds_values = {"max_k": number(MAX_K), "max_headcount": number(MAX_HEADCOUNT)}
+    return gettext(text) % {**bounds_values, **values}
 
 
 def first_message(fields: Mapping[str, str]) -> str:
     """Return the first message of field errors (for a page or a 400 that shows one line)."""
-    return next(iter(fields.values()), GENERIC)
+    return next(iter(fields.values()), gettext(GENERIC))
 
 
 def bounds(model: type[BaseModel], name: str) -> tuple[int | None, int | None]:

@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable
 
 from flask import Flask, abort, g, redirect, request, session, url_for
+from flask_babel import gettext as _
 
 from . import accounts
 from .db import get_db
@@ -32,7 +33,7 @@ def login_required(*roles: str) -> Callable:
             if g.get("user") is None:
                 return redirect(url_for("admin.login", next=request.full_path))
             if roles and g.user["role"] not in roles:
-                abort(403, description="Your role does not give access to this page.")
+                abort(403, description=_("Your role does not give access to this page."))
             return view(*args, **kwargs)
 
         return wrapped

@@ -8,6 +8,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from pydantic import ValidationError
 from sqlite_utils import Database
 
@@ -18,11 +19,12 @@ from .schemas import SurveyIn, field_errors
 
 
 class SurveyError(ValueError):
-    """Invalid survey settings; `fields` maps a field name to what to fix."""
+    """Invalid survey settings; `fields` maps a field name to what to fix; `slug_taken` when the address is in use."""
 
-    def __init__(self, fields: dict[str, str]):
+    def __init__(self, fields: dict[str, str], slug_taken: bool = False):
         super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
         self.fields = fields
+        self.slug_taken = slug_taken
 
 
 @dataclass(frozen=True)
@@ -156,15 +158,16 @@ def create_survey(
         small_groups=small_groups,
         collection=collection,
     )
-    if slug and db["surveys"].count_where("slug = ?", [slug]):
-        errors["slug"] = f"The address '{slug}' is taken; choose another."
+    taken = bool(slug and db["surveys"].count_where("slug = ?", [slug]))
+    if taken:
+        errors["slug"] = _("The address '%(slug)s' is taken; choose another.", slug=slug)
     previous_survey = None
     if previous:
         previous_survey = get_survey(db, previous)
         if previous_survey is None:
-            errors["previous"] = f"There is no survey '{previous}' to follow."
+            errors["previous"] = _("There is no survey '%(slug)s' to follow.", slug=previous)
     if errors:
-        raise SurveyError(errors)
+        raise SurveyError(errors, slug_taken=taken)
     if not slug:
         slug = unique_slug(db, slugify(title))
     with write_transaction(db):
@@ -241,6 +244,12 @@ def get_survey(db: Database, slug: str) -> Survey | None:
     return _survey(rows[0]) if rows else None
 
 
+def language_of(db: Database, slug: str) -> str | None:
+    """Return the language of the survey with this slug (a cheap read for choosing a page's language), or None."""
+    row = db.execute("SELECT language FROM surveys WHERE slug = ?", [slug]).fetchone()
+    return row[0] if row else None
+
+
 def get_survey_by_id(db: Database, survey_id: int) -> Survey | None:
     """Return the survey with this id, or None."""
     rows = list(db.query("SELECT * FROM surveys WHERE id = ?", [survey_id]))
@@ -285,8 +294,11 @@ class ReopenRefused(AppError):
 
     def __init__(self, survey: Survey):
         super().__init__(
-            f"'{survey.slug}' cannot be reopened: its results have been read. New answers after that could be "
-            "told apart by comparing two readings. Create the next round instead (copy this survey).",
+            _(
+                "'%(slug)s' cannot be reopened: its results have been read. New answers after that could be "
+                "told apart by comparing two readings. Create the next round instead (copy this survey).",
+                slug=survey.slug,
+            ),
             409,
         )
 

@@ -84,7 +84,7 @@ BAD_ROWS = [
     ("not-an-address,A", "is not an e-mail address"),
     ("=cmd@example.org,A", "is not an e-mail address"),  # would be a formula in a spreadsheet
     ("x@example.org,ZZ", "has no department “ZZ” (its codes: A, B, C)"),
-    ("x@example.org,A,de", "The language must be nb or en, not “de”."),
+    ("x@example.org,A,de", "The language must be nb, nn or en, not “de”."),
     ("x@example.org", "Expected 2 or 3 columns"),
     ("x@example.org,A,nb,extra", "Expected 2 or 3 columns"),
     (",A", "The e-mail address is missing"),

@@ -149,13 +149,14 @@ def test_rate_on_the_hr_pages(app, hr_client):
     page = hr_client.get("/admin/surveys/acme/invitations").get_data(as_text=True)
     rows = table_rows(page.split('id="rates"')[1])
     # department, invited, headcount, responses, rate
-    assert rows[0] == ["Alpha &amp; &lt;Omega&gt; A", "–", "20", "10", "50 %"]
+    # Percentages in the reader's convention: "50%" in English ("50 %" with a no-break space in Norwegian).
+    assert rows[0] == ["Alpha &amp; &lt;Omega&gt; A", "–", "20", "10", "50%"]
     assert rows[1] == ["Beta B", "10", "8", "hidden", "–"]  # next-smallest: hidden with C
     assert rows[2] == ["Gamma C", "–", "–", "fewer than 5", "–"]
     detail = hr_client.get("/admin/surveys/acme").get_data(as_text=True)
     rows = table_rows(detail)
     # department, code, responses, headcount, invited, rate
-    assert rows[0][2:] == ["10", "20", "–", "50 %"]
+    assert rows[0][2:] == ["10", "20", "–", "50%"]
     assert rows[1][2:] == ["hidden to protect a smaller department", "8", "10", "–"]
 
 

@@ -5,7 +5,7 @@
     button.addEventListener("click", function () {
       var field = document.getElementById(button.dataset.copy);
       var label = button.textContent;
-      function done() { button.textContent = "Copied"; setTimeout(function () { button.textContent = label; }, 1500); }
+      function done() { button.textContent = button.dataset.copied || "✓"; setTimeout(function () { button.textContent = label; }, 1500); }
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(field.value).then(done, function () { field.select(); });
       } else {

@@ -21,7 +21,8 @@
       if (link.getAttribute("aria-busy") === "true") return;
       var status = document.getElementById(link.dataset.status);
       link.setAttribute("aria-busy", "true");
-      status.textContent = "Preparing the PDF… this takes a few seconds.";
+      // The messages come in the page's language, from data attributes of the status element.
+      status.textContent = status.dataset.preparing;
       fetch(link.href, { credentials: "same-origin" })
         .then(function (response) {
           var type = response.headers.get("Content-Type") || "";
@@ -37,7 +38,7 @@
               save.click();
               save.remove();
               setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
-              status.textContent = "The PDF is ready.";
+              status.textContent = status.dataset.ready;
             });
           }
           if (response.redirected || type.indexOf("text/html") === 0) {
@@ -45,10 +46,10 @@
             window.location.href = response.url;
             return null;
           }
-          status.textContent = "The PDF could not be made (HTTP " + response.status + ").";
+          status.textContent = status.dataset.failed.replace("{status}", response.status);
           return null;
         })
-        .catch(function () { status.textContent = "The PDF could not be downloaded. Check the connection and try again."; })
+        .catch(function () { status.textContent = status.dataset.offline; })
         .finally(function () { link.removeAttribute("aria-busy"); });
     });
   });

@@ -5,11 +5,12 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from wtforms.fields.choices import SelectChoice
 
-from .. import accounts, invitations, links, privacy, rates, surveys, throttle
+from .. import accounts, i18n, invitations, links, privacy, rates, surveys, throttle
 from ..db import get_db
-from ..i18n import current_lang
 from ..security import login_required
 from .forms import ActionForm, InvitationForm, LoginForm, SurveyForm
 
@@ -18,8 +19,24 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 @bp.before_request
 def set_lang() -> None:
-    """Admin pages follow the user's language choice, English by default."""
-    g.lang = current_lang("en")
+    """HR and facilitator pages: the user's own choice, else the browser's language, else the survey's."""
+    user = g.get("user")
+    slug = (request.view_args or {}).get("slug")
+    survey = surveys.language_of(get_db(), slug) if slug else None
+    i18n.set_lang(i18n.admin_lang(user["language"] if user else None, survey))
+
+
+@bp.route("/language", methods=["POST"])
+def choose_language():
+    """Remember the language of the HR pages: on the account when logged in, else for this visit (until login)."""
+    form = ActionForm()
+    chosen = i18n.valid(request.form.get("lang"))
+    # An unknown value or an expired form changes nothing: the page simply comes back.
+    if form.validate_on_submit() and chosen:
+        if g.get("user"):
+            accounts.set_language(get_db(), g.user["id"], chosen)
+        session[i18n.ADMIN_SESSION_KEY] = chosen
+    return redirect(_safe_next(request.form.get("next")), 303)
 
 
 def _safe_next(target: str | None) -> str:
@@ -38,7 +55,11 @@ def login():
         wait = throttle.login_wait_seconds(form.email.data)
         if wait is not None:
             minutes = max(1, round(wait / 60))
-            error = f"Too many failed attempts. Try again in about {minutes} minute{'s' if minutes > 1 else ''}."
+            error = ngettext(
+                "Too many failed attempts. Try again in about %(num)s minute.",
+                "Too many failed attempts. Try again in about %(num)s minutes.",
+                minutes,
+            )
             page = render_template("admin/login.html", form=form, error=error)
             return page, 429, {"Retry-After": str(wait)}
         user = accounts.authenticate(get_db(), form.email.data, form.password.data)
@@ -46,13 +67,17 @@ def login():
             throttle.note_failed_login(form.email.data)
         if user:
             # A fresh session on login prevents session fixation.
-            lang = session.get("lang")
+            lang, chosen = session.get("lang"), i18n.valid(session.get(i18n.ADMIN_SESSION_KEY))
             session.clear()
             session["user_id"] = user["id"]
             if lang:
                 session["lang"] = lang
+            if chosen:
+                # A language chosen on the login page is this user's choice: remembered on the account.
+                accounts.set_language(get_db(), user["id"], chosen)
+                session[i18n.ADMIN_SESSION_KEY] = chosen
             return redirect(_safe_next(request.args.get("next")))
-        error = "The e-mail or password is wrong."
+        error = _("The e-mail or password is wrong.")
     status = 401 if error else (400 if form.errors else 200)
     return render_template("admin/login.html", form=form, error=error), status
 
@@ -76,8 +101,8 @@ def surveys_list():
 def create():
     """Create a survey from the instrument in questions.yaml."""
     form = SurveyForm()
-    form.previous.choices = [SelectChoice("", "– none: this is the first round –")] + [
-        SelectChoice(s["slug"], f"{s['title']} ({s['created_on']})") for s in surveys.list_surveys(get_db())
+    form.previous.choices = [SelectChoice("", _("– none: this is the first round –"))] + [
+        SelectChoice(s["slug"], f"{s['title']} ({i18n.day(s['created_on'])})") for s in surveys.list_surveys(get_db())
     ]
     if request.method == "GET":
         form.departments.data = form.departments.data or ""
@@ -100,7 +125,7 @@ def create():
             for name, message in exc.fields.items():
                 form[name].errors.append(message)
         else:
-            flash(f"Survey “{survey.title}” created. Share its links below.", "ok")
+            flash(_("Survey “%(title)s” created. Share its links below.", title=survey.title), "ok")
             return redirect(url_for("admin.detail", slug=survey.slug))
     return render_template("admin/create.html", form=form), 400 if form.errors else 200
 
@@ -109,7 +134,7 @@ def survey_or_404(slug: str) -> surveys.Survey:
     """Return the survey with this slug, or answer 404."""
     survey = surveys.get_survey(get_db(), slug)
     if survey is None:
-        abort(404, description=f"There is no survey '{slug}'.")
+        abort(404, description=_("There is no survey '%(slug)s'.", slug=slug))
     return survey
 
 
@@ -167,16 +192,16 @@ def set_status(slug: str):
     form = ActionForm()
     status = request.form.get("status")
     if not form.validate_on_submit() or status not in ("open", "closed"):
-        abort(400, description="Send status 'open' or 'closed' from the survey page.")
+        abort(400, description=_("Send status 'open' or 'closed' from the survey page."))
     try:
         surveys.set_status(get_db(), survey, status)
     except surveys.ReopenRefused as exc:
         flash(exc.error, "error")
         return redirect(url_for("admin.detail", slug=slug))
     flash(
-        "The survey is open for answers again."
+        _("The survey is open for answers again.")
         if status == "open"
-        else "The survey is closed. Its results are released: see Results.",
+        else _("The survey is closed. Its results are released: see Results."),
         "ok",
     )
     return redirect(url_for("admin.detail", slug=slug))
@@ -191,7 +216,8 @@ def create_invitations(slug: str):
     form = InvitationForm()
     form.department.choices = [SelectChoice(d.code, d.name) for d in surveys.departments(db, survey)]
     if not form.validate_on_submit():
-        flash("Could not create links: " + " ".join(e for errs in form.errors.values() for e in errs), "error")
+        problems = " ".join(str(e) for errs in form.errors.values() for e in errs)
+        flash(_("Could not create links: %(problems)s", problems=problems), "error")
         return redirect(url_for("admin.detail", slug=slug))
     dept = surveys.department_by_code(db, survey, form.department.data)
     tokens = invitations.create_invitations(db, survey, dept, form.count.data)

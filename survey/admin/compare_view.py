@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, g, render_template, request
+from flask_babel import gettext as _
 
-from .. import compare, export, report
+from .. import compare, export, i18n, report
 from ..db import get_db
-from ..report_texts import text
 from ..security import login_required
 from . import bp, survey_or_404
 from .results_view import not_released
@@ -23,11 +23,12 @@ def compare_page(slug: str):
     body = compare.comparison(get_db(), survey, sort)
     codes = request.args.getlist("d")
     picked = compare.chosen_departments(body, codes) if not body["suppressed"] else []
+    lang = g.lang  # the reader's language: level names, sentences and charts too
     figures = {}
     if not body["suppressed"]:
         figures = {
             name: fig.to_dict()
-            for name, fig in compare.comparison_figures(body, picked, survey.instrument, "en", "hidden").items()
+            for name, fig in compare.comparison_figures(body, picked, survey.instrument, lang, _("hidden")).items()
         }
     return render_template(
         "admin/compare.html",
@@ -38,12 +39,10 @@ def compare_page(slug: str):
         picked=picked,
         codes=[d["code"] for d in picked],
         figures=figures,
-        reading=compare.reading([compare.Gap(**g) for g in body.get("gaps", [])], survey.instrument, "en"),
+        reading=compare.reading([compare.Gap(**gap) for gap in body.get("gaps", [])], survey.instrument, lang),
         large=request.args.get("large") == "1",
         max_overlay=compare.MAX_OVERLAY,
         levels={lv.id: lv for lv in survey.instrument.levels},
-        lang="en",
-        rt=lambda key, **kw: text(key, "en", **kw),
     )
 
 
@@ -52,7 +51,8 @@ def compare_page(slug: str):
 def compare_pdf(slug: str):
     """Download the comparison as a PDF."""
     survey = survey_or_404(slug)
-    lang = request.args.get("lang") or survey.language
+    # An unknown ?lang= falls back to the reader's language rather than failing.
+    lang = i18n.valid(request.args.get("lang")) or g.lang
     try:
         pdf = report.make_comparison(get_db(), survey, lang, request.args.getlist("d"), request.args.get("sort"))
     except report.ReportError as exc:
@@ -66,16 +66,16 @@ def compare_pdf(slug: str):
 def export_download(slug: str, fmt: str):
     """Download the raw responses (HR only) as CSV, or with the comments as XLSX."""
     if fmt not in ("csv", "xlsx"):
-        abort(404, description="Export as .csv or .xlsx.")
+        abort(404, description=_("Export as .csv or .xlsx."))
     survey = survey_or_404(slug)
-    header, rows = export.export_rows(get_db(), survey)
+    header, rows = export.export_rows(get_db(), survey, g.lang)
     name = f"responses-{survey.slug}.{fmt}"
     if fmt == "csv":
         data, mimetype = export.to_csv(header, rows).encode("utf-8"), "text/csv"
     else:
         comments = export.export_comments(get_db(), survey) if survey.instrument.comment else None
         data, mimetype = (
-            export.to_xlsx(header, rows, comments),
+            export.to_xlsx(header, rows, comments, g.lang),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     return _download(data, mimetype, name)
@@ -87,7 +87,8 @@ def comments_download(slug: str):
     """Download the comments HR may read (groups at or above the comment threshold; shuffled, undated)."""
     survey = survey_or_404(slug)
     comments = export.export_comments(get_db(), survey)
-    return _download(export.comments_csv(comments).encode("utf-8"), "text/csv", f"comments-{survey.slug}.csv")
+    data = export.comments_csv(comments, g.lang).encode("utf-8")
+    return _download(data, "text/csv", f"comments-{survey.slug}.csv")
 
 
 def _download(data: bytes, mimetype: str, name: str) -> Response:

@@ -6,6 +6,8 @@ import csv
 import io
 
 from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from .. import invitations, links, rates, surveys
 from ..db import get_db, today
@@ -16,6 +18,7 @@ from ..security import login_required
 from . import bp, survey_or_404
 from .forms import ImportForm, MailForm
 
+# Words in the names of downloaded files (not translated: file names stay the same in every language).
 KIND_WORDS = {"invitation": "invitations", "reminder": "reminders", "nudge": "reminders"}
 
 
@@ -61,7 +64,7 @@ def import_invitations(slug: str):
     survey = survey_or_404(slug)
     form = ImportForm()
     if not form.validate_on_submit():
-        return _page(survey, 400, error=" ".join(e for errs in form.errors.values() for e in errs))
+        return _page(survey, 400, error=" ".join(str(e) for errs in form.errors.values() for e in errs))
     report = invitations.import_invitations(get_db(), survey, form.file.data.read(), dry_run=form.dry_run.data)
     return _page(survey, 200 if report.ok else 400, report=report)
 
@@ -69,7 +72,7 @@ def import_invitations(slug: str):
 def _mail_form() -> MailForm:
     form = MailForm()
     if not form.validate_on_submit():
-        abort(400, description="Send the form from the invitations page (kind 'invitation' or 'reminder').")
+        abort(400, description=_("Send the form from the invitations page (kind 'invitation' or 'reminder')."))
     return form
 
 
@@ -83,7 +86,7 @@ def send_mail(slug: str):
     try:
         settings = mailings.smtp_settings()
         if settings is None:
-            raise mailings.MailingError("E-mail is not set up (FLASK_SMTP_HOST); download the links instead.")
+            raise mailings.MailingError(_("E-mail is not set up (FLASK_SMTP_HOST); download the links instead."))
         report = mailings.send_batch(
             get_db(),
             survey,
@@ -94,18 +97,38 @@ def send_mail(slug: str):
         )
     except (mailings.MailingError, mailer.MailConfigError, mailer.TemporaryMailError) as exc:
         return _page(survey, 409, error=str(exc))
-    words = KIND_WORDS[kind]
-    flash(f"Sent {report.sent} {words if report.sent != 1 else words[:-1]}.", "ok")
+    if kind == "invitation":
+        flash(ngettext("Sent %(num)s invitation.", "Sent %(num)s invitations.", report.sent), "ok")
+    else:
+        flash(ngettext("Sent %(num)s reminder.", "Sent %(num)s reminders.", report.sent), "ok")
     for address, reason in report.refused[:10]:
-        flash(f"Not delivered to {address}: {reason}", "error")
+        flash(_("Not delivered to %(address)s: %(reason)s", address=address, reason=reason), "error")
     if report.stopped:
-        flash(f"Sending stopped: {report.stopped} {report.remaining} still to send; press the button again.", "error")
+        flash(
+            ngettext(
+                "Sending stopped: %(reason)s %(num)s still to send; press the button again.",
+                "Sending stopped: %(reason)s %(num)s still to send; press the button again.",
+                report.remaining,
+                reason=report.stopped,
+            ),
+            "error",
+        )
     elif report.finished:
-        flash(f"All {words} of this batch are sent.", "ok")
+        flash(
+            _("All invitations of this batch are sent.")
+            if kind == "invitation"
+            else _("All reminders of this batch are sent."),
+            "ok",
+        )
     if report.unconfirmed:
         flash(
-            f"{report.unconfirmed} message(s) broke off while being handed to the mail server and may not have "
-            "arrived; they are not sent again unless you choose to.",
+            ngettext(
+                "%(num)s message broke off while being handed to the mail server and may not have arrived; "
+                "it is not sent again unless you choose to.",
+                "%(num)s messages broke off while being handed to the mail server and may not have arrived; "
+                "they are not sent again unless you choose to.",
+                report.unconfirmed,
+            ),
             "error",
         )
     return redirect(url_for("admin.invitations_page", slug=slug), 303)
@@ -122,7 +145,12 @@ def export_links(slug: str):
     except mailings.MailingError as exc:
         return _page(survey, 409, error=str(exc))
     if not rows:
-        flash(f"Nobody is due for {KIND_WORDS[kind]}: there is no file to download.", "ok")
+        flash(
+            _("Nobody is due for invitations: there is no file to download.")
+            if kind == "invitation"
+            else _("Nobody is due for reminders: there is no file to download."),
+            "ok",
+        )
         return redirect(url_for("admin.invitations_page", slug=slug), 303)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=["email", "department", "language", "link"], lineterminator="\r\n")

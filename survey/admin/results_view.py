@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
-from .. import charts, report, results, scoring, surveys
+from .. import charts, i18n, report, results, scoring, surveys
 from ..db import get_db
 from ..security import login_required
 from . import bp, survey_or_404
@@ -31,7 +31,7 @@ def results_page(slug: str):
     if not survey.is_closed:
         return not_released(survey)
     inst = survey.instrument
-    lang = "en"
+    lang = g.lang  # the reader's language: statements, levels and charts too
     org = results.survey_results(db, survey)
     code = request.args.get("department") or None
     dept = results.survey_results(db, survey, code) if code else None
@@ -39,7 +39,7 @@ def results_page(slug: str):
     if not org["suppressed"]:
         if org["pyramid"]:
             figures["pyramid"] = charts.pyramid_figure(org["pyramid"], inst, lang).to_dict()
-        series = [(charts.LABELS["organisation"][lang], org["dimensions"])]
+        series = [(charts.organisation_label(lang), org["dimensions"])]
         if dept and not dept["suppressed"]:
             series.append((dept["name"], dept["dimensions"]))
         figures["radar"] = charts.radar_figure(series, inst, lang).to_dict()
@@ -58,6 +58,7 @@ def results_page(slug: str):
         band=scoring.band,
         alpha_warning=scoring.ALPHA_WARNING,
         departments=surveys.departments(db, survey),
+        level_name=lambda level_id: charts.level_label(inst, level_id, lang),
     )
 
 
@@ -67,7 +68,8 @@ def report_pdf(slug: str):
     """Download the PDF report (comments only for HR)."""
     db = get_db()
     survey = survey_or_404(slug)
-    lang = request.args.get("lang") or survey.language
+    # An unknown ?lang= falls back to the reader's language rather than failing.
+    lang = i18n.valid(request.args.get("lang")) or g.lang
     department = request.args.get("department") or None
     try:
         pdf = report.make_report(db, survey, lang, department, with_comments=g.user["role"] == "hr")

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 
 from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import gettext as _
 from pydantic import ValidationError
 
 from .. import accounts, compare, invitations, report, responses, results, schemas, surveys, throttle
@@ -24,16 +25,16 @@ def require_token(*roles: str) -> Callable:
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
             header = request.headers.get("Authorization", "")
-            scheme, _, token = header.partition(" ")
+            scheme, _sep, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise AppError(
-                    "Send an API token: 'Authorization: Bearer <token>' (flask --app app tokens create).", 401
+                    _("Send an API token: 'Authorization: Bearer <token>' (flask --app app tokens create)."), 401
                 )
             role = accounts.role_for_token(get_db(), token.strip())
             if role is None:
-                raise AppError("The API token is not valid.", 401)
+                raise AppError(_("The API token is not valid."), 401)
             if roles and role not in roles:
-                raise AppError(f"This call needs a token with role {' or '.join(roles)}.", 403)
+                raise AppError(_("This call needs a token with role %(roles)s.", roles=" or ".join(roles)), 403)
             g.token_role = role
             return view(*args, **kwargs)
 
@@ -65,29 +66,40 @@ def json_body() -> dict:
     """Parse the request body as a JSON object, or raise a 400 that says what is wrong."""
     raw = request.get_data(cache=True)
     if not raw:
-        raise AppError("The request body is empty; send a JSON object.", 400)
+        raise AppError(_("The request body is empty; send a JSON object."), 400)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise AppError(f"The request body is not valid UTF-8 (byte {exc.start}).", 400) from exc
+        raise AppError(_("The request body is not valid UTF-8 (byte %(n)s).", n=exc.start), 400) from exc
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise AppError(f"Malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}.", 400) from exc
+        message = _(
+            "Malformed JSON at line %(line)s, column %(column)s: %(error)s.",
+            line=exc.lineno,
+            column=exc.colno,
+            error=exc.msg,
+        )
+        raise AppError(message, 400) from exc
     except RecursionError as exc:
-        raise AppError("The JSON is nested too deeply.", 400) from exc
+        raise AppError(_("The JSON is nested too deeply."), 400) from exc
     except ValueError as exc:  # e.g. an integer of thousands of digits
-        raise AppError(f"The JSON could not be read: {str(exc)[:200]}", 400) from exc
+        raise AppError(_("The JSON could not be read: %(error)s", error=str(exc)[:200]), 400) from exc
     if _has_lone_surrogate(data):
-        raise AppError("The JSON holds an invalid \\u escape (a lone UTF-16 surrogate); send valid Unicode text.", 400)
+        raise AppError(
+            _("The JSON holds an invalid \\u escape (a lone UTF-16 surrogate); send valid Unicode text."), 400
+        )
     if not isinstance(data, dict):
-        raise AppError("Send a JSON object ({...}) as the request body.", 400)
+        raise AppError(_("Send a JSON object ({...}) as the request body."), 400)
     return data
 
 
-INVITATION_ONLY = (
-    "This survey accepts answers only through personal invitations: send {invitation: token} instead of a department."
-)
+def invitation_only() -> str:
+    """Say that an invitation-only survey needs an invitation token."""
+    return _(
+        "This survey accepts answers only through personal invitations: send {invitation: token} instead of a "
+        "department."
+    )
 
 
 def open_link_limit() -> tuple[str, int, int]:
@@ -116,7 +128,7 @@ def query(model: type[schemas.Query], context: dict | None = None):
 def _survey_or_404(slug: str) -> surveys.Survey:
     survey = surveys.get_survey(get_db(), slug)
     if survey is None:
-        raise AppError(f"There is no survey '{slug}'.", 404)
+        raise AppError(_("There is no survey '%(slug)s'.", slug=slug), 404)
     return survey
 
 
@@ -126,9 +138,9 @@ def _not_supported_yet(body: schemas.SurveyIn) -> dict[str, str]:
     # until then they are refused with a reason rather than silently ignored.
     fields = {}
     if body.instrument != "full":
-        fields["instrument"] = "The short instrument is not available in this version yet; use 'full'."
+        fields["instrument"] = _("The short instrument is not available in this version yet; use 'full'.")
     if any(dept.parent is not None for dept in body.departments):
-        fields["departments"] = (
+        fields["departments"] = _(
             "Departments within departments are not available in this version yet; leave out 'parent'."
         )
     return fields
@@ -138,10 +150,10 @@ def _not_supported_yet(body: schemas.SurveyIn) -> dict[str, str]:
 @require_token("hr")
 def create_survey():
     """Create a survey from the instrument in questions.yaml."""
-    body = parse(schemas.SurveyIn, json_body(), "Invalid survey.")
+    body = parse(schemas.SurveyIn, json_body(), _("Invalid survey."))
     unsupported = _not_supported_yet(body)
     if unsupported:
-        raise AppError("Invalid survey.", 422, unsupported)
+        raise AppError(_("Invalid survey."), 422, unsupported)
     config = current_app.config
     min_k = body.min_group_size if body.min_group_size is not None else config["DEFAULT_MIN_GROUP_SIZE"]
     # The comment threshold defaults to 10, but never below the survey's own minimum group size.
@@ -163,8 +175,7 @@ def create_survey():
             small_groups=body.small_groups,
         )
     except surveys.SurveyError as exc:
-        status = 409 if "slug" in exc.fields and "taken" in exc.fields["slug"] else 422
-        raise AppError("Invalid survey.", status, exc.fields) from exc
+        raise AppError(_("Invalid survey."), 409 if exc.slug_taken else 422, exc.fields) from exc
     summary = surveys.survey_summary(get_db(), survey)
     summary["links"] = {"open": f"/s/{survey.slug}"}
     return jsonify(summary), 201
@@ -184,48 +195,49 @@ def submit_response(slug: str):
     survey = _survey_or_404(slug)
     data = json_body()
     if not survey.is_open:
-        raise AppError("This survey is closed and accepts no more answers.", 409)
+        raise AppError(_("This survey is closed and accepts no more answers."), 409)
     max_comment = current_app.config["MAX_COMMENT_LENGTH"]
-    body = parse(schemas.ResponseIn, data, "Invalid response.", schemas.answers_context(survey.instrument, max_comment))
+    context = schemas.answers_context(survey.instrument, max_comment)
+    body = parse(schemas.ResponseIn, data, _("Invalid response."), context)
     if body.invitation is not None:
         wait = throttle.wait_seconds()
         if wait:
             raise AppError(
-                f"Too many wrong invitation tokens from this address; try again in {wait} seconds.",
+                _("Too many wrong invitation tokens from this address; try again in %(n)s seconds.", n=wait),
                 429,
                 headers={"Retry-After": str(wait)},
             )
         inv = invitations.find_invitation(db, body.invitation)
         if inv is None or inv["slug"] != survey.slug:
             throttle.note_wrong_token()
-            raise AppError("Invalid response.", 422, {"invitation": "Unknown invitation token for this survey."})
+            fields = {"invitation": _("Unknown invitation token for this survey.")}
+            raise AppError(_("Invalid response."), 422, fields)
         if inv["used"]:
-            raise AppError("This invitation has already been used.", 409)
+            raise AppError(_("This invitation has already been used."), 409)
         invitation_id, dept_id = inv["id"], inv["department_id"]
     else:
         if survey.invitation_only:
-            raise AppError(INVITATION_ONLY, 403)
+            raise AppError(invitation_only(), 403)
         dept = surveys.department_by_code(db, survey, body.department)
         if dept is None:
-            raise AppError(
-                "Invalid response.", 422, {"department": "Unknown department code; see GET /surveys/<slug>."}
-            )
+            fields = {"department": _("Unknown department code; see GET /surveys/<slug>.")}
+            raise AppError(_("Invalid response."), 422, fields)
         invitation_id, dept_id = None, dept.id
     try:
         sub = responses.validate(survey, dept_id, body.answers, body.enps, body.comment, max_comment)
     except responses.ResponseError as exc:
-        raise AppError("Invalid response.", 422, exc.fields) from exc
+        raise AppError(_("Invalid response."), 422, exc.fields) from exc
     try:
         responses.submit(get_writer(), survey, sub, invitation_id, throttle=open_link_limit())
     except InvitationUsed as exc:
-        raise AppError("This invitation has already been used.", 409) from exc
+        raise AppError(_("This invitation has already been used."), 409) from exc
     except responses.SurveyClosed as exc:
-        raise AppError("This survey is closed and accepts no more answers.", 409) from exc
+        raise AppError(_("This survey is closed and accepts no more answers."), 409) from exc
     except responses.InvitationRequired as exc:
-        raise AppError(INVITATION_ONLY, 403) from exc
+        raise AppError(invitation_only(), 403) from exc
     except responses.Throttled as exc:
         raise AppError(
-            f"Too many answers from this address; try again in {exc.wait} seconds.",
+            _("Too many answers from this address; try again in %(n)s seconds.", n=exc.wait),
             429,
             headers={"Retry-After": str(exc.wait)},
         ) from exc
@@ -241,7 +253,7 @@ def survey_results(slug: str):
     try:
         body = results.survey_results(get_db(), survey, department)
     except results.UnknownDepartment as exc:
-        raise AppError(f"Survey '{slug}' has no department '{department}'.", 404) from exc
+        raise AppError(_("Survey '%(slug)s' has no department '%(code)s'.", slug=slug, code=department), 404) from exc
     return jsonify({"slug": survey.slug, "status": survey.status, "min_group_size": survey.min_group_size, **body})
 
 
@@ -277,7 +289,9 @@ def close_survey(slug: str):
     """Close a survey: no more answers; its results are released."""
     survey = _survey_or_404(slug)
     if survey.status == "draft":
-        raise AppError(f"'{slug}' is a draft that was never opened; delete it instead of closing it.", 409)
+        raise AppError(
+            _("'%(slug)s' is a draft that was never opened; delete it instead of closing it.", slug=slug), 409
+        )
     surveys.close(get_db(), survey)
     return jsonify({"slug": slug, "status": "closed"})
 
@@ -290,7 +304,7 @@ def reopen_survey(slug: str):
     if survey.is_open:
         return jsonify({"slug": slug, "status": "open"})
     if survey.status == "draft":
-        raise AppError(f"'{slug}' is a draft; open it from the HR pages.", 409)
+        raise AppError(_("'%(slug)s' is a draft; open it from the HR pages.", slug=slug), 409)
     surveys.reopen(get_db(), survey)
     return jsonify({"slug": slug, "status": "open"})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import jsonify
+from flask_babel import gettext as _
 
 from .. import rates, surveys
 from ..db import get_db
@@ -17,5 +18,5 @@ def response_rate(slug: str):
     db = get_db()
     survey = surveys.get_survey(db, slug)
     if survey is None:
-        raise AppError(f"There is no survey '{slug}'.", 404)
+        raise AppError(_("There is no survey '%(slug)s'.", slug=slug), 404)
     return jsonify(rates.rates_json(survey, rates.response_rates(db, survey)))

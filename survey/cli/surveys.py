@@ -13,6 +13,7 @@ from flask import current_app
 from .. import accounts, demo, export, report, surveys
 from ..db import get_db, write_transaction
 from ..errors import AppError
+from ..questionnaire import LANGUAGES
 from . import bp, survey_or_fail
 
 
@@ -44,7 +45,7 @@ DEMO_SLUGS = ("demo", "demo-previous", "demo-open")
 @bp.cli.command("demo")
 @click.option("--responses", "n", type=click.IntRange(0, 1_000_000), default=300, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--language", type=click.Choice(["nb", "nn", "en"]), default="nb", show_default=True)
+@click.option("--language", type=click.Choice(LANGUAGES), default="nb", show_default=True)
 @click.option("--replace", is_flag=True, help="Delete the existing demo surveys first.")
 @click.option("--if-empty", is_flag=True, help="Do nothing (successfully) when the database has any survey.")
 @click.option(
@@ -104,7 +105,7 @@ def demo_command(n: int, seed: int, language: str, replace: bool, if_empty: bool
 @click.argument("slug")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="PDF file to write.")
 @click.option("--department", default=None, help="Department code: that department against the organisation.")
-@click.option("--lang", type=click.Choice(["nb", "en"]), default=None, help="Language (default: the survey's).")
+@click.option("--lang", type=click.Choice(LANGUAGES), default=None, help="Language (default: the survey's).")
 @click.option("--no-comments", is_flag=True, help="Leave the comments out (e.g. for a wider audience).")
 def report_command(slug: str, output: Path | None, department: str | None, lang: str | None, no_comments: bool):
     """Write the PDF report of survey SLUG (to reports/ unless -o is given)."""
@@ -140,16 +141,16 @@ def export_command(slug: str, output: Path) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     how = "left out" if survey.small_groups == "omit" else "merged into one 'other' group"
     if suffix == ".csv":
-        report.write_private(output, export.to_csv(header, rows).encode("utf-8"))
+        report.write_private(output, export.to_csv(header, rows).encode("utf-8"))  # in the survey's language
         click.echo(f"Wrote {len(rows)} responses to {output} (departments below the threshold {how}).")
         if comments is not None:
             # Comments never sit next to the answers they came with: a file of their own.
             notes = output.with_name(f"{output.stem}-comments.csv")
-            report.write_private(notes, export.comments_csv(comments).encode("utf-8"))
+            report.write_private(notes, export.comments_csv(comments, survey.language).encode("utf-8"))
             click.echo(
                 f"Wrote {len(comments)} comments to {notes} (only from groups of at least "
                 f"{survey.comment_min_group_size}, in random order)."
             )
     else:
-        report.write_private(output, export.to_xlsx(header, rows, comments))
+        report.write_private(output, export.to_xlsx(header, rows, comments, survey.language))
         click.echo(f"Wrote {len(rows)} responses to {output} (departments below the threshold {how}).")

@@ -8,10 +8,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+
+from ..i18n import number
+from ..questionnaire import LANGUAGES
 from ..surveys import Department
 
 MAX_ROWS = 20_000
-LANGUAGES = ("nb", "en")
 # ASCII addresses only, starting with a letter or digit: a leading "=", "+" or "@" would
 # also turn an exported CSV cell into a spreadsheet formula.
 EMAIL_RE = re.compile(
@@ -61,11 +64,11 @@ def parse(data: bytes | str, departments: list[Department], existing: Mapping[st
             data = data.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte-order mark
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
-            report.errors.append((line, "The file is not UTF-8 text: save it as “CSV UTF-8” and upload it again."))
+            report.errors.append((line, _("The file is not UTF-8 text: save it as “CSV UTF-8” and upload it again.")))
             return report
     _Checker(departments, existing, report).read(data)
     if not report.errors and not report.rows and not report.duplicates:
-        report.errors.append((1, "The file has no invitations: write one “e-mail, department code” a line."))
+        report.errors.append((1, _("The file has no invitations: write one “e-mail, department code” a line.")))
     return report
 
 
@@ -111,17 +114,18 @@ class _Checker:
                 if first and (columns := _header(cells)) is not None:
                     first = False
                     if "department" not in columns:
-                        self.report.errors.append((line, "The header names no department column (“department”)."))
+                        self.report.errors.append((line, _("The header names no department column (“department”).")))
                         return
                     self.columns, self.has_header = columns, True
                     continue
                 first = False
                 if len(self.report.rows) + len(self.report.duplicates) >= MAX_ROWS:
-                    self.report.errors.append((line, f"The file has more than {MAX_ROWS:,} rows; split it in parts."))
+                    message = _("The file has more than %(n)s rows; split it in parts.", n=number(MAX_ROWS))
+                    self.report.errors.append((line, message))
                     return
                 self.check(line, [c.strip() for c in cells])
         except csv.Error as exc:
-            self.report.errors.append((reader.line_num, f"The file is not valid CSV: {exc}."))
+            self.report.errors.append((reader.line_num, _("The file is not valid CSV: %(error)s.", error=exc)))
 
     def cell(self, cells: list[str], role: str) -> str:
         pos = self.columns.get(role)
@@ -130,25 +134,28 @@ class _Checker:
     def check(self, line: int, cells: list[str]) -> None:
         errors, duplicates = self.report.errors, self.report.duplicates
         if not self.has_header and len(cells) not in (2, 3):
-            errors.append((line, f"Expected 2 or 3 columns (e-mail, department code, language), found {len(cells)}."))
+            message = _("Expected 2 or 3 columns (e-mail, department code, language), found %(n)s.", n=len(cells))
+            errors.append((line, message))
             return
         email = self.cell(cells, "email").lower()
         code = self.cell(cells, "department")
         language = self.cell(cells, "language").lower()
         problems = []
         if not email:
-            problems.append("the e-mail address is missing")
+            problems.append(_("the e-mail address is missing"))
         elif len(email) > 254 or not EMAIL_RE.match(email):
-            problems.append(f"“{email[:80]}” is not an e-mail address")
+            problems.append(_("“%(email)s” is not an e-mail address", email=email[:80]))
         dept = self.by_code.get(code.lower())
         if not code:
-            problems.append("the department code is missing")
+            problems.append(_("the department code is missing"))
         elif dept is None:
             codes = sorted(d.code for d in self.by_code.values())
             known = ", ".join(codes[:15]) + (", …" if len(codes) > 15 else "")
-            problems.append(f"the survey has no department “{code[:40]}” (its codes: {known})")
+            problems.append(
+                _("the survey has no department “%(code)s” (its codes: %(codes)s)", code=code[:40], codes=known)
+            )
         if language and language not in LANGUAGES:
-            problems.append(f"the language must be nb or en, not “{language[:20]}”")
+            problems.append(_("the language must be nb, nn or en, not “%(value)s”", value=language[:20]))
         if problems:
             text = "; ".join(problems)
             errors.append((line, text[0].upper() + text[1:] + "."))
@@ -156,17 +163,27 @@ class _Checker:
         if email in self.seen:
             first_line, first_dept = self.seen[email]
             if first_dept == dept.id:
-                duplicates.append((line, f"{email} is listed already on line {first_line}; skipped."))
+                duplicates.append(
+                    (line, _("%(email)s is listed already on line %(n)s; skipped.", email=email, n=first_line))
+                )
             else:
-                where = f"department {self.code_of[first_dept]} on line {first_line} and {dept.code} here"
-                errors.append((line, f"{email} is listed for {where}."))
+                message = _(
+                    "%(email)s is listed for department %(first)s on line %(n)s and %(code)s here.",
+                    email=email,
+                    first=self.code_of[first_dept],
+                    n=first_line,
+                    code=dept.code,
+                )
+                errors.append((line, message))
             return
         self.seen[email] = (line, dept.id)
         if email in self.existing:
             if self.existing[email] == dept.id:
-                duplicates.append((line, f"{email} has been invited already; skipped."))
+                duplicates.append((line, _("%(email)s has been invited already; skipped.", email=email)))
             else:
                 other = self.code_of.get(self.existing[email], "?")
-                errors.append((line, f"{email} has been invited already, to department {other}."))
+                errors.append(
+                    (line, _("%(email)s has been invited already, to department %(code)s.", email=email, code=other))
+                )
             return
         self.report.rows.append(InviteRow(line, email, dept.id, language or None))

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlite_utils import Database
 
-from .. import links, privacy
+from .. import i18n, links, privacy
 from ..db import today, write_transaction
 from ..surveys import Survey
 from . import smtp, tokens
@@ -76,10 +77,13 @@ class MailingReport:
 def check_deliverable(survey: Survey) -> None:
     """Raise MailingError when links cannot be delivered: survey closed or no public address."""
     if not survey.is_open:
-        raise MailingError("The survey is closed; reopen it before sending invitations or reminders.")
+        raise MailingError(_("The survey is closed; reopen it before sending invitations or reminders."))
     if not links.base_url_configured():
         raise MailingError(
-            f"Set FLASK_BASE_URL to the public address of this app first: the links would point to {links.base_url()}."
+            _(
+                "Set FLASK_BASE_URL to the public address of this app first: the links would point to %(url)s.",
+                url=links.base_url(),
+            )
         )
 
 
@@ -148,16 +152,16 @@ def _settle(
 
 def compose(settings: smtp.SmtpSettings, survey: Survey, kind: str, recipient: dict, token: str) -> EmailMessage:
     """Render the invitation or reminder for one recipient, in their language (else the survey's)."""
-    lang = recipient["language"] or survey.language
-    return smtp.render_message(
-        settings,
-        recipient["email"],
-        f"mail/{kind}_{lang}.txt",
-        survey=survey,
-        department=recipient["department"],
-        link=links.invitation_link(token),
-        k=privacy.effective_k(survey.min_group_size),
-    )
+    with i18n.language(recipient["language"] or survey.language):
+        return smtp.render_message(
+            settings,
+            recipient["email"],
+            f"mail/{kind}.txt",
+            survey=survey,
+            department=recipient["department"],
+            link=links.invitation_link(token),
+            k=privacy.effective_k(survey.min_group_size),
+        )
 
 
 def release_unconfirmed(db: Database, survey: Survey, kind: str) -> int:
@@ -233,7 +237,8 @@ def send_batch(
             report.sent += 1
     report.remaining = len(recipients(db, survey, kind, mailing_id))
     if out_of_time and report.remaining:
-        report.stopped = f"The time limit of {max_seconds:g} s was reached."
+        seconds = i18n.number(max_seconds, 0 if float(max_seconds).is_integer() else 1)
+        report.stopped = _("The time limit of %(seconds)s s was reached.", seconds=seconds)
     if report.remaining == 0:
         finish(db, mailing_id, kind)
         report.finished = True
@@ -262,8 +267,10 @@ def export_links(db: Database, survey: Survey, kind: str) -> list[dict]:
     """
     if kind not in EXPORTABLE:
         raise MailingError(
-            "Only invitations and reminders to everyone can be downloaded; a list of those who have "
-            "not answered would tell who has. Send that reminder by e-mail from this app."
+            _(
+                "Only invitations and reminders to everyone can be downloaded; a list of those who have "
+                "not answered would tell who has. Send that reminder by e-mail from this app."
+            )
         )
     check_deliverable(survey)
     out = []

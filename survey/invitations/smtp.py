@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
 from flask import render_template
+from flask_babel import gettext as _
 
 TLS_MODES = ("none", "starttls", "ssl")
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
@@ -59,21 +60,21 @@ def smtp_settings(config: Mapping) -> SmtpSettings | None:
         return None
     tls = _text(config.get("SMTP_TLS") or "starttls").lower()
     if tls not in TLS_MODES:
-        raise MailConfigError(f"FLASK_SMTP_TLS must be none, starttls or ssl (got {tls!r}).")
+        raise MailConfigError(_("FLASK_SMTP_TLS must be none, starttls or ssl (got %(value)r).", value=tls))
     port = config.get("SMTP_PORT") or DEFAULT_PORTS[tls]
     try:
         port = int(port)
     except (TypeError, ValueError) as exc:
-        raise MailConfigError(f"FLASK_SMTP_PORT must be a port number (got {port!r}).") from exc
+        raise MailConfigError(_("FLASK_SMTP_PORT must be a port number (got %(value)r).", value=port)) from exc
     if not 0 < port < 65536:
-        raise MailConfigError(f"FLASK_SMTP_PORT must be a port number (got {port}).")
+        raise MailConfigError(_("FLASK_SMTP_PORT must be a port number (got %(value)s).", value=port))
     sender = _text(config.get("SMTP_SENDER"))
     address = parseaddr(sender)[1]
     if not sender or "@" not in address or re.search(r"[\r\n]", sender):
-        raise MailConfigError("Set FLASK_SMTP_SENDER to the From address, e.g. 'HR <hr@example.org>'.")
+        raise MailConfigError(_("Set FLASK_SMTP_SENDER to the From address, e.g. 'HR <hr@example.org>'."))
     user, password = _text(config.get("SMTP_USER")), _text(config.get("SMTP_PASSWORD"))
     if password and not user:
-        raise MailConfigError("FLASK_SMTP_PASSWORD is set but FLASK_SMTP_USER is not.")
+        raise MailConfigError(_("FLASK_SMTP_PASSWORD is set but FLASK_SMTP_USER is not."))
     timeout = float(config.get("SMTP_TIMEOUT") or 30)
     return SmtpSettings(host, port, tls, user, password, sender, timeout)
 
@@ -86,7 +87,7 @@ def _one_line(text: str) -> str:
 def render_message(settings: SmtpSettings, recipient: str, template: str, **context: object) -> EmailMessage:
     """Render a mail template (first line 'Subject: ...', a blank line, the body) into a message."""
     text = render_template(template, **context)
-    head, _, body = text.lstrip().partition("\n\n")
+    head, _sep, body = text.lstrip().partition("\n\n")
     if not head.startswith("Subject:"):
         raise ValueError(f"{template} must start with a 'Subject:' line")
     msg = EmailMessage()
@@ -135,11 +136,15 @@ class Mailer:
             if s.user:
                 smtp.login(s.user, s.password)
         except smtplib.SMTPAuthenticationError as exc:
-            raise MailConfigError("The SMTP server refused FLASK_SMTP_USER / FLASK_SMTP_PASSWORD.") from exc
+            raise MailConfigError(_("The SMTP server refused FLASK_SMTP_USER / FLASK_SMTP_PASSWORD.")) from exc
         except smtplib.SMTPNotSupportedError as exc:
-            raise MailConfigError(f"The SMTP server does not support this (check FLASK_SMTP_TLS): {exc}") from exc
+            raise MailConfigError(
+                _("The SMTP server does not support this (check FLASK_SMTP_TLS): %(error)s", error=exc)
+            ) from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise TemporaryMailError(f"Could not connect to {s.host}:{s.port}: {exc}") from exc
+            raise TemporaryMailError(
+                _("Could not connect to %(host)s:%(port)s: %(error)s", host=s.host, port=s.port, error=exc)
+            ) from exc
         self.smtp = smtp
 
     def close(self) -> None:
@@ -159,11 +164,18 @@ class Mailer:
             self._reset()
             # A refused sender is a problem of the settings, not of this recipient.
             text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
-            raise TemporaryMailError(f"The server refused the sender {sender} (check FLASK_SMTP_SENDER): {code} {text}")
+            raise TemporaryMailError(
+                _(
+                    "The server refused the sender %(sender)s (check FLASK_SMTP_SENDER): %(code)s %(reply)s",
+                    sender=sender,
+                    code=code,
+                    reply=text,
+                )
+            )
         code, reply = self.smtp.rcpt(recipient)
         if code not in (250, 251):
             self._reset()
-            raise _refusal(code, reply, f"The server refused {recipient}")
+            raise _refusal(code, reply, _("The server refused %(recipient)s", recipient=recipient))
 
     def send(self, msg: EmailMessage) -> None:
         """Send one message; raise RecipientRefused, TemporaryMailError or Unconfirmed when it fails."""
@@ -182,18 +194,28 @@ class Mailer:
         except (RecipientRefused, TemporaryMailError, MailConfigError):
             raise
         except (smtplib.SMTPException, OSError) as exc:
-            raise TemporaryMailError(f"Sending to {recipient} failed before the message went out: {exc}") from exc
+            raise TemporaryMailError(
+                _(
+                    "Sending to %(recipient)s failed before the message went out: %(error)s",
+                    recipient=recipient,
+                    error=exc,
+                )
+            ) from exc
         assert self.smtp is not None
         try:
             code, reply = self.smtp.data(msg.as_bytes(policy=email.policy.SMTP))
         except smtplib.SMTPDataError as exc:
-            raise _refusal(exc.smtp_code, exc.smtp_error, f"The server refused the message to {recipient}") from exc
+            raise _refusal(
+                exc.smtp_code, exc.smtp_error, _("The server refused the message to %(recipient)s", recipient=recipient)
+            ) from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise Unconfirmed(f"The connection broke while sending to {recipient}: {exc}") from exc
+            raise Unconfirmed(
+                _("The connection broke while sending to %(recipient)s: %(error)s", recipient=recipient, error=exc)
+            ) from exc
         if code != 250:
             # data() returns the server's final answer instead of raising: only 250 means accepted.
             self._reset()
-            raise _refusal(code, reply, f"The server refused the message to {recipient}")
+            raise _refusal(code, reply, _("The server refused the message to %(recipient)s", recipient=recipient))
 
     def _reset(self) -> None:
         # After a refusal the session must be reset for the next message; a server that

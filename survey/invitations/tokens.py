@@ -24,7 +24,7 @@ def create_invitations(db: Database, survey: Survey, department: Department, cou
     """Create `count` invitations for a department and return their tokens (shown once, stored hashed)."""
     if not 1 <= count <= 5000:
         raise ValueError("Create between 1 and 5,000 invitations at a time.")
-    tokens = [new_token() for _ in range(count)]
+    tokens = [new_token() for _n in range(count)]
     with write_transaction(db):
         db["invitations"].insert_all(
             {

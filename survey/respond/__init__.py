@@ -6,17 +6,30 @@ import re
 import threading
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
 from .. import csrf, invitations, responses, surveys, throttle
 from ..cache import Cache
 from ..db import InvitationUsed, get_db, get_writer
-from ..i18n import current_lang
+from ..i18n import current_lang, set_lang
 from .forms import build_form
 
 bp = Blueprint("respond", __name__)
 INVITATION_KEY = "invitation"
 FORM_KEY_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+@bp.before_request
+def set_language() -> None:
+    """A survey's pages speak its language, unless the visitor chose another (?lang=, kept for the visit).
+
+    The personal invitation (/i/<token>) learns its survey only from the token, so that view sets
+    its language itself, before it shows anything.
+    """
+    slug = (request.view_args or {}).get("slug")
+    if slug is not None:
+        set_lang(current_lang(surveys.language_of(get_db(), slug)))
 
 
 def _page(name: str, survey, status: int = 200):
@@ -100,12 +113,15 @@ def _render_form(survey, department=None, invitation_id: int | None = None, form
         valid = form.validate()
         answers = form.answers(inst)
         if valid and not any(v is not None for v in answers.values()):
-            notice = "err_none_answered"
+            notice = _("Answer at least one statement before you submit.")
             valid = False
         if "csrf_token" in form.errors:
             # An expired token must not cost the respondent their answers: the form
             # is shown again, filled in, with a fresh token.
-            notice = "csrf_expired"
+            notice = _(
+                "The form was open a long time, so its security key expired. "
+                "Your answers are kept: please submit again."
+            )
         if valid:
             dept = department or surveys.department_by_code(db, survey, form.department.data)
             enps = form.enps.data if inst.enps is not None else None
@@ -145,7 +161,7 @@ def _render_form(survey, department=None, invitation_id: int | None = None, form
             if invitation_id is not None:
                 session.pop(INVITATION_KEY, None)
             return redirect(url_for("respond.thanks", slug=survey.slug, lang=g.lang))
-        notice = notice or "fix_errors"
+        notice = notice or _("Something needs fixing before your answers can be sent. See the messages below.")
     form_key = form_key or _posted_form_key() or responses.new_form_key()
     status = 400 if notice else 200
     return (
@@ -170,7 +186,6 @@ def open_link(slug: str):
         survey, depts = _open_survey(get_db(), slug)
     else:
         survey, depts = surveys.get_survey(get_db(), slug), None
-    g.lang = current_lang(survey.language if survey else None)
     if survey is None:
         return _page("unknown", None, 404)
     if not survey.is_open:
@@ -187,13 +202,13 @@ def invitation(token: str):
     """Exchange a personal invitation token for this browser session, then leave the token-free form address."""
     wait = throttle.wait_seconds()
     if wait:
-        g.lang = current_lang(None)
+        set_lang(current_lang(None))
         page = render_template("respond/throttled.html", survey=None, minutes=max(1, -(-wait // 60)))
         return page, 429, {"Retry-After": str(wait)}
     db = get_db()
     inv = invitations.find_invitation(db, token)
     survey = surveys.get_survey(db, inv["slug"]) if inv else None
-    g.lang = current_lang(survey.language if survey else None)
+    set_lang(current_lang(survey.language if survey else None))
     if survey is None:
         throttle.note_wrong_token()
         return _page("unknown", None, 404)
@@ -216,7 +231,6 @@ def invited(slug: str):
     """Answer a survey through the personal invitation held in this browser session."""
     db = get_db()
     survey = surveys.get_survey(db, slug)
-    g.lang = current_lang(survey.language if survey else None)
     if survey is None:
         return _page("unknown", None, 404)
     invitation_id = session.get(INVITATION_KEY)
@@ -238,7 +252,6 @@ def thanks(slug: str):
     survey = surveys.get_survey(get_db(), slug)
     if survey is None:
         abort(404)
-    g.lang = current_lang(survey.language)
     return _page("thanks", survey)
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..i18n import t
+from ..i18n import number
 from ..questionnaire import Instrument
 from ..surveys import Department
 
@@ -62,28 +63,38 @@ def build_form(
     class Form(ResponseForm):
         pass
 
-    answer_error = t("err_answer", na=na_label)
+    answer_error = _("Choose an answer from 1 to 5 or “%(na)s”.", na=na_label)
     for it in instrument.items:
         choices = [SelectChoice(str(v), instrument.scale[lang][v - 1]) for v in range(1, 6)]
         choices.append(SelectChoice(NA, na_label))
         field = ChoiceField(it.text[lang], choices=choices, validators=[Optional()], invalid_message=answer_error)
         setattr(Form, f"q_{it.id}", field)
     if departments is not None:
-        choices = [SelectChoice("", t("choose_department"))] + [SelectChoice(d.code, d.name) for d in departments]
+        choices = [SelectChoice("", _("Choose your department"))] + [SelectChoice(d.code, d.name) for d in departments]
         Form.department = SelectField(
-            t("department"), choices=choices, validators=[DataRequired(message=t("err_department"))]
+            _("Department"),
+            choices=choices,
+            validators=[DataRequired(message=_("Choose your department from the list."))],
         )
     if instrument.enps is not None:
         Form.enps = ChoiceField(
             instrument.enps.text[lang],
             choices=[SelectChoice(str(v)) for v in range(11)],
             validators=[Optional()],
-            invalid_message=t("err_enps"),
+            invalid_message=_("Choose 0 to 10, or leave it blank."),
         )
     if instrument.comment is not None:
         Form.comment = TextAreaField(
             instrument.comment.text[lang],
             filters=[lf_newlines],
-            validators=[Optional(), Length(max=max_comment, message=t("err_comment_long", n=f"{max_comment:,}"))],
+            validators=[
+                Optional(),
+                Length(
+                    max=max_comment,
+                    message=_(
+                        "The comment can have at most %(n)s characters. Please shorten it.", n=number(max_comment)
+                    ),
+                ),
+            ],
         )
     return Form(**kwargs)
