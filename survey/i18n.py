@@ -137,7 +137,8 @@ def current_lang(default: str | None = "en") -> str:
 def t(key: str, **kwargs: object) -> str:
     """Return the interface text for key in the request's language, formatted with kwargs."""
     lang = g.get("lang", "en")
-    text = TEXTS[key][lang]
+    # Nynorsk pages (the self-assessment) fall back to bokmål until these texts move to gettext catalogs.
+    text = TEXTS[key].get(lang) or TEXTS[key]["nb" if lang == "nn" else "en"]
     return text.format(**kwargs) if kwargs else text
 
 

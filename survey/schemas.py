@@ -263,6 +263,28 @@ class ResponseIn(AnswersIn):
         return self
 
 
+class SelfAssessmentIn(Strict):
+    """The self-assessment on its own: answers to the statements of questions.yaml, and the language of the texts."""
+
+    answers: dict[Annotated[str, AfterValidator(_known_item)], Annotated[int, Field(ge=1, le=5)] | None] = Field(
+        description="item id -> 1..5, or null for 'not applicable'; ids as in GET /surveys/{slug} (obs1 ... lea4)"
+    )
+    language: Literal["nb", "nn", "en"] = Field("nb", description="language of the next steps (default nb)")
+
+    messages: ClassVar[dict[str, str]] = {
+        "answers": "Send answers as an object of item id to a whole number 1-5 (or null).",
+        "answers.*": "Answer with a whole number from 1 to 5, or null for not applicable.",
+        "language": "Choose the language 'nb' (Norwegian bokmål), 'nn' (Norwegian nynorsk) or 'en' (English).",
+    }
+
+    @field_validator("answers")
+    @classmethod
+    def _at_least_one(cls, answers: dict[str, int | None]) -> dict[str, int | None]:
+        if all(value is None for value in answers.values()):
+            raise rule("Answer at least one item with a value from 1 to 5.")
+        return answers
+
+
 # --- Query parameters -----------------------------------------------------------------------------
 
 
