@@ -263,11 +263,18 @@ class ResponseIn(AnswersIn):
         return self
 
 
+def _questionnaire_item(item_id: str, info: ValidationInfo) -> str:
+    items = (info.context or {}).get("items")
+    if items is not None and item_id not in items:
+        raise rule("Unknown item id; the questionnaire's ids are {ids}.", ids=", ".join(items))
+    return item_id
+
+
 class SelfAssessmentIn(Strict):
     """The self-assessment on its own: answers to the statements of questions.yaml, and the language of the texts."""
 
-    answers: dict[Annotated[str, AfterValidator(_known_item)], Annotated[int, Field(ge=1, le=5)] | None] = Field(
-        description="item id -> 1..5, or null for 'not applicable'; ids as in GET /surveys/{slug} (obs1 ... lea4)"
+    answers: dict[Annotated[str, AfterValidator(_questionnaire_item)], Annotated[int, Field(ge=1, le=5)] | None] = (
+        Field(description="item id (obs1 ... lea4) -> 1..5, or null for 'not applicable'")
     )
     language: Literal["nb", "nn", "en"] = Field("nb", description="language of the next steps (default nb)")
 

@@ -239,7 +239,8 @@ def submit_response(slug: str):
 def self_assessment():
     """Score a self-assessment without a survey; nothing is stored."""
     instrument = current_app.extensions["instrument"]
-    body = parse(schemas.SelfAssessmentIn, json_body(), "Invalid self-assessment.", {"items": _item_ids(instrument)})
+    items = [item.id for item in instrument.items]
+    body = parse(schemas.SelfAssessmentIn, json_body(), "Invalid self-assessment.", {"items": items})
     wait = throttle.self_assessment_wait()
     if wait is not None:
         raise AppError(
@@ -255,10 +256,6 @@ def self_assessment():
         "next_steps": profiles.next_steps(instrument, profile, body.language),
     }
     return ephemeral.json_response(answer)
-
-
-def _item_ids(instrument) -> set[str]:
-    return {item.id for item in instrument.items}
 
 
 @bp.get("/surveys/<slug>/results")
