@@ -58,13 +58,19 @@ def test_answering_on_a_phone_shows_the_profile_once(app, new_page, live_server,
     assert session_keys(app, page) == {"csrf_token"}
     assert db["responses"].count == 1
 
+    # Reload fetches the plain page: the history entry no longer holds the form to send again.
+    sent = []
+    page.on("request", lambda request: sent.append((request.method, request.url)))
     page.reload()
     expect(page.locator("h1")).to_have_text("Thank you for your answers!")
     expect(page.locator("#profile")).to_have_count(0)
     expect(page.locator(".self-link")).to_contain_text("shown once")
+    assert ("GET", f"{live_server}/s/acme/thanks?lang=en") in sent
+    assert not [url for method, url in sent if method == "POST"]
     page.go_back()
     expect(page).to_have_url(f"{live_server}/s/acme")
     expect(page.locator("form.questionnaire")).to_be_visible()
+    assert not [url for method, url in sent if method == "POST"]
     assert db["responses"].count == 1
 
 
@@ -88,9 +94,12 @@ def test_without_javascript_a_reload_sends_nothing_twice(browser, live_server, d
         submit_survey(page, live_server, instrument)
         assert page.url == f"{live_server}/s/acme"
         expect(page.locator("#print-profile")).to_be_hidden()  # printing needs the script; the browser's menu works
-        page.reload()
+        sent = []
+        page.on("request", lambda request: sent.append(request.method))
+        page.reload()  # the browser sends the form again: its spent key gives no second response
         expect(page.locator("h1")).to_have_text("Thank you for your answers!")
         expect(page.locator("#profile")).to_have_count(0)
+        assert "POST" in sent
         assert db["responses"].count == 1
     finally:
         context.close()
@@ -98,6 +107,7 @@ def test_without_javascript_a_reload_sends_nothing_twice(browser, live_server, d
 
 def printed(page) -> str:
     """Print the page as the browser's "Save as PDF" does (A4) and return its one page's text; no request is made."""
+    page.wait_for_load_state("networkidle")  # the page's own requests (the favicon) are done
     requests = []
     page.on("request", lambda request: requests.append(request.url))
     pdf = PdfReader(io.BytesIO(page.pdf(format="A4", print_background=True)))
