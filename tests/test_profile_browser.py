@@ -70,6 +70,8 @@ def test_answering_on_a_phone_shows_the_profile_once(app, new_page, live_server,
     page.go_back()
     expect(page).to_have_url(f"{live_server}/s/acme")
     expect(page.locator("form.questionnaire")).to_be_visible()
+    # The questionnaire comes back empty: its answers would give the profile away to the next person.
+    expect(page.locator("input[type=radio]:checked")).to_have_count(0)
     assert not [url for method, url in sent if method == "POST"]
     assert db["responses"].count == 1
 
@@ -147,3 +149,6 @@ def test_self_assessment_in_nynorsk_on_a_phone(new_page, live_server, instrument
     expect(page.locator(".profile-steps li").first).to_have_text(instrument.level("leading").person.next_steps["nn"][0])
     assert page.url == f"{live_server}/self?lang=nn"
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.go_back()
+    expect(page.locator("form.questionnaire")).to_be_visible()
+    expect(page.locator("input[type=radio]:checked")).to_have_count(0)
