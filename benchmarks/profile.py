@@ -175,12 +175,17 @@ def start(name: str, tree: Path, workdir: Path, workers: int, threads: int) -> t
         )
     server = Server(name, proc, f"http://{HOST}:{port}", log, database)
     deadline = time.monotonic() + 60
+    answered = 0
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"{name}: gunicorn exited:\n{log.read_text(errors='replace')[-2000:]}")
+        # A worker logs "Booting" before it has built the app: wait until the form has answered a few times.
         if log.read_text(errors="replace").count("Booting worker") >= workers:
             with contextlib.suppress(OSError), urllib.request.urlopen(server.url + f"/s/{SLUG}", timeout=2):
-                return server, items
+                answered += 1
+                if answered >= 2 * workers:
+                    return server, items
+                continue
         time.sleep(0.2)
     stop(server)
     raise RuntimeError(f"{name}: gunicorn did not start")
@@ -195,6 +200,23 @@ def stop(server: Server) -> None:
         except subprocess.TimeoutExpired:
             server.proc.kill()
             server.proc.wait(timeout=10)
+
+
+def cpu_seconds(server: Server) -> float:
+    """Return the CPU seconds used so far by the gunicorn master and its workers (user + system)."""
+    pids = [server.proc.pid]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                stat = (entry / "stat").read_text()
+                if int(stat[stat.rindex(")") + 2 :].split()[1]) == server.proc.pid:
+                    pids.append(int(entry.name))
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def session_and_token(server: Server) -> tuple[str, str]:
@@ -213,8 +235,10 @@ def run_wrk(server: Server, script: Path, items: list[str], seconds: int, connec
     token = urllib.parse.quote(token, safe="")
     command = [WRK, f"-t{connections}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script)]
     command += [server.url, "--", server.name, SLUG, cookie, token, *items]
+    before = cpu_seconds(server)
     out = subprocess.run(command, check=True, capture_output=True, text=True, timeout=seconds + 120).stdout
-    line = next(line for line in out.splitlines() if line.startswith("RESULT "))
+    cpu = cpu_seconds(server) - before
+    line = next(line for line in out.splitlines() if line.startswith("RESULT ")) + f" cpu={cpu:.3f}"
     for odd in (line for line in out.splitlines() if line.startswith("ODD ")):
         print(f"  {server.name}: unexpected statuses {odd[4:].strip(',')}")
     return {key: float(value) for key, value in (part.split("=") for part in line.split()[1:])}
@@ -251,6 +275,7 @@ def main() -> int:
     )
     workdir = Path(tempfile.mkdtemp(prefix="bench-profile-"))
     servers: list[Server] = []
+    failed = False
     try:
         script = workdir / "cycle.lua"
         script.write_text(LUA)
@@ -259,7 +284,7 @@ def main() -> int:
         servers.append(bare)
         profile, _ = start("profile", ROOT, workdir, args.workers, args.threads)
         servers.append(profile)
-        totals = {name: {"cycles": 0.0, "seconds": 0.0, "unexpected": 0.0} for name in ("bare", "profile")}
+        totals = {name: {"cycles": 0.0, "seconds": 0.0, "unexpected": 0.0, "cpu": 0.0} for name in ("bare", "profile")}
         print(f"bare: {base[:12]} (POST 302 + GET thanks), profile: this checkout (POST 200 with the profile)")
         print(f"{args.workers} workers x {args.threads} threads each, wrk {args.connections} connections")
         for n in range(1, args.rounds + 1):
@@ -269,23 +294,37 @@ def main() -> int:
                 for key in totals[server.name]:
                     totals[server.name][key] += result[key]
                 rate = result["cycles"] / result["seconds"]
+                cpu_ms = 1000 * result["cpu"] / result["cycles"] if result["cycles"] else float("nan")
                 print(
                     f"round {n} {server.name:>7}: {rate:7.1f} cycles/s  p50 {result['p50']:6.1f} ms"
-                    f"  p99 {result['p99']:6.1f} ms  requests {result['requests']:.0f}"
-                    f"  unexpected {result['unexpected']:.0f}"
+                    f"  p99 {result['p99']:6.1f} ms  server CPU {cpu_ms:5.1f} ms/cycle"
+                    f"  requests {result['requests']:.0f}  unexpected {result['unexpected']:.0f}"
                 )
         rates = {name: t["cycles"] / t["seconds"] for name, t in totals.items()}
         ratio = rates["profile"] / rates["bare"]
         print(f"bare    {rates['bare']:.1f} submissions with their thank-you page per second")
         print(f"profile {rates['profile']:.1f} submissions with their thank-you page (and profile) per second")
+        cpu = {name: 1000 * t["cpu"] / t["cycles"] for name, t in totals.items()}
+        print(f"server CPU per cycle: bare {cpu['bare']:.1f} ms, profile {cpu['profile']:.1f} ms")
         print(f"ratio   {ratio:.2f} (target >= {args.target})")
         print(f"stored  bare {stored(bare)}, profile {stored(profile)} responses")
         failed = ratio < args.target or any(t["unexpected"] for t in totals.values())
         return 1 if failed else 0
+    except BaseException:
+        failed = True
+        raise
     finally:
         for server in servers:
             stop(server)
-        shutil.rmtree(workdir, ignore_errors=True)
+        for server in servers:
+            errors = [line for line in server.log.read_text(errors="replace").splitlines() if '" 5' in line]
+            if errors:
+                print(f"{server.name}: {len(errors)} answers with status 5xx; its log: {server.log}")
+                failed = True
+        if failed:
+            print(f"kept for a look: {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
