@@ -12,6 +12,8 @@ answers. A cycle is one submission and its thank-you page; the ratio is profile 
 Exits 1 when the ratio is below --target (0.8) or a round saw unexpected statuses.
 
     .venv/bin/python benchmarks/profile.py [--seconds 10] [--rounds 3] [--connections 8] [--base REV]
+
+Once the profile is on main, the merge base shows it too: pass --base d94186b (the last bare page).
 """
 
 from __future__ import annotations
@@ -273,6 +275,12 @@ def main() -> int:
             ["git", "merge-base", "HEAD", "main"], cwd=ROOT, check=True, capture_output=True, text=True
         ).stdout.strip()
     )
+    shows_profile = subprocess.run(
+        ["git", "cat-file", "-e", f"{base}:templates/respond/_profile.html"], cwd=ROOT, capture_output=True
+    )
+    if shows_profile.returncode == 0:
+        print(f"{base[:12]} already shows the profile: pass --base with a revision before it (e.g. d94186b)")
+        return 2
     workdir = Path(tempfile.mkdtemp(prefix="bench-profile-"))
     servers: list[Server] = []
     failed = False
