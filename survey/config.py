@@ -32,6 +32,10 @@ DEFAULTS = {
     # for a whole office behind one address, few enough to stop a script filling the survey.
     "OPEN_SUBMIT_LIMIT": 200,
     "OPEN_SUBMIT_WINDOW": 3600,
+    # Self-assessments (/self and its API) per client within SELF_ASSESSMENT_WINDOW seconds: plenty for
+    # a person or a workshop behind one address, too few to use the app as free computing.
+    "SELF_ASSESSMENT_LIMIT": 30,
+    "SELF_ASSESSMENT_WINDOW": 600,
     # Failed logins allowed per client and account within LOGIN_WINDOW seconds, before 429.
     "LOGIN_LIMIT": 5,
     "LOGIN_WINDOW": 900,

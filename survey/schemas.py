@@ -279,6 +279,35 @@ class ResponseIn(AnswersIn):
         return self
 
 
+def _questionnaire_item(item_id: str, info: ValidationInfo) -> str:
+    items = (info.context or {}).get("items")
+    if items is not None and item_id not in items:
+        raise rule("Unknown item id; the questionnaire's ids are {ids}.", ids=", ".join(items))
+    return item_id
+
+
+class SelfAssessmentIn(Strict):
+    """The self-assessment on its own: answers to the statements of questions.yaml, and the language of the texts."""
+
+    answers: dict[Annotated[str, AfterValidator(_questionnaire_item)], Annotated[int, Field(ge=1, le=5)] | None] = (
+        Field(description="item id (obs1 ... lea4) -> 1..5, or null for 'not applicable'")
+    )
+    language: Literal["nb", "nn", "en"] = Field("nb", description="language of the next steps (default nb)")
+
+    messages: ClassVar[dict[str, str]] = {
+        "answers": "Send answers as an object of item id to a whole number 1-5 (or null).",
+        "answers.*": "Answer with a whole number from 1 to 5, or null for not applicable.",
+        "language": "Choose the language 'nb' (Norwegian bokmål), 'nn' (Norwegian nynorsk) or 'en' (English).",
+    }
+
+    @field_validator("answers")
+    @classmethod
+    def _at_least_one(cls, answers: dict[str, int | None]) -> dict[str, int | None]:
+        if all(value is None for value in answers.values()):
+            raise rule("Answer at least one item with a value from 1 to 5.")
+        return answers
+
+
 # --- Query parameters -----------------------------------------------------------------------------
 
 

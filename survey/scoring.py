@@ -130,6 +130,11 @@ def level_id(level: int, instrument: Instrument) -> str:
     return ids[level]
 
 
+def to_score(mean):
+    """Turn a mean on the 1..5 answer scale into the 0..100 score shown first everywhere (nan stays nan)."""
+    return (mean - LIKERT_MIN) / (LIKERT_MAX - LIKERT_MIN) * 100
+
+
 def band(score: float) -> str:
     """Return the recommendation band of a 0..100 score: "low" (< 50), "medium" (< 70) or "high"."""
     if math.isnan(score):
@@ -232,7 +237,7 @@ def group_results(values: np.ndarray, enps: np.ndarray | None, instrument: Instr
         row: dict[str, Any] = {"id": level.id, "n": nj}
         if nj > 0:
             _put(row, "mean", dim_mean[j])
-            _put(row, "score", (dim_mean[j] - LIKERT_MIN) / (LIKERT_MAX - LIKERT_MIN) * 100)
+            _put(row, "score", to_score(dim_mean[j]))
         if nj >= 2:
             half = stats.t.ppf((1 + CONFIDENCE) / 2, nj - 1) * math.sqrt(dim_var[j]) / math.sqrt(nj)
             _put(row, "ci_low", dim_mean[j] - half)

@@ -90,6 +90,20 @@ def submission_client() -> str:
     return "submit:" + _this_client()
 
 
+def self_assessment_wait() -> int | None:
+    """Count one self-assessment of this request's client; return the seconds to wait instead when over the limit."""
+    config = current_app.config
+    db = get_db()
+    # One transaction: parallel requests in any worker cannot together get past the limit.
+    with write_transaction(db):
+        return take(
+            db,
+            "self:" + _this_client(),
+            int(config["SELF_ASSESSMENT_LIMIT"]),
+            int(config["SELF_ASSESSMENT_WINDOW"]),
+        )
+
+
 def _this_client() -> str:
     return client_key(request.remote_addr, current_app.config["SECRET_KEY"])
 

@@ -159,6 +159,20 @@ def answer_and_submit(page: Page, site: Site) -> None:
     page.wait_for_url("**/s/demo-open/thanks**")
 
 
+def answer_self(limit: int, lang: str = "en") -> Steps:
+    """Return steps that answer the self-assessment (the client allowed `limit` of them): its profile, or 429."""
+
+    def steps(page: Page, site: Site) -> None:
+        site.app.config["SELF_ASSESSMENT_LIMIT"] = limit
+        page.goto(f"{site.url}/self?lang={lang}")
+        for group in page.locator("fieldset.item").all()[:9]:
+            group.locator("label.opt").nth(3).click()
+        page.locator("button[type=submit]").click()
+        page.wait_for_selector("#profile" if limit else "#form-notice")
+
+    return steps
+
+
 def wrong_login(page: Page, site: Site) -> None:
     """Log in with a wrong password: the login page with its error."""
     page.goto(f"{site.url}/admin/login")
@@ -207,6 +221,13 @@ SCENARIOS: list[tuple[str, str, bool, dict, Steps]] = [
     ("form-with-errors", "respond.open_link", False, PHONE, submit_empty_form),
     ("department-link", "respond.open_link", False, PHONE, goto("/s/demo-open?d=SALES")),
     ("thanks", "respond.thanks", False, PHONE, answer_and_submit),
+    ("thanks-desktop", "respond.thanks", False, DESKTOP, answer_and_submit),
+    ("thanks-plain", "respond.thanks", False, PHONE, goto("/s/demo-open/thanks")),
+    ("self", "respond.self_assessment", False, PHONE, goto("/self?lang=en")),
+    ("self-nn-desktop", "respond.self_assessment", False, DESKTOP, goto("/self?lang=nn")),
+    ("self-profile", "respond.self_assessment", False, PHONE, answer_self(10**6)),
+    ("self-profile-nb-desktop", "respond.self_assessment", False, DESKTOP, answer_self(10**6, "nb")),
+    ("self-throttled", "respond.self_assessment", False, PHONE, answer_self(0)),
     ("closed-survey", "respond.open_link", False, PHONE, goto("/s/closed")),
     ("invitation-only", "respond.open_link", False, PHONE, goto("/s/invited-only")),
     ("unknown-survey", "respond.open_link", False, PHONE, goto("/s/no-such-survey")),

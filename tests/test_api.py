@@ -379,7 +379,12 @@ def test_the_roles_in_the_document_are_the_roles_the_views_check(app, client):
 
 @pytest.mark.parametrize(
     ("model", "prefix"),
-    [(schemas.SurveyIn, ""), (schemas.DepartmentIn, "departments.*."), (schemas.ResponseIn, "")]
+    [
+        (schemas.SurveyIn, ""),
+        (schemas.DepartmentIn, "departments.*."),
+        (schemas.ResponseIn, ""),
+        (schemas.SelfAssessmentIn, ""),
+    ]
     + [(model, "") for model in (schemas.ResultsQuery, schemas.CompareQuery, schemas.ReportQuery)],
 )
 def test_every_input_field_has_a_message(model, prefix):

@@ -93,7 +93,10 @@ def logout():
 @login_required()
 def surveys_list():
     """List every survey."""
-    return render_template("admin/list.html", surveys=surveys.list_surveys(get_db()), action=ActionForm())
+    self_links = {lang: links.public_url("respond.self_assessment", lang=lang) for lang in ("nb", "nn", "en")}
+    return render_template(
+        "admin/list.html", surveys=surveys.list_surveys(get_db()), action=ActionForm(), self_links=self_links
+    )
 
 
 @bp.route("/surveys/new", methods=["GET", "POST"])

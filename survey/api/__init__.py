@@ -10,7 +10,8 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from pydantic import ValidationError
 
-from .. import accounts, compare, invitations, report, responses, results, schemas, surveys, throttle
+from .. import accounts, compare, ephemeral, invitations, report, responses, results, schemas, surveys, throttle
+from .. import profile as profiles
 from ..db import InvitationUsed, get_db, get_writer
 from ..errors import AppError
 from .openapi import spec
@@ -241,7 +242,32 @@ def submit_response(slug: str):
             429,
             headers={"Retry-After": str(exc.wait)},
         ) from exc
-    return jsonify({"status": "stored", "answered": len(sub.answers)}), 201
+    # The respondent's own profile, from the answers just stored: in this answer only, never kept.
+    profile = profiles.as_json(profiles.compute(survey.instrument, sub.answers))
+    return ephemeral.json_response({"status": "stored", "answered": len(sub.answers), "profile": profile}, 201)
+
+
+@bp.post("/self-assessment")
+def self_assessment():
+    """Score a self-assessment without a survey; nothing is stored."""
+    instrument = current_app.extensions["instrument"]
+    items = [item.id for item in instrument.items]
+    body = parse(schemas.SelfAssessmentIn, json_body(), "Invalid self-assessment.", {"items": items})
+    wait = throttle.self_assessment_wait()
+    if wait is not None:
+        raise AppError(
+            f"Too many self-assessments from this address; try again in {wait} seconds.",
+            429,
+            headers={"Retry-After": str(wait)},
+        )
+    profile = profiles.compute(instrument, body.answers)
+    answer = {
+        **profiles.as_json(profile),
+        "name": profiles.level_name(instrument, profile, body.language),
+        "typical": profiles.typical(instrument, profile, body.language),
+        "next_steps": profiles.next_steps(instrument, profile, body.language),
+    }
+    return ephemeral.json_response(answer)
 
 
 @bp.get("/surveys/<slug>/results")

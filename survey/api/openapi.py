@@ -51,7 +51,17 @@ OPERATIONS = (
             403: "An invitation-only survey takes no department submissions",
             429: "Too many wrong invitation tokens, or too many answers, from this address (see Retry-After)",
         },
-        description="Give either department (open link) or invitation (personal link).",
+        description="Give either department (open link) or invitation (personal link). The answer carries the "
+        "respondent's own profile, computed from the answers sent and stored nowhere.",
+    ),
+    Operation(
+        "api.self_assessment",
+        outputs.SelfAssessment,
+        body=schemas.SelfAssessmentIn,
+        errors={429: "Too many self-assessments from this address (see Retry-After)"},
+        description="Score answers to the statements of the app's questionnaire without a survey: the level "
+        "reached, a 0..100 score per level and the next steps toward the level above. Nothing is stored, and the "
+        "answer is padded to a fixed length so that no access log can tell one profile from another.",
     ),
     Operation(
         "api.survey_results",

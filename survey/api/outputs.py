@@ -63,11 +63,37 @@ class SurveyOut(BaseModel):
     links: dict[str, str] | None = Field(None, description="after creation: the survey's addresses")
 
 
+class ProfileDimension(BaseModel):
+    id: str = Field(description="a level id")
+    score: Number = Field(description="0..100; null when fewer than half of the level's items are answered")
+
+
+class Profile(BaseModel):
+    """One respondent's own pyramid, computed from the answers just sent; stored nowhere."""
+
+    level: str | None = Field(description="the highest level reached; null: not yet at the first level")
+    dimensions: list[ProfileDimension]
+
+
 class Stored(BaseModel):
-    """A response was stored."""
+    """A response was stored; the respondent's own profile comes with the answer and is kept nowhere."""
 
     status: Literal["stored"]
     answered: int = Field(description="number of items answered with 1..5")
+    profile: Profile
+
+
+class NextStep(BaseModel):
+    level: str = Field(description="the level the step leads toward (the top level for someone already there)")
+    text: str
+
+
+class SelfAssessment(Profile):
+    """A self-assessment's profile with its texts, in the language asked for; nothing is stored."""
+
+    name: str | None = Field(None, description="the name of the level reached, or of the place below the first level")
+    typical: str | None = Field(None, description="what someone at this level typically does")
+    next_steps: list[NextStep]
 
 
 REASONS = (

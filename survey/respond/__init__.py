@@ -160,7 +160,8 @@ def _render_form(survey, department=None, invitation_id: int | None = None, form
                 return page, 429, {"Retry-After": str(exc.wait)}
             if invitation_id is not None:
                 session.pop(INVITATION_KEY, None)
-            return redirect(url_for("respond.thanks", slug=survey.slug, lang=g.lang))
+            # The profile is the answer to this POST itself: a redirect would have to carry it somewhere.
+            return thanks_with_profile(survey, sub.answers)
         notice = notice or _("Something needs fixing before your answers can be sent. See the messages below.")
     form_key = form_key or _posted_form_key() or responses.new_form_key()
     status = 400 if notice else 200
@@ -265,3 +266,7 @@ def open_link_limit() -> tuple[str, int, int]:
 def index():
     """Send visitors to the HR pages; respondents always arrive on a survey link."""
     return redirect(url_for("admin.surveys_list"))
+
+
+# Importing it registers the respondent's own profile: the thank-you page after answering and /self.
+from .profile_view import thanks_with_profile  # noqa: E402
