@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -141,3 +142,9 @@ class MailForm(FlaskForm):
         ]
     )
     retry_unconfirmed = HiddenField(default="")
+
+
+class DeleteForm(FlaskForm):
+    """Confirm the deletion of a survey by typing its address."""
+
+    confirm = StringField(_l("Type the survey's address to confirm"), validators=[Length(max=200)])

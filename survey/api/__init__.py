@@ -29,12 +29,15 @@ def require_token(*roles: str) -> Callable:
                 raise AppError(
                     "Send an API token: 'Authorization: Bearer <token>' (flask --app app tokens create).", 401
                 )
-            role = accounts.role_for_token(get_db(), token.strip())
-            if role is None:
+            found = accounts.token_for(get_db(), token.strip())
+            if found is None:
                 raise AppError("The API token is not valid.", 401)
+            role = found["role"]
             if roles and role not in roles:
                 raise AppError(f"This call needs a token with role {' or '.join(roles)}.", 403)
-            g.token_role = role
+            g.token_role, g.token_id = role, found["id"]
+            # The token speaks for itself: a browser's session cookie sent along does not.
+            g.user = None
             return view(*args, **kwargs)
 
         wrapped.roles = roles  # the OpenAPI document reads who may call this
@@ -188,7 +191,8 @@ def submit_response(slug: str):
     max_comment = current_app.config["MAX_COMMENT_LENGTH"]
     body = parse(schemas.ResponseIn, data, "Invalid response.", schemas.answers_context(survey.instrument, max_comment))
     if body.invitation is not None:
-        wait = throttle.wait_seconds()
+        # Counted before the token is looked up (one atomic step), given back when it is real.
+        wait = throttle.take_token_attempt()
         if wait:
             raise AppError(
                 f"Too many wrong invitation tokens from this address; try again in {wait} seconds.",
@@ -197,8 +201,8 @@ def submit_response(slug: str):
             )
         inv = invitations.find_invitation(db, body.invitation)
         if inv is None or inv["slug"] != survey.slug:
-            throttle.note_wrong_token()
             raise AppError("Invalid response.", 422, {"invitation": "Unknown invitation token for this survey."})
+        throttle.right_token()
         if inv["used"]:
             raise AppError("This invitation has already been used.", 409)
         invitation_id, dept_id = inv["id"], inv["department_id"]

@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from flask import current_app
 from sqlite_utils import Database
 
-from .. import links, privacy
+from .. import audit, links, privacy
 from ..db import today, write_transaction
 from ..surveys import Survey
 from . import smtp, tokens
@@ -231,6 +231,9 @@ def send_batch(
                 break
             _settle(db, mailing_id, recipient, token, kind, "sent")
             report.sent += 1
+    if report.sent or report.refused:
+        detail = f"kind={kind}, sent={report.sent}, refused={len(report.refused)}"
+        audit.record(db, "invitations-sent", survey.slug, detail)
     report.remaining = len(recipients(db, survey, kind, mailing_id))
     if out_of_time and report.remaining:
         report.stopped = f"The time limit of {max_seconds:g} s was reached."
@@ -290,6 +293,7 @@ def export_links(db: Database, survey: Survey, kind: str) -> list[dict]:
                     "link": links.invitation_link(token),
                 }
             )
+        audit.record(db, "invitation-links-exported", survey.slug, f"kind={kind}, links={len(out)}")
     return out
 
 
