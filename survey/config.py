@@ -26,11 +26,11 @@ DEFAULTS = {
     # A web request sends mail for at most this long; the rest is sent by pressing again.
     "MAIL_BATCH_SECONDS": 20,
     # Wrong invitation tokens per client (address): a token bucket of TOKEN_GUESS_LIMIT that refills
-    # completely in TOKEN_GUESS_WINDOW seconds (100 in 50 minutes: one every 30 s). An office of
-    # hundreds behind one address, typing a link wrong now and then, never empties it; a scan of
-    # random tokens empties it within seconds and then gets one guess per 30 s (see throttle.py).
-    "TOKEN_GUESS_LIMIT": 100,
-    "TOKEN_GUESS_WINDOW": 3000,
+    # completely in TOKEN_GUESS_WINDOW seconds (200 in 2,000 s: one every 10 s, 360 an hour). An office
+    # of hundreds behind one address, typing links wrong now and then, never empties it; a scan of
+    # random tokens empties it within seconds and then gets one guess per 10 s (see throttle.py).
+    "TOKEN_GUESS_LIMIT": 200,
+    "TOKEN_GUESS_WINDOW": 2000,
     # Answers through the open link per client (address) within OPEN_SUBMIT_WINDOW seconds: enough
     # for a whole office behind one address, few enough to stop a script filling the survey.
     "OPEN_SUBMIT_LIMIT": 200,

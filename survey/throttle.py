@@ -6,15 +6,17 @@ write transaction *before* the password or token is checked, and given back when
 then no number of parallel requests can together get more checks than the limit.
 
 - Logins: LOGIN_LIMIT attempts per client and account within LOGIN_WINDOW (fixed slots, see take).
-- Invitation tokens: a token bucket per client. It holds TOKEN_GUESS_LIMIT (100) attempts and
-  refills completely in TOKEN_GUESS_WINDOW (3,000 s), one attempt every 30 s. A right token gives
-  its attempt back, so only wrong ones use it up. An office of hundreds behind one address whose
-  people mistype a link now and then (even 200 wrong tokens in its first hour: 100 in the bucket
-  plus 120 refilled) never empties it; a scan of random tokens empties it in seconds and is then
-  held to one guess per 30 s. While the bucket is empty even a right token waits, or the answer
-  would tell a scanner which guess was right. There is no global budget on purpose: tokens carry
-  192 random bits, so it is their length that makes guessing hopeless; a budget shared by all
-  would only let anyone with a few addresses lock every invitee out.
+- Invitation tokens: a token bucket per client. It holds TOKEN_GUESS_LIMIT (200) attempts and
+  refills completely in TOKEN_GUESS_WINDOW (2,000 s): one attempt every 10 s, 360 an hour. A right
+  token gives its attempt back, so only wrong ones use it up. An office of 500 behind one address
+  where every single person mistypes a link once in the first hour uses 500 of the 560 it has then
+  (200 in the bucket, 360 refilled); a whole day of one typo every 15 s (1,900 of them; a real
+  office makes a few dozen, since links are clicked, not typed) never empties it. A scan of random
+  tokens empties it in seconds and is then held to one guess per 10 s, 8,640 a day: against 192
+  random bits that is nothing. While the bucket is empty even a right token waits, or the answer
+  would tell a scanner which guess was right. There is no global budget on purpose: the tokens'
+  length is what makes guessing hopeless, and a budget shared by all would only let anyone with a
+  few addresses lock every invitee out.
 """
 
 from __future__ import annotations
