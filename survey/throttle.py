@@ -133,8 +133,12 @@ def take_from_bucket(
 
 
 def give_back_to_bucket(db: Database, client: str, size: float) -> None:
-    """Return an attempt that turned out right (call inside a write transaction)."""
+    """Return an attempt that turned out right (call inside a write transaction).
+
+    A bucket full again is deleted: a respondent with a right token leaves no row (and no time) behind.
+    """
     db.execute("UPDATE token_buckets SET level = MIN(?, level + 1) WHERE client = ?", [size, client])
+    db.execute("DELETE FROM token_buckets WHERE client = ? AND level >= ?", [client, size])
 
 
 def _token_bucket() -> tuple[float, float]:
@@ -188,3 +192,4 @@ def login_succeeded(email: str, now: float | None = None) -> None:
                AND slot = (SELECT MAX(slot) FROM token_attempts WHERE client = ? AND failures > 0)""",
             [_login_client(email), slot, slot - 1, _login_client(email)],
         )
+        db.execute("DELETE FROM token_attempts WHERE client = ? AND failures <= 0", [_login_client(email)])
