@@ -39,8 +39,6 @@ USERS = {
     "unverified": {"email": "fac@example.org", "email_verified": False, "groups": ["survey-facilitators"]},
 }
 
-pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed (apt-get install nodejs)")
-
 
 def install_provider() -> None:
     """Install oidc-provider from tests/oidc/package-lock.json when it is not there yet."""
@@ -53,6 +51,8 @@ def install_provider() -> None:
 @pytest.fixture(scope="module")
 def sso(tmp_path_factory):
     """Serve an app with local accounts on loopback, start the provider for it, and configure single sign-on."""
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed, so the OpenID Connect provider cannot run (apt-get install nodejs npm)")
     install_provider()
     folder = tmp_path_factory.mktemp("sso")
     app = create_app(
