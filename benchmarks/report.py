@@ -4,7 +4,13 @@ On a database made by `demo --responses 10000` (12 departments), in one run:
 - cold:            the first report of the process (starts kaleido's Chromium);
 - warm, uncached:  exporter running, but results and chart caches emptied (every chart drawn);
 - warm, cached:    a second download of the unchanged survey (charts from the cache);
-- weasyprint only: HTML(...).write_pdf of the same final HTML with the same chart images.
+- weasyprint only: HTML(...).write_pdf of the same final HTML with the same chart images;
+- hostile comments: the same report after 120 respondents each wrote 5,000 characters without a
+  space (the worst case of issue 14: it took 35 s before the PDF bounded what it shows of a
+  comment), as a ratio to the ordinary warm, cached report. The PDF shows at most
+  PDF_MAX_COMMENTS (300) comments of at most PDF_COMMENT_CHARS (1,000) characters each;
+- every comment 5,000: every comment of the survey that long (about 800 in the demo), so that
+  all 300 the PDF shows are shortened at the limit: the most work a report can be made to do.
 Prints each time (best of --repeat), the ratios against "weasyprint only", and peak memory.
 
     .venv/bin/python benchmarks/report.py [--responses 10000] [--repeat 3]
@@ -14,8 +20,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import resource
 import shutil
+import string
 import sys
 import tempfile
 import time
@@ -97,6 +105,26 @@ def main() -> None:
             html = report.render_html(context)
             layout = [timed(lambda: report.write_pdf(html, context["images"]))[0] for _ in range(args.repeat)]
             chromium = descendants_peak_mb()
+            # The worst case: 120 comments of 5,000 characters without a space (the longest a comment may be).
+            rng = random.Random(14)
+            ids = [row[0] for row in db.execute("SELECT id FROM responses WHERE survey_id = ? LIMIT 120", [survey.id])]
+            for response_id in ids:
+                text = "".join(rng.choice(string.ascii_letters) for _ in range(5000))
+                db.execute("UPDATE responses SET comment = ? WHERE id = ?", [text, response_id])
+            db.conn.commit()
+            hostile, hostile_pdf = min(timed(whole) for _ in range(args.repeat))
+            # Worse still: every comment of the survey that long, so that all the PDF shows are at the limit.
+            ids = [
+                row[0]
+                for row in db.execute(
+                    "SELECT id FROM responses WHERE survey_id = ? AND comment IS NOT NULL", [survey.id]
+                )
+            ]
+            for response_id in ids:
+                text = "".join(rng.choice(string.ascii_letters) for _ in range(5000))
+                db.execute("UPDATE responses SET comment = ? WHERE id = ?", [text, response_id])
+            db.conn.commit()
+            every, every_pdf = min(timed(whole) for _ in range(args.repeat))
 
     base = min(layout)
     print(f"responses: {args.responses:,}; PDF {len(pdf) / 1024:.0f} KB; best of {args.repeat}")
@@ -107,6 +135,15 @@ def main() -> None:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory: this process {own:.0f} MB; kaleido's Chromium processes together {chromium:.0f} MB")
     print(f"charts drawn in total: {report.EXPORTER.renders}")
+    ordinary = min(cached)
+    print(
+        f"{'hostile comments (120 x 5,000, no space)':40} {hostile:7.2f} s   "
+        f"ratio {hostile / ordinary:4.2f} of the ordinary report (warm, cached); PDF {len(hostile_pdf) / 1024:.0f} KB"
+    )
+    print(
+        f"{f'every comment 5,000, no space ({len(ids)})':40} {every:7.2f} s   "
+        f"ratio {every / ordinary:4.2f} of the ordinary report (warm, cached); PDF {len(every_pdf) / 1024:.0f} KB"
+    )
 
 
 if __name__ == "__main__":

@@ -254,6 +254,64 @@ def m005i_user_language(db: Database) -> None:
     db.execute("ALTER TABLE users ADD COLUMN language TEXT CHECK (language IS NULL OR language IN ('nb', 'nn', 'en'))")
 
 
+@migrations()
+def m005_sessions_audit_retention(db: Database) -> None:
+    """Server-side login sessions, disabled and single sign-on accounts, token use, token buckets, the audit trail."""
+    for statement in SCHEMA_005:
+        db.execute(statement)
+
+
+SCHEMA_005 = [
+    "ALTER TABLE users ADD COLUMN disabled_on TEXT",
+    # Single sign-on: an account is found by its provider's (issuer, subject), never by a changeable e-mail alone.
+    "ALTER TABLE users ADD COLUMN oidc_issuer TEXT",
+    "ALTER TABLE users ADD COLUMN oidc_subject TEXT",
+    "CREATE UNIQUE INDEX users_oidc ON users (oidc_issuer, oidc_subject) WHERE oidc_subject IS NOT NULL",
+    # A token may belong to an account: disabling the account revokes it. Revoked tokens stay listed.
+    "ALTER TABLE api_tokens ADD COLUMN user_id INTEGER REFERENCES users(id) ON DELETE SET NULL",
+    "ALTER TABLE api_tokens ADD COLUMN last_used_on TEXT",
+    "ALTER TABLE api_tokens ADD COLUMN revoked_on TEXT",
+    # One row per signed-in browser: the cookie carries a random id, the table only its SHA-256, so a
+    # copy of the database cannot be turned into a working cookie. Deleting the row ends the session.
+    """CREATE TABLE login_sessions (
+        id_hash TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        seen_at INTEGER NOT NULL
+    ) WITHOUT ROWID""",
+    "CREATE INDEX login_sessions_user ON login_sessions (user_id)",
+    # Token buckets for wrong invitation tokens (per client, a keyed hash of its address).
+    """CREATE TABLE token_buckets (
+        client TEXT PRIMARY KEY,
+        level REAL NOT NULL,
+        updated REAL NOT NULL
+    ) WITHOUT ROWID""",
+    # Who did what and when: accounts and their actions only, never anything about respondents.
+    """CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT,
+        detail TEXT
+    )""",
+    # Append-only: rows can be neither changed nor deleted, except by the retention purge, which
+    # opens this gate inside its own transaction (FLASK_AUDIT_RETENTION_DAYS, off by default).
+    "CREATE TABLE audit_gate (purging INTEGER NOT NULL CHECK (purging IN (0, 1)))",
+    "INSERT INTO audit_gate (purging) VALUES (0)",
+    """CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+       BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+    """CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+       WHEN (SELECT purging FROM audit_gate) != 1
+       BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+    """CREATE TRIGGER audit_gate_one_row BEFORE INSERT ON audit_gate
+       BEGIN SELECT RAISE(ABORT, 'the audit gate has one row'); END""",
+    # Bumped by every deletion and retention purge: each worker process then empties its memory caches.
+    "CREATE TABLE erasure_epoch (epoch INTEGER NOT NULL)",
+    "INSERT INTO erasure_epoch (epoch) VALUES (0)",
+]
+
+
 class InvitationUsed(Exception):
     """The personal invitation has already been used to answer."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import re
 
 from flask_babel import gettext as _
 from sqlite_utils import Database
@@ -104,26 +105,66 @@ def to_csv(header: list[str], rows: list[list]) -> str:
     return out.getvalue()
 
 
+# Characters that XML 1.0, and so an XLSX cell, cannot hold: C0 controls but tab, line feed and carriage
+# return; lone surrogates; U+FFFE and U+FFFF. openpyxl refuses them (IllegalCharacterError).
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def replaced_note() -> str:
+    """Return the note on the XLSX's "notes" sheet, in the current language."""
+    return _(
+        "Characters that a spreadsheet cannot hold (control characters such as BEL, ESC or form feed) are shown "
+        "as the symbol that names them, e.g. ␇ for BEL and ␛ for ESC; other unusable characters as �."
+    )
+
+
+def _visible(match: re.Match) -> str:
+    code = ord(match.group())
+    # The Unicode "control pictures" (U+2400...) name each C0 control: the text stays readable and nothing is lost.
+    return chr(0x2400 + code) if code < 0x20 else "\ufffd"
+
+
+def cell_text(value: object) -> tuple[object, bool]:
+    """Return a value an XLSX cell can hold, and whether characters had to be replaced."""
+    if isinstance(value, str) and _NOT_IN_XML.search(value):
+        return _NOT_IN_XML.sub(_visible, value), True
+    return value, False
+
+
 def to_xlsx(header: list[str], rows: list[list], comments: list[str] | None = None, lang: str = i18n.DEFAULT) -> bytes:
     """Write the export as an Excel workbook (answers; comments on a sheet of their own), values only.
 
     Numbers stay numbers (a spreadsheet shows them in its own convention); sheet names and
-    headers are in `lang`.
+    headers are in `lang`. Characters a cell cannot hold are replaced by visible symbols, and a
+    sheet "notes" says so.
     """
     from openpyxl import Workbook
 
+    replaced = False
+
+    def clean(row: list) -> list:
+        nonlocal replaced
+        out = []
+        for value in row:
+            value, changed = cell_text(value)
+            replaced = replaced or changed
+            out.append(value)
+        return out
+
     with i18n.language(lang):
-        names = _("responses"), _("comments"), _("comment")
+        names = _("responses"), _("comments"), _("comment"), _("notes"), replaced_note()
     book = Workbook(write_only=True)
     sheet = book.create_sheet(names[0])
-    sheet.append(header)
+    sheet.append(clean(header))
     for row in rows:
-        sheet.append(row)
+        sheet.append(clean(row))
     if comments is not None:
         notes = book.create_sheet(names[1])
         notes.append([names[2]])
         for text in comments:
-            notes.append([text])
+            notes.append(clean([text]))
+    if replaced:
+        book.create_sheet(names[3]).append([names[4]])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

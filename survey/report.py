@@ -248,9 +248,14 @@ def build_context(
     # Errors (a chart that cannot be drawn) speak the reader's language; the report's texts its own.
     figures, images = embed_charts(figs, {"pyramid": 520, "radar": 520})
     focus = focus_level(group["dimensions"], inst)
-    comment_list = None
+    comment_list, comments_left = None, 0
     if with_comments and inst.comment is not None:
         comment_list = comments.comments_for(db, survey, dept.code if dept else None)
+    if comment_list is not None:
+        config = current_app.config
+        comment_list, comments_left = bounded_comments(
+            comment_list, int(config["PDF_COMMENT_CHARS"]), int(config["PDF_MAX_COMMENTS"])
+        )
     with i18n.language(lang):
         period, pyramid_title = _period(survey), _("The organisation's pyramid")
     return {
@@ -269,6 +274,7 @@ def build_context(
         "departments": shown_depts,
         "with_comments": with_comments and inst.comment is not None,
         "comments": comment_list,
+        "comments_left": comments_left,
         "period": period,
         "today": dt.date.today(),
         "today_iso": dt.date.today().isoformat(),
@@ -278,6 +284,28 @@ def build_context(
         "band": scoring.band,
         "alpha_warning": scoring.ALPHA_WARNING,
     }
+
+
+# WeasyPrint breaks a word too long for its line by laying out the rest of the word again for
+# every line: the cost grows with the square of the word's length (10 words of 5,000 letters took
+# 20 s, with hyphenation several minutes). A zero-width space after every RUN characters without a
+# space gives the line breaker ordinary break opportunities, so the layout stays linear.
+RUN = 30
+_LONG_RUN = re.compile(rf"(\S{{{RUN}}})(?=\S)")
+
+
+def bounded_comments(texts: list[str], max_chars: int, max_count: int) -> tuple[list[dict], int]:
+    """Return what the PDF shows of the comments (each at most max_chars, at most max_count) and how many are left.
+
+    Bounding the length and the number of comments, and breaking long runs of characters,
+    bounds the work of a report whatever respondents write. The export holds every comment in full.
+    """
+    shown = []
+    for comment in texts[:max_count]:
+        shortened = len(comment) > max_chars
+        cut = comment[:max_chars].rstrip() if shortened else comment
+        shown.append({"text": _LONG_RUN.sub("\\1\u200b", cut), "shortened": shortened})
+    return shown, max(0, len(texts) - max_count)
 
 
 def render_html(context: dict) -> str:

@@ -8,10 +8,12 @@ import secrets
 import unicodedata
 from dataclasses import dataclass, field
 
+from flask import has_app_context
 from flask_babel import gettext as _
 from pydantic import ValidationError
 from sqlite_utils import Database
 
+from . import audit
 from .db import today, write_transaction
 from .errors import AppError
 from .questionnaire import Instrument, instrument_from_json
@@ -204,6 +206,7 @@ def create_survey(
             {"survey_id": survey_id, "item_id": it.id, "level": it.level, "position": n, "reverse": int(it.reverse)}
             for n, it in enumerate(instrument.items)
         )
+        audit.record(db, "survey-created", slug, f"collection={collection}")
     return get_survey(db, slug)
 
 
@@ -306,21 +309,31 @@ class ReopenRefused(AppError):
 def close(db: Database, survey: Survey) -> None:
     """Close a survey: no more answers; its results are released; its pages are rebuilt."""
     with write_transaction(db):
-        db.execute(
+        changed = db.execute(
             "UPDATE surveys SET status = 'closed', closed_on = ? WHERE id = ? AND status != 'closed'",
             [today(), survey.id],
-        )
+        ).rowcount
+        if changed:
+            audit.record(db, "survey-closed", survey.slug)
     rebuild(db)
+    if has_app_context():
+        # A retention of 0 days erases the invitation e-mails at once.
+        from .retention import purge
+
+        purge(db)
 
 
 def reopen(db: Database, survey: Survey) -> None:
     """Take answers again, unless results of the closed survey have been read (then raise ReopenRefused)."""
     with write_transaction(db):
         # One statement checks and changes, so a reading of results cannot slip in between.
+        before = db.execute("SELECT status FROM surveys WHERE id = ?", [survey.id]).fetchone()
         changed = db.execute(
             "UPDATE surveys SET status = 'open', closed_on = NULL WHERE id = ? AND results_read_on IS NULL",
             [survey.id],
         ).rowcount
+        if changed and before and before[0] != "open":
+            audit.record(db, "survey-opened" if before[0] == "draft" else "survey-reopened", survey.slug)
     if not changed:
         raise ReopenRefused(survey)
 

@@ -83,6 +83,7 @@ def site(tmp_path_factory) -> Iterator[Site]:
         dept = surveys.departments(db, demo)[0]
         used_token = invitations.create_invitations(db, demo, dept, 1)[0]
         db.execute("UPDATE invitations SET used = 1")
+        accounts.create_token(db, "facilitator", "workshop laptop")  # the API tokens page has a row to show
     server = make_server("127.0.0.1", 0, app, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
     app.config["BASE_URL"] = url
@@ -262,6 +263,14 @@ SCENARIOS: list[tuple[str, str, bool, dict, Steps]] = [
     ("compare-phone", "admin.compare_page", True, PHONE, with_charts("/admin/surveys/demo/compare")),
     ("handout", "admin.handout", True, DESKTOP, goto("/admin/surveys/demo/handout?d=SALES")),
     ("not-found", "admin.detail", True, DESKTOP, goto("/admin/surveys/no-such-survey")),
+    ("api-tokens", "admin.tokens_page", True, DESKTOP, goto("/admin/tokens")),
+    ("api-tokens-phone", "admin.tokens_page", True, PHONE, goto("/admin/tokens")),
+    ("audit-trail", "admin.audit_page", True, DESKTOP, goto("/admin/audit")),
+    ("audit-trail-phone", "admin.audit_page", True, PHONE, goto("/admin/audit")),
+    ("delete-survey", "admin.delete_survey", True, DESKTOP, goto("/admin/surveys/demo-open/delete")),
+    # Without FLASK_OIDC_* the single sign-on addresses are "not found" pages (tests/test_sso.py drives them).
+    ("sso-not-configured", "admin.sso_start", False, DESKTOP, goto("/admin/login/oidc")),
+    ("sso-callback-not-configured", "admin.sso_callback", False, DESKTOP, goto("/admin/login/oidc/callback")),
 ]
 
 

@@ -432,6 +432,8 @@ def form_for(app: Flask, endpoint: str) -> dict:
         "admin.import_invitations": lambda: {"file": (io.BytesIO(b"x@example.org,A\n"), "list.csv")},
         "admin.send_mail": lambda: {"kind": "invitation"},
         "admin.export_links": lambda: {"kind": "invitation"},
+        "admin.revoke_token": dict,
+        "admin.delete_survey": lambda: {"confirm": "acme"},
         "respond.open_link": lambda: {**answers(app), "department": "A"},
         "respond.invitation": lambda: answers(app),
         "respond.invited": lambda: answers(app),
@@ -484,12 +486,14 @@ def test_every_form_post_refuses_a_bad_csrf_token(app, token):
     """
     endpoints = form_routes(app)
     assert {"admin.login", "admin.logout", "admin.create", "respond.open_link"} <= set(endpoints)
+    assert {"admin.revoke_token", "admin.delete_survey"} <= set(endpoints)
     refused = {}
-    # Closing the survey goes last: in the control case it would close the respondent forms.
-    for endpoint in sorted(endpoints, key=lambda name: name == "admin.set_status"):
+    # Closing the survey, then deleting it, go last: in the control case they would end the respondent forms.
+    last = ("admin.set_status", "admin.delete_survey")
+    for endpoint in sorted(endpoints, key=lambda name: last.index(name) + 1 if name in last else 0):
         rule = next(r for r in app.url_map.iter_rules(endpoint) if "POST" in r.methods)
         invitation = new_invitation(app)  # unused, whatever the previous endpoint did with its own
-        values = {"slug": "acme", "token": invitation}
+        values = {"slug": "acme", "token": invitation, "token_id": 1}
         with app.test_request_context():
             path = url_for(endpoint, **{name: values.get(name, "x") for name in rule.arguments})
         client, valid_token = prepared_client(app, endpoint, invitation)

@@ -377,8 +377,12 @@ def test_responses_table_has_no_column_that_could_identify_a_person(db):
     assert referencing == {"answers"}
     targets = {fk[2] for fk in db.execute("PRAGMA foreign_key_list(responses)").fetchall()}
     assert targets == {"surveys", "departments"}
-    # No trigger could copy anything from an invitation to a response, or back.
-    assert db.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'").fetchone()[0] == 0
+    # No trigger could copy anything from an invitation to a response, or back: the only triggers keep
+    # the audit trail append-only, and all they can do is refuse.
+    triggers = db.execute("SELECT tbl_name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+    assert {table for table, _ in triggers} <= {"audit_log", "audit_gate"}
+    for _, sql in triggers:
+        assert re.search(r"\bBEGIN SELECT RAISE\(ABORT, '[^']*'\); END$", sql), sql
     assert not any("response" in c for c in db["invitations"].columns_dict)
     assert not any("response" in c for c in db["invitation_links"].columns_dict)
 

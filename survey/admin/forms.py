@@ -147,3 +147,9 @@ class MailForm(FlaskForm):
         ]
     )
     retry_unconfirmed = HiddenField(default="")
+
+
+class DeleteForm(FlaskForm):
+    """Confirm the deletion of a survey by typing its address."""
+
+    confirm = StringField(_l("Type the survey's address to confirm"), validators=[Length(max=200)])

@@ -31,12 +31,15 @@ def require_token(*roles: str) -> Callable:
                 raise AppError(
                     _("Send an API token: 'Authorization: Bearer <token>' (flask --app app tokens create)."), 401
                 )
-            role = accounts.role_for_token(get_db(), token.strip())
-            if role is None:
+            found = accounts.token_for(get_db(), token.strip())
+            if found is None:
                 raise AppError(_("The API token is not valid."), 401)
+            role = found["role"]
             if roles and role not in roles:
                 raise AppError(_("This call needs a token with role %(roles)s.", roles=" or ".join(roles)), 403)
-            g.token_role = role
+            g.token_role, g.token_id = role, found["id"]
+            # The token speaks for itself: a browser's session cookie sent along does not.
+            g.user = None
             return view(*args, **kwargs)
 
         wrapped.roles = roles  # the OpenAPI document reads who may call this
@@ -201,7 +204,8 @@ def submit_response(slug: str):
     context = schemas.answers_context(survey.instrument, max_comment)
     body = parse(schemas.ResponseIn, data, _("Invalid response."), context)
     if body.invitation is not None:
-        wait = throttle.wait_seconds()
+        # Counted before the token is looked up (one atomic step), given back when it is real.
+        wait = throttle.take_token_attempt()
         if wait:
             raise AppError(
                 _("Too many wrong invitation tokens from this address; try again in %(n)s seconds.", n=wait),
@@ -210,9 +214,9 @@ def submit_response(slug: str):
             )
         inv = invitations.find_invitation(db, body.invitation)
         if inv is None or inv["slug"] != survey.slug:
-            throttle.note_wrong_token()
             fields = {"invitation": _("Unknown invitation token for this survey.")}
             raise AppError(_("Invalid response."), 422, fields)
+        throttle.right_token()
         if inv["used"]:
             raise AppError(_("This invitation has already been used."), 409)
         invitation_id, dept_id = inv["id"], inv["department_id"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from flask import current_app
 
-from .. import accounts, demo, export, report, surveys
+from .. import accounts, audit, demo, export, report, surveys
 from ..db import get_db, write_transaction
 from ..errors import AppError
 from ..questionnaire import LANGUAGES
@@ -119,6 +119,9 @@ def report_command(slug: str, output: Path | None, department: str | None, lang:
     else:
         output.parent.mkdir(parents=True, exist_ok=True)
         path = report.write_private(output, pdf)
+    options = {"department": department, "lang": lang}
+    detail = ", ".join(f"{name}={value}" for name, value in options.items() if value)
+    audit.record(get_db(), "report-downloaded", slug, detail or None)
     click.echo(f"Wrote {path} ({len(pdf) / 1024:.0f} KB)")
 
 
@@ -139,6 +142,7 @@ def export_command(slug: str, output: Path) -> None:
     except AppError as exc:
         raise click.ClickException(exc.error) from exc
     output.parent.mkdir(parents=True, exist_ok=True)
+    audit.record(get_db(), "export-downloaded", slug, f"fmt={suffix.lstrip('.')}")
     how = "left out" if survey.small_groups == "omit" else "merged into one 'other' group"
     if suffix == ".csv":
         report.write_private(output, export.to_csv(header, rows).encode("utf-8"))  # in the survey's language

@@ -201,7 +201,8 @@ def open_link(slug: str):
 @csrf.exempt
 def invitation(token: str):
     """Exchange a personal invitation token for this browser session, then leave the token-free form address."""
-    wait = throttle.wait_seconds()
+    # Counted before the token is looked up (one atomic step), given back when it is real.
+    wait = throttle.take_token_attempt()
     if wait:
         set_lang(current_lang(None))
         page = render_template("respond/throttled.html", survey=None, minutes=max(1, -(-wait // 60)))
@@ -211,8 +212,8 @@ def invitation(token: str):
     survey = surveys.get_survey(db, inv["slug"]) if inv else None
     set_lang(current_lang(survey.language if survey else None))
     if survey is None:
-        throttle.note_wrong_token()
         return _page("unknown", None, 404)
+    throttle.right_token()
     if not survey.is_open:
         return _page("closed", survey, 200 if request.method == "GET" else 409)
     if inv["used"]:
