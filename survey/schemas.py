@@ -8,7 +8,7 @@ optional `:error_type`), or from the message a validator raised with `rule(...)`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -138,37 +138,59 @@ class SurveyIn(Strict):
     @field_validator("departments")
     @classmethod
     def _codes_unique_parents_known(cls, departments: list[DepartmentIn]) -> list[DepartmentIn]:
-        codes: dict[str, int] = {}
-        names: set[str] = set()
-        for n, dept in enumerate(departments, start=1):
-            if dept.code.lower() in codes:
-                raise rule("Department {n}: the code '{code}' is used twice.", n=n, code=dept.code)
-            codes[dept.code.lower()] = n
-            name = dept.name.strip().casefold()
-            if name in names:
-                # Two units with one name would let a "department" of one person hide behind the other.
-                raise rule(
-                    "Department {n}: the name '{name}' is used twice; give each department its own name.",
-                    n=n,
-                    name=dept.name.strip(),
-                )
-            names.add(name)
-        parents = {dept.code.lower(): (dept.parent or "").lower() for dept in departments}
-        for n, dept in enumerate(departments, start=1):
-            if dept.parent is None:
-                continue
-            if dept.parent.lower() not in codes:
-                raise rule(
-                    "Department {n}: the parent '{parent}' is not one of the departments.", n=n, parent=dept.parent
-                )
-            # Follow the parents up: a unit must never end up inside itself.
-            seen, code = set(), dept.code.lower()
-            while code and code not in seen:
-                seen.add(code)
-                code = parents.get(code, "")
-            if code:
-                raise rule("Department {n}: the parents of '{code}' go round in a circle.", n=n, code=dept.code)
+        problem = unit_problem([(d.code, d.name, d.parent) for d in departments], lambda n: f"Department {n}")
+        if problem:
+            raise rule("{problem}", problem=problem)  # a name may hold braces: never a template
         return departments
+
+
+def unit_problem(units: list[tuple[str, str, str | None]], label: Callable[[int], str]) -> str | None:
+    """Return what is wrong with a list of (code, name, parent code) units, naming the unit by label(n), or None.
+
+    Codes and names must be unique (case-insensitively); a parent must be one of the units, not
+    the unit itself, and following parents upwards must never come back to where it started.
+    Shared by the API (SurveyIn: "Department 3") and the HR form ("Line 4").
+    """
+    codes: dict[str, int] = {}
+    names: set[str] = set()
+    for n, (code, name, _) in enumerate(units, start=1):
+        if code.lower() in codes:
+            return f"{label(n)}: the code '{code}' is used twice."
+        codes[code.lower()] = n
+        if name.strip().casefold() in names:
+            # Two units with one name would let a "department" of one person hide behind the other.
+            return f"{label(n)}: the name '{name.strip()}' is used twice; give each department its own name."
+        names.add(name.strip().casefold())
+    parents = {code.lower(): (parent or "").lower() for code, _, parent in units}
+    spelled = {code.lower(): code for code, _, _ in units}
+    for n, (code, _, parent) in enumerate(units, start=1):
+        if not parent:
+            continue
+        if parent.lower() == code.lower():
+            return f"{label(n)}: '{code}' cannot be its own parent."
+        if parent.lower() not in codes:
+            return f"{label(n)}: the parent '{parent}' is not one of the departments."
+        # Follow the parents up: a unit must never end up inside itself.
+        path, current = [code.lower()], parents[code.lower()]
+        while current and current not in path:
+            path.append(current)
+            current = parents.get(current, "")
+        if current:
+            circle = " → ".join(spelled[c] for c in [*path[path.index(current) :], current])
+            return f"{label(n)}: the parents of '{code}' go round in a circle ({circle})."
+    return None
+
+
+def department_problem(unit: dict, label: str) -> str | None:
+    """Return what is wrong with one unit's own fields (code, name, headcount, parent), naming it by label."""
+    try:
+        DepartmentIn.model_validate(unit)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        parts = ["departments", "*", *_pattern(error["loc"])]
+        text = _lookup(SurveyIn.messages, parts, error["type"]) or f"Department %(n)s: {GENERIC}"
+        return text.replace("Department %(n)s", label) % {"name": error["loc"][-1] if error["loc"] else ""}
+    return None
 
 
 # --- Responses ----------------------------------------------------------------------------------

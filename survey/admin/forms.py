@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -17,7 +19,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..schemas import SurveyIn, bounds
+from ..schemas import SurveyIn, bounds, department_problem, unit_problem
 
 
 class LoginForm(FlaskForm):
@@ -31,23 +33,100 @@ class ActionForm(FlaskForm):
     """An empty form: a button that changes state carries a CSRF token too."""
 
 
+# Header names HR may use for the department box's columns (English and Norwegian), lower case.
+UNIT_COLUMNS = {
+    "code": {"code", "unit code", "department code", "kode", "avdelingskode", "enhetskode"},
+    "name": {"name", "unit", "department", "navn", "avdeling", "enhet"},
+    "headcount": {"headcount", "people", "employees", "size", "antall", "ansatte", "antall ansatte"},
+    "parent": {"parent", "parent code", "belongs to", "overordnet", "tilhører", "forelder"},
+}
+POSITIONS = ("code", "name", "headcount", "parent")  # the order without a header line
+FORMAT_HINT = "write 'CODE, Name', optionally followed by ', headcount' and ', parent code'"
+
+
+def _separator(line: str) -> str:
+    """Return the line's cell separator: a tab (pasted from a spreadsheet), ';' (Norwegian Excel) or ','."""
+    outside, quoted = [], False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted:
+            outside.append(char)
+    text = "".join(outside)
+    return "\t" if "\t" in text else ";" if ";" in text else ","
+
+
+def _cells(line: str, separator: str, lineno: int) -> list[str]:
+    try:
+        cells = next(csv.reader([line], delimiter=separator, skipinitialspace=True, strict=True))
+    except csv.Error as exc:
+        raise ValueError(f'Line {lineno}: a quoted value is not closed ("...").') from exc
+    cells = [cell.strip() for cell in cells]
+    while cells and not cells[-1]:  # spreadsheets pad rows with empty cells
+        cells.pop()
+    return cells
+
+
+def _header_columns(cells: list[str]) -> dict[str, int] | None:
+    """Return column -> position when the cells are a header line (they name at least code and name)."""
+    found = {}
+    for position, cell in enumerate(cells):
+        role = next((role for role, names in UNIT_COLUMNS.items() if cell.lower() in names), None)
+        if role is None and cell:
+            return None
+        if role:
+            found[role] = position
+    return found if {"code", "name"} <= set(found) else None
+
+
 def parse_departments(text: str) -> list[dict]:
-    """Parse one department a line, 'CODE, Name[, headcount]'; raise ValueError naming the line."""
-    out = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
+    """Parse the department box: one unit a line, CSV with ',' or ';' (or tabs), quotes, an optional header.
+
+    Columns: CODE, Name, headcount (optional), parent code (optional), or in any order under a
+    header line naming them. Blank lines and lines starting with '#' are skipped. Raise
+    ValueError naming the line and the problem; the checks on codes, names and parents are
+    those of the API (SurveyIn), so nothing the form accepts is refused later, and the reverse.
+    """
+    rows: list[tuple[int, dict]] = []
+    separator = columns = None
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        parts = [p.strip() for p in line.split(",")]
-        if len(parts) < 2 or len(parts) > 3:
-            raise ValueError(f"Line {lineno}: write 'CODE, Name' or 'CODE, Name, headcount'.")
-        headcount = None
-        if len(parts) == 3 and parts[2]:
-            if not parts[2].isdigit():
-                raise ValueError(f"Line {lineno}: the headcount '{parts[2]}' must be a whole number.")
-            headcount = int(parts[2])
-        out.append({"code": parts[0], "name": parts[1], "headcount": headcount})
-    return out
+        if separator is None:
+            separator = _separator(line)
+            cells = _cells(line, separator, lineno)
+            columns = _header_columns(cells)
+            if columns is not None:
+                continue
+            columns = dict(zip(POSITIONS, range(len(POSITIONS)), strict=True))
+        cells = _cells(line, separator, lineno)
+        if len(cells) > max(columns.values()) + 1:
+            raise ValueError(
+                f"Line {lineno}: {len(cells)} values where at most {max(columns.values()) + 1} fit; "
+                f"{FORMAT_HINT}. Put a name with a '{separator}' in quotes."
+            )
+        value = {role: cells[position] if position < len(cells) else "" for role, position in columns.items()}
+        if not value["code"] or not value.get("name"):
+            raise ValueError(f"Line {lineno}: {FORMAT_HINT}.")
+        unit: dict = {"code": value["code"], "name": value["name"], "headcount": None}
+        count = value.get("headcount", "").replace(" ", "").replace("\u00a0", "")
+        if count:
+            if not count.isdigit():
+                raise ValueError(f"Line {lineno}: the headcount '{value['headcount']}' must be a whole number.")
+            unit["headcount"] = int(count)
+        if value.get("parent"):
+            unit["parent"] = value["parent"]
+        problem = department_problem(unit, f"Line {lineno}")
+        if problem:
+            raise ValueError(problem)
+        rows.append((lineno, unit))
+    problem = unit_problem(
+        [(unit["code"], unit["name"], unit.get("parent")) for _, unit in rows], lambda n: f"Line {rows[n - 1][0]}"
+    )
+    if problem:
+        raise ValueError(problem)
+    return [unit for _, unit in rows]
 
 
 def _in_bounds(name: str) -> NumberRange:

@@ -122,15 +122,11 @@ def _survey_or_404(slug: str) -> surveys.Survey:
 
 def _not_supported_yet(body: schemas.SurveyIn) -> dict[str, str]:
     """Return the settings the domain cannot honour yet, each with why (refused rather than silently ignored)."""
-    # TODO: the short instrument (live polls) and units within units come with their own changes;
-    # until then they are refused with a reason rather than silently ignored.
+    # TODO: the short instrument (live polls) comes with its own change; until then it is refused
+    # with a reason rather than silently ignored.
     fields = {}
     if body.instrument != "full":
         fields["instrument"] = "The short instrument is not available in this version yet; use 'full'."
-    if any(dept.parent is not None for dept in body.departments):
-        fields["departments"] = (
-            "Departments within departments are not available in this version yet; leave out 'parent'."
-        )
     return fields
 
 
