@@ -181,21 +181,24 @@ def suppress_column(
 
     for node in order:
         kids = children.get(node, ())
-        if kids and node in hidden:
+        if not kids:
+            atoms[node] = count[node]
+            continue
+        if node in hidden:
             settle(node)
             continue
-        if kids:
-            cover = sum(atoms[kid] for kid in kids if kid in hidden and count[kid] > 0)
-            if any(kid in hidden and count[kid] > 0 for kid in kids) and cover < k:
-                candidates = sorted((kid for kid in kids if kid not in hidden and count[kid] > 0), key=rank)
-                for kid in candidates:
-                    hidden[kid] = COMPLEMENTARY
-                    settle(kid)
-                    cover += atoms[kid]
-                    if cover >= k:
-                        break
-                else:
-                    hidden[node] = COMPLEMENTARY
+        hidden_kids = [kid for kid in kids if kid in hidden and count[kid] > 0]
+        cover = sum(atoms[kid] for kid in hidden_kids)
+        if hidden_kids and cover < k:
+            candidates = sorted((kid for kid in kids if kid not in hidden and count[kid] > 0), key=rank)
+            for kid in candidates:
+                hidden[kid] = COMPLEMENTARY
+                settle(kid)
+                cover += atoms[kid]
+                if cover >= k:
+                    break
+            else:
+                hidden[node] = COMPLEMENTARY
         expand(node)
     return hidden
 

@@ -388,8 +388,8 @@ class Figures:
     def __len__(self) -> int:
         return len(self.sums)
 
-    def result(self, g: int) -> dict:
-        """Return group g's figures in the shape of group_results."""
+    def result(self, g: int, items: bool = True) -> dict:
+        """Return group g's figures in the shape of group_results (without "items" when items is False)."""
         inst = self.instrument
         n = int(self.n[g])
         dimensions = []
@@ -412,20 +412,6 @@ class Figures:
             {"level": lid, "count": c, "share": c / n if n else 0.0}
             for lid, c in zip(pyramid_ids(inst), self.pyramid[g].tolist(), strict=True)
         ]
-        items = []
-        item_n, item_mean, item_fav = (
-            self.item_n[g].tolist(),
-            self.item_mean[g].tolist(),
-            self.item_favourable[g].tolist(),
-        )
-        counts = self.counts[g].T.tolist()
-        for i, item in enumerate(inst.items):
-            row = {"id": item.id, "level": item.level, "n": item_n[i]}
-            if item_n[i] > 0:
-                _put(row, "mean", item_mean[i])
-                _put(row, "favourable", item_fav[i])
-            row["counts"] = counts[i]
-            items.append(row)
         result: dict[str, Any] = {"n": n}
         if all("score" in d for d in dimensions):
             _put(result, "index", sum(d["score"] for d in dimensions) / len(dimensions))
@@ -433,8 +419,26 @@ class Figures:
         result["enps_n"] = int(self.enps_n[g])
         result["dimensions"] = dimensions
         result["pyramid"] = pyramid
-        result["items"] = items
+        if items:
+            result["items"] = self._items(g)
         return result
+
+    def _items(self, g: int) -> list[dict]:
+        items = []
+        item_n, item_mean, item_fav = (
+            self.item_n[g].tolist(),
+            self.item_mean[g].tolist(),
+            self.item_favourable[g].tolist(),
+        )
+        counts = self.counts[g].T.tolist()
+        for i, item in enumerate(self.instrument.items):
+            row = {"id": item.id, "level": item.level, "n": item_n[i]}
+            if item_n[i] > 0:
+                _put(row, "mean", item_mean[i])
+                _put(row, "favourable", item_fav[i])
+            row["counts"] = counts[i]
+            items.append(row)
+        return items
 
 
 def _put(row: dict, key: str, value: float) -> None:
