@@ -299,19 +299,48 @@ class ResultsQuery(Query):
     }
 
 
+def _whole_number(value: object) -> object:
+    # Query parameters are text: "2" is the number 2 (anything else fails as a number would).
+    if value == "":
+        return None
+    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 10 else value
+
+
+MAX_PER_PAGE = 500
+
+
 class CompareQuery(Query):
-    """?sort=LEVEL: order the departments by their score on one level."""
+    """Which units to compare, in what order, a page at a time."""
 
-    sort: Annotated[str | None, BeforeValidator(_blank_is_none)] = Field(None, description="a level id")
+    sort: Annotated[str | None, BeforeValidator(_blank_is_none)] = Field(
+        None, description="a level id (by its score), 'index', 'n' (answers) or 'name'"
+    )
+    order: Annotated[Literal["asc", "desc"] | None, BeforeValidator(_blank_is_none)] = Field(
+        None, description="default: highest first for numbers, A-Z for names"
+    )
+    parent: Annotated[
+        str | None, BeforeValidator(_blank_is_none), Field(pattern=r"^(\*|[A-Za-z0-9][A-Za-z0-9_-]{0,31})$")
+    ] = Field(None, description="only the units directly below this unit's code; '*' for the top-level units")
+    page: Annotated[int, BeforeValidator(_whole_number), Field(ge=1)] | None = Field(None, description="from 1")
+    per_page: Annotated[int, BeforeValidator(_whole_number), Field(ge=1, le=MAX_PER_PAGE)] | None = Field(
+        None, description=f"units a page, 1-{MAX_PER_PAGE} (default 100)"
+    )
 
-    messages: ClassVar[dict[str, str]] = {**Query.messages, "sort": "Sort by a level id."}
+    messages: ClassVar[dict[str, str]] = {
+        **Query.messages,
+        "sort": "Sort by a level id, 'index', 'n' or 'name'.",
+        "order": "Choose the order 'asc' or 'desc'.",
+        "parent": "Give a unit's code, e.g. ?parent=OPS, or '*' for the top-level units.",
+        "page": "Give the page as a whole number from 1.",
+        "per_page": f"Give the page size as a whole number from 1 to {MAX_PER_PAGE}.",
+    }
 
     @field_validator("sort")
     @classmethod
     def _known_level(cls, value: str | None, info: ValidationInfo) -> str | None:
         levels = (info.context or {}).get("levels")
         if value is not None and levels is not None and value not in levels:
-            raise rule("Sort by a level id: {levels}.", levels=", ".join(levels))
+            raise rule("Sort by a level id ({levels}), 'index', 'n' or 'name'.", levels=", ".join(levels))
         return value
 
 

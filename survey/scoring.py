@@ -482,8 +482,13 @@ def welch(a: Figures, b: Figures) -> tuple[np.ndarray, np.ndarray]:
     Both are nan where either side has fewer than 2 scores; p also where both variances are 0,
     d where the pooled sd is 0. Vectorised over every group and level at once.
     """
-    na, ma, va = a.dim_n, a.dim_mean, a.dim_var
-    nb, mb, vb = b.dim_n, b.dim_mean, b.dim_var
+    return welch_moments(a.dim_n, a.dim_mean, a.dim_var, b.dim_n, b.dim_mean, b.dim_var)
+
+
+def welch_moments(
+    na: np.ndarray, ma: np.ndarray, va: np.ndarray, nb: np.ndarray, mb: np.ndarray, vb: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return Welch's p and Cohen's d from counts, means and variances (arrays of any one shape); see welch."""
     both = (na >= 2) & (nb >= 2)
     # The same test as stats.ttest_ind(a, b, equal_var=False), from the groups' summary
     # statistics and with their exact zero variances. Both variances 0: x/0, left out.
