@@ -344,11 +344,10 @@ def chosen_departments(body: dict, codes: list[str]) -> list[dict]:
     return picked[:MAX_OVERLAY]
 
 
-def comparison_figures(body: dict, picked: list[dict], inst: Instrument, lang: str, hidden_label: str) -> dict:
+def comparison_figures(body: dict, picked: list[dict], inst: Instrument, lang: str) -> dict:
     """Build the comparison's plotly figures from already filtered figures."""
     org_label = charts.LABELS["organisation"][lang]
     figures = {
-        "heatmap": charts.heatmap_figure(body["departments"], inst, lang, hidden_label),
         "radar": charts.radar_figure(
             [(org_label, body["organisation"]["dimensions"])] + [(d["name"], d["dimensions"]) for d in picked],
             inst,

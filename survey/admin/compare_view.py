@@ -27,7 +27,7 @@ def compare_page(slug: str):
     if not body["suppressed"]:
         figures = {
             name: fig.to_dict()
-            for name, fig in compare.comparison_figures(body, picked, survey.instrument, "en", "hidden").items()
+            for name, fig in compare.comparison_figures(body, picked, survey.instrument, "en").items()
         }
     return render_template(
         "admin/compare.html",
