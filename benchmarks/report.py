@@ -7,7 +7,10 @@ On a database made by `demo --responses 10000` (12 departments), in one run:
 - weasyprint only: HTML(...).write_pdf of the same final HTML with the same chart images.
 Prints each time (best of --repeat), the ratios against "weasyprint only", and peak memory.
 
-    .venv/bin/python benchmarks/report.py [--responses 10000] [--repeat 3]
+Then the same responses spread over a hierarchy of --units units (default 500; 0 skips it):
+the whole report of each (warm, uncached and cached), its pages, and the ratio to the 12-department report.
+
+    .venv/bin/python benchmarks/report.py [--responses 10000] [--repeat 3] [--units 500]
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from survey import create_app, report, results, surveys
+from survey import create_app, demo, report, results, surveys
 from survey.db import get_db
 
 
@@ -61,6 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--responses", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--units", type=int, default=500, help="units of the hierarchy case (0: skip it)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(
@@ -82,7 +86,7 @@ def main() -> None:
             def empty_caches() -> None:
                 report.EXPORTER.memory.clear()
                 shutil.rmtree(cache_dir, ignore_errors=True)
-                results.CACHE.data.clear()
+                results.CACHE.clear()
 
             def whole() -> bytes:
                 return report.make_report(db, survey, "en")
@@ -97,6 +101,8 @@ def main() -> None:
             html = report.render_html(context)
             layout = [timed(lambda: report.write_pdf(html, context["images"]))[0] for _ in range(args.repeat)]
             chromium = descendants_peak_mb()
+            if args.units:
+                units = compare_units(app, db, survey, args)
 
     base = min(layout)
     print(f"responses: {args.responses:,}; PDF {len(pdf) / 1024:.0f} KB; best of {args.repeat}")
@@ -107,6 +113,47 @@ def main() -> None:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory: this process {own:.0f} MB; kaleido's Chromium processes together {chromium:.0f} MB")
     print(f"charts drawn in total: {report.EXPORTER.renders}")
+    if args.units:
+        print(units)
+
+
+def pages(pdf: bytes) -> int:
+    """Return the number of pages of a PDF."""
+    import io
+
+    from pypdf import PdfReader
+
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+def compare_units(app, db, flat, args) -> str:
+    """Time the report of the same responses in 12 departments and in a hierarchy of args.units units."""
+    nested = demo.generate(db, app.extensions["instrument"], args.responses, 1, "nb", slug="demo-units")
+    demo.spread_over_units(db, nested, args.units)
+    surveys.close(db, nested)
+    nested = surveys.get_survey(db, "demo-units")
+    times: dict[str, dict[str, list[float]]] = {
+        "flat": {"uncached": [], "cached": []},
+        "nested": {"uncached": [], "cached": []},
+    }
+    made = {}
+    for _ in range(args.repeat):
+        for label, survey in (("flat", flat), ("nested", nested)):
+            report.EXPORTER.memory.clear()
+            results.CACHE.clear()
+            elapsed, made[label] = timed(lambda survey=survey: report.make_report(db, survey, "en"))
+            times[label]["uncached"].append(elapsed)
+            times[label]["cached"].append(timed(lambda survey=survey: report.make_report(db, survey, "en"))[0])
+    n_units = len(surveys.departments(db, nested))
+    lines = [f"the same {args.responses:,} responses in 12 departments and in {n_units} units (best of {args.repeat}):"]
+    for kind in ("uncached", "cached"):
+        flat_t, nested_t = min(times["flat"][kind]), min(times["nested"][kind])
+        lines.append(
+            f"  warm, {kind:9} 12 departments {flat_t:6.2f} s   {n_units} units {nested_t:6.2f} s   "
+            f"ratio {nested_t / flat_t:4.2f}"
+        )
+    lines.append(f"  pages: 12 departments {pages(made['flat'])}, {n_units} units {pages(made['nested'])}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import io
 import re
 
 import pytest
-from helpers import CHROMIUM, csrf_token
+from helpers import CHROMIUM, csrf_token, log_in_as_hr
 from pypdf import PdfReader
 
 from survey import export, privacy, rates, report, results, surveys
@@ -372,3 +372,44 @@ def test_the_pdf_names_every_one_of_500_units(app, runner):
     text = text_of(division)
     assert all(named(text, d.name) for d in depts if d.code in inside)
     assert not any(named(text, d.name) for d in depts if d.code not in inside and d.code.startswith("V3-"))
+
+
+def test_the_comparison_page_filters_and_pages_units(app, hr_client):
+    units = [{"code": "D", "name": "Division"}] + [
+        {"code": f"T{i}", "name": f"Team {i:02d}", "parent": "D"} for i in range(60)
+    ]
+    make_tree(app, "many", units, {f"T{i}": 5 for i in range(60)})
+    page = hr_client.get("/admin/surveys/many/compare").get_data(as_text=True)
+    assert "Page 1 of 2 (61 units)" in page and "Team 48" in page and "Team 49" not in page
+    assert 'rel="next"' in page and 'rel="prev"' not in page
+    page = hr_client.get("/admin/surveys/many/compare?page=2&sort=name").get_data(as_text=True)
+    assert "Page 2 of 2" in page and "Team 59" in page and "Team 00" not in page
+    page = hr_client.get("/admin/surveys/many/compare?parent=*").get_data(as_text=True)
+    assert "Division" in page and "Team 01" not in page and "Page 1 of" not in page
+    assert '<option value="D">Below Division</option>' in page
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"the browser test needs Debian's Chromium at {CHROMIUM}")
+def test_the_comparison_page_of_500_units_in_a_browser(app, runner, new_page, live_server):
+    """At 1366x900: one page of units, next page, a filter by parent; axe finds nothing serious or critical."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    result = runner.invoke(args=["demo", "--responses", "8000", "--units", "500", "--language", "en", "--seed", "5"])
+    assert result.exit_code == 0, result.output
+    page = new_page({"width": 1366, "height": 900})
+    log_in_as_hr(page, live_server)
+    page.wait_for_url(f"{live_server}/admin/")
+    page.goto(f"{live_server}/admin/surveys/demo/compare")
+    assert page.locator("table.heat tbody tr").count() == 50
+    assert page.get_by_text("Page 1 of 10 (500 units)").is_visible()
+    page.get_by_role("link", name="Next page").click()
+    page.wait_for_url("**page=2**")
+    assert page.get_by_text("Page 2 of 10 (500 units)").is_visible()
+    page.get_by_label("Units", exact=True).select_option(label="Below Division 2")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**parent=V2**")
+    names = page.locator("table.heat tbody th").all_inner_texts()
+    assert names and all(name.startswith("Department 2.") for name in names)
+    blocking = [v for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
+    assert blocking == [], [(v["id"], [n["target"] for n in v["nodes"][:3]]) for v in blocking]
