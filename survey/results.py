@@ -178,15 +178,6 @@ class Groups:
     nodes: tuple
     row: dict  # node -> its position in nodes
     atom_rows: np.ndarray  # per respondent: the row of their smallest group
-    answered_for: dict  # unit code -> respondents who answered for exactly that unit
-
-    def members(self, node) -> np.ndarray:
-        """Return which respondents belong to a node (its whole sub-tree), as a boolean mask."""
-        below = {self.row[node]}
-        for other in reversed(self.nodes):  # parents before children
-            if self.row[other] in below:
-                below.update(self.row[kid] for kid in self.tree.children.get(other, ()))
-        return np.isin(self.atom_rows, list(below))
 
 
 def group_tree(data: AnswerData, depts: list[Department]) -> Groups:
@@ -200,9 +191,7 @@ def group_tree(data: AnswerData, depts: list[Department]) -> Groups:
         lookup[dept_id] = r
     ids = data.department.astype(np.int64)
     atom_rows = lookup[ids] if len(ids) else np.zeros(0, dtype=np.int64)
-    counts = np.bincount(ids, minlength=len(lookup)) if len(ids) else np.zeros(len(lookup), dtype=np.int64)
-    answered_for = {d.code: int(counts[d.id]) for d in depts}
-    return Groups(tree, nodes, row, atom_rows, answered_for)
+    return Groups(tree, nodes, row, atom_rows)
 
 
 def node_sums(groups: Groups, data: AnswerData, inst: Instrument) -> np.ndarray:
