@@ -387,8 +387,8 @@ def _add_differences(state: State, pairs: list[tuple[dict, str]]) -> None:
 def unit_view(state: State, department: str) -> dict:
     """Return one unit's results for its manager, as they may be shown.
 
-    - the unit's own figures (items included), and its place: `parent` (null at the top);
-    - `organisation` and `parent_figures`: the same table figures for the groups around it;
+    - the unit's own figures (items included);
+    - `parent` (null at the top) and `organisation`: their figures as in the departments table;
     - `children`: the units directly below it, side by side as in the departments table;
     - `versus`: per level, the unit against the rest of its parent and of the organisation
       (difference of means, Welch's p, Benjamini-Hochberg within this view, Cohen's d), only
