@@ -10,7 +10,7 @@ import pytest
 from helpers import CHROMIUM, csrf_token, log_in_as_hr
 from pypdf import PdfReader
 
-from survey import export, privacy, rates, report, results, surveys
+from survey import export, invitations, privacy, rates, report, results, surveys
 from survey.admin.forms import parse_departments
 from survey.db import connect, get_db, migrate, migrations
 from survey.responses import Submission, save_response
@@ -413,3 +413,49 @@ def test_the_comparison_page_of_500_units_in_a_browser(app, runner, new_page, li
     assert names and all(name.startswith("Department 2.") for name in names)
     blocking = [v for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
     assert blocking == [], [(v["id"], [n["target"] for n in v["nodes"][:3]]) for v in blocking]
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"the PDF charts need Debian's Chromium at {CHROMIUM}")
+def test_a_unit_with_too_few_invited_is_hidden_in_its_parent_and_in_the_pdf(app, client, hr_token):
+    """Invitation-only: a team of two invited is never shown; its sibling covers it; the report says why."""
+    units = [
+        {"code": "D", "name": "Division"},
+        {"code": "A", "name": "A team", "parent": "D"},
+        {"code": "B", "name": "B team", "parent": "D"},
+        {"code": "E", "name": "Elsewhere"},
+    ]
+    with app.app_context():
+        db = get_db()
+        survey = surveys.create_survey(
+            db,
+            app.extensions["instrument"],
+            title="Inv",
+            language="en",
+            departments=units,
+            slug="inv",
+            collection="invitations",
+        )
+        tokens = {
+            code: invitations.create_invitations(db, survey, surveys.department_by_code(db, survey, code), n)
+            for code, n in (("A", 12), ("B", 2), ("E", 8))
+        }
+    given = {it.id: 4 for it in app.extensions["instrument"].items}
+    for code, n in (("A", 10), ("B", 2), ("E", 8)):
+        for token in tokens[code][:n]:
+            assert (
+                client.post("/api/v1/surveys/inv/responses", json={"invitation": token, "answers": given}).status_code
+                == 201
+            )
+    with app.app_context():
+        surveys.close(get_db(), surveys.get_survey(get_db(), "inv"))
+    rows = {r["code"]: r for r in get(client, hr_token, "/api/v1/surveys/inv/results")["departments"]}
+    assert rows["B"]["reason"] == "few_invited" and rows["A"]["reason"] == "complementary"
+    assert rows["D"]["n"] == 12 and rows["E"]["n"] == 8
+    with app.app_context():
+        text = " ".join(
+            page.extract_text()
+            for page in PdfReader(
+                io.BytesIO(report.make_report(get_db(), surveys.get_survey(get_db(), "inv"), "en"))
+            ).pages
+        )
+    assert "B team" in text and "fewer than 5" in " ".join(text.split())
