@@ -312,6 +312,15 @@ SCHEMA_005 = [
 ]
 
 
+@migrations()
+def m007_unit_hierarchy(db: Database) -> None:
+    """Units within units: a department may belong to another department of the same survey."""
+    # A unit's parent is a row of the same survey (create_survey checks that, and that there are
+    # no cycles); deleting a survey deletes its units, children and parents alike.
+    db.execute("ALTER TABLE departments ADD COLUMN parent_id INTEGER REFERENCES departments(id) ON DELETE CASCADE")
+    db.execute("CREATE INDEX departments_parent ON departments (parent_id)")
+
+
 class InvitationUsed(Exception):
     """The personal invitation has already been used to answer."""
 

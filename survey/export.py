@@ -15,7 +15,7 @@ from .comments import comments_for
 from .errors import AppError
 from .rates import response_rates
 from .results import require_released
-from .surveys import Survey, departments
+from .surveys import Department, Survey, departments
 
 _SHUFFLE = random.SystemRandom()
 
@@ -32,12 +32,13 @@ def neutralise(value: object) -> object:
 def export_rows(db: Database, survey: Survey, lang: str | None = None) -> tuple[list[str], list[list]]:
     """Return the header and one row per response: department and answers (and eNPS), for HR.
 
-    The header and the "other" group are in `lang` (default: the survey's language); item ids
+    The header and the "other" groups are in `lang` (default: the survey's language); item ids
     and "enps" stay codes, the same in every language, so that analyses keep working.
 
-    Released only when the survey is closed. Departments hidden by the confidentiality rules
-    (below the threshold, or hidden to protect one that is) are merged into one "other" group
-    or left out, as the survey says; the merged group always holds at least k responses. No
+    Released only when the survey is closed. Units hidden by the confidentiality rules (below
+    the threshold, or hidden to protect one that is) are merged into the "other" group of the
+    nearest shown unit above them (see export_labels) or left out, as the survey says; every
+    merged group holds at least k responses. No
     invitation, id, date, time or comment is exported with the answers (comments come in a
     list of their own, see export_comments), and rows are shuffled so that their order says
     nothing about the order of submission.
@@ -55,10 +56,9 @@ def export_rows(db: Database, survey: Survey, lang: str | None = None) -> tuple[
             ),
             409,
         )
-    hidden = {row["department"].id for row in rates["departments"] if row["hidden"]}
     with i18n.language(lang or survey.language):
-        other, department = _("Other (small departments)"), _("department")
-    label = {d.id: (other if d.id in hidden else d.name) for d in depts}
+        department = _("department")
+        label, merged = export_labels(depts, {row["department"].code for row in rates["departments"] if row["hidden"]})
     header = [department, *[it.id for it in inst.items]]
     header += ["enps"] if inst.enps else []
     position = {n: it.id for n, it in enumerate(inst.items)}
@@ -71,7 +71,7 @@ def export_rows(db: Database, survey: Survey, lang: str | None = None) -> tuple[
         answers.setdefault(row["response_id"], {})[position[row["item"]]] = row["value"]
     rows = []
     for resp in db.query("SELECT id, department_id, enps FROM responses WHERE survey_id = ?", [survey.id]):
-        if resp["department_id"] in hidden and survey.small_groups == "omit":
+        if resp["department_id"] in merged and survey.small_groups == "omit":
             continue
         given = answers.get(resp["id"], {})
         row = [label[resp["department_id"]], *[given.get(it.id, "") for it in inst.items]]
@@ -80,6 +80,32 @@ def export_rows(db: Database, survey: Survey, lang: str | None = None) -> tuple[
         rows.append([neutralise(v) for v in row])
     _SHUFFLE.shuffle(rows)
     return header, rows
+
+
+def export_labels(depts: list[Department], hidden: set[str]) -> tuple[dict[int, str], set[int]]:
+    """Return the export's group label of each unit's own respondents, and the units whose respondents are merged.
+
+    A shown unit without sub-units keeps its name. Everyone else (a hidden unit, or the people
+    who answered for a unit with sub-units) goes to the "other" group of the nearest shown unit
+    above, or to the organisation's "other" group. Such a group is exactly what its shown unit
+    minus its shown sub-units stands for, which the confidentiality rules keep at k or more.
+    Labels are in the current language (callers choose it with i18n.language).
+    """
+    by_code = {d.code: d for d in depts}
+    has_children = {d.parent for d in depts if d.parent}
+    labels, merged = {}, set()
+    for d in depts:
+        if d.code not in hidden and d.code not in has_children:
+            labels[d.id] = d.name
+            continue
+        merged.add(d.id)
+        node = d.code if d.code in has_children else d.parent  # a unit with sub-units: its own "other" group
+        while node is not None and node in hidden:
+            node = by_code[node].parent
+        labels[d.id] = (
+            _("Other (small departments)") if node is None else _("%(name)s (other)", name=by_code[node].name)
+        )
+    return labels, merged
 
 
 def export_comments(db: Database, survey: Survey) -> list[str]:

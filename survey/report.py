@@ -234,17 +234,19 @@ def build_context(
     series = [(charts.organisation_label(lang), org["dimensions"])]
     if dept:
         series.insert(0, (dept.name, group["dimensions"]))
+        parent = group.get("parent")
+        if parent and not parent["suppressed"]:
+            series.insert(1, (parent["name"], parent["dimensions"]))
     figs = {
         "radar": charts.radar_figure(series, inst, lang),
         "items": charts.item_bars_figure(group["items"], inst, lang),
     }
     if group["pyramid"]:
         figs["pyramid"] = charts.pyramid_figure(group["pyramid"], inst, lang)
-    shown_depts = org["departments"]
-    if not dept:
-        with i18n.language(lang):
-            hidden = _("hidden")
-        figs["heatmap"] = charts.heatmap_figure(shown_depts, inst, lang, hidden)
+    # Every unit (or, for a unit's report, its sub-tree) in a table that pages: none is ever cut off.
+    units = unit_rows(org["departments"], surveys.departments(db, survey), dept.code if dept else None)
+    if dept and len(units) < 2:
+        units = []  # a unit without sub-units: its own figures are the whole report
     # Errors (a chart that cannot be drawn) speak the reader's language; the report's texts its own.
     figures, images = embed_charts(figs, {"pyramid": 520, "radar": 520})
     focus = focus_level(group["dimensions"], inst)
@@ -271,7 +273,8 @@ def build_context(
         "weaknesses": _top_two(group["dimensions"], reverse=False),
         "focus": inst.level(focus) if focus else None,
         "levels": {lv.id: lv for lv in inst.levels},
-        "departments": shown_depts,
+        "departments": [row for row, _ in units],
+        "units": units,
         "with_comments": with_comments and inst.comment is not None,
         "comments": comment_list,
         "comments_left": comments_left,
@@ -306,6 +309,21 @@ def bounded_comments(texts: list[str], max_chars: int, max_count: int) -> tuple[
         cut = comment[:max_chars].rstrip() if shortened else comment
         shown.append({"text": _LONG_RUN.sub("\\1\u200b", cut), "shortened": shortened})
     return shown, max(0, len(texts) - max_count)
+
+
+def unit_rows(rows: list[dict], depts: list[surveys.Department], top: str | None = None) -> list[tuple[dict, int]]:
+    """Return the units' table rows depth first with their depth (from 0), all of them or `top`'s sub-tree."""
+    by_code = {row["code"]: row for row in rows}
+    ordered = surveys.tree_order(depts)
+    depth: dict[str, int] = {}
+    for d in ordered:
+        depth[d.code] = depth[d.parent] + 1 if d.parent in depth else 0
+    if top is not None:
+        inside = set(surveys.subtree_codes(depts, top))
+        ordered = [d for d in ordered if d.code in inside]
+        offset = depth[top]
+        return [(by_code[d.code], depth[d.code] - offset) for d in ordered if d.code in by_code]
+    return [(by_code[d.code], depth[d.code]) for d in ordered if d.code in by_code]
 
 
 def render_html(context: dict) -> str:
@@ -367,12 +385,14 @@ def make_comparison(
         raise too_few(survey)
     inst = survey.instrument
     picked = compare.chosen_departments(body, codes or [])
-    with i18n.language(lang):
-        hidden = _("hidden")
-    figs = compare.comparison_figures(body, picked, inst, lang, hidden)
+    figs = compare.comparison_figures(body, picked, inst, lang)
     # Radar and pyramids side by side on one landscape page; the others full width.
     figures, images = embed_charts(figs, {"radar": 560, "pyramids": 640})
     gaps = compare.reading([compare.Gap(**g) for g in body["gaps"]], inst, lang)
+    if sort:
+        units = [(row, 0) for row in body["departments"]]  # sorted by a figure: depth would mislead
+    else:
+        units = unit_rows(body["departments"], surveys.departments(db, survey))
     with i18n.language(lang):
         html = render_template(
             "report/compare.html",
@@ -382,6 +402,7 @@ def make_comparison(
             body=body,
             picked=picked,
             figures=figures,
+            units=units,
             reading=gaps,
             levels={lv.id: lv for lv in inst.levels},
             today_iso=dt.date.today().isoformat(),

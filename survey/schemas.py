@@ -8,7 +8,7 @@ optional `:error_type`), or from the message a validator raised with `rule(...)`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, ClassVar, Literal
 
 from flask_babel import gettext
@@ -151,37 +151,75 @@ class SurveyIn(Strict):
     @field_validator("departments")
     @classmethod
     def _codes_unique_parents_known(cls, departments: list[DepartmentIn]) -> list[DepartmentIn]:
-        codes: dict[str, int] = {}
-        names: set[str] = set()
-        for n, dept in enumerate(departments, start=1):
-            if dept.code.lower() in codes:
-                raise rule("Department {n}: the code '{code}' is used twice.", n=n, code=dept.code)
-            codes[dept.code.lower()] = n
-            name = dept.name.strip().casefold()
-            if name in names:
-                # Two units with one name would let a "department" of one person hide behind the other.
-                raise rule(
-                    "Department {n}: the name '{name}' is used twice; give each department its own name.",
-                    n=n,
-                    name=dept.name.strip(),
-                )
-            names.add(name)
-        parents = {dept.code.lower(): (dept.parent or "").lower() for dept in departments}
-        for n, dept in enumerate(departments, start=1):
-            if dept.parent is None:
-                continue
-            if dept.parent.lower() not in codes:
-                raise rule(
-                    "Department {n}: the parent '{parent}' is not one of the departments.", n=n, parent=dept.parent
-                )
-            # Follow the parents up: a unit must never end up inside itself.
-            seen, code = set(), dept.code.lower()
-            while code and code not in seen:
-                seen.add(code)
-                code = parents.get(code, "")
-            if code:
-                raise rule("Department {n}: the parents of '{code}' go round in a circle.", n=n, code=dept.code)
+        problem = unit_problem(
+            [(d.code, d.name, d.parent) for d in departments], lambda n: gettext("Department %(n)s", n=n)
+        )
+        if problem:
+            raise rule("{problem}", problem=problem)  # a name may hold braces: never a template
         return departments
+
+
+def unit_problem(units: list[tuple[str, str, str | None]], label: Callable[[int], str]) -> str | None:
+    """Return what is wrong with a list of (code, name, parent code) units, naming the unit by label(n), or None.
+
+    Codes and names must be unique (case-insensitively); a parent must be one of the units, not
+    the unit itself, and following parents upwards must never come back to where it started.
+    Shared by the API (SurveyIn: "Department 3") and the HR form ("Line 4").
+    """
+    codes: dict[str, int] = {}
+    names: set[str] = set()
+    for n, (code, name, _) in enumerate(units, start=1):
+        if code.lower() in codes:
+            return gettext("%(where)s: the code '%(code)s' is used twice.", where=label(n), code=code)
+        codes[code.lower()] = n
+        if name.strip().casefold() in names:
+            # Two units with one name would let a "department" of one person hide behind the other.
+            return gettext(
+                "%(where)s: the name '%(name)s' is used twice; give each department its own name.",
+                where=label(n),
+                name=name.strip(),
+            )
+        names.add(name.strip().casefold())
+    parents = {code.lower(): (parent or "").lower() for code, _, parent in units}
+    spelled = {code.lower(): code for code, _, _ in units}
+    for n, (code, _, parent) in enumerate(units, start=1):
+        if not parent:
+            continue
+        if parent.lower() == code.lower():
+            return gettext("%(where)s: '%(code)s' cannot be its own parent.", where=label(n), code=code)
+        if parent.lower() not in codes:
+            return gettext(
+                "%(where)s: the parent '%(parent)s' is not one of the departments.", where=label(n), parent=parent
+            )
+        # Follow the parents up: a unit must never end up inside itself.
+        path, current = [code.lower()], parents[code.lower()]
+        while current and current not in path:
+            path.append(current)
+            current = parents.get(current, "")
+        if current:
+            circle = " → ".join(spelled[c] for c in [*path[path.index(current) :], current])
+            return gettext(
+                "%(where)s: the parents of '%(code)s' go round in a circle (%(circle)s).",
+                where=label(n),
+                code=code,
+                circle=circle,
+            )
+    return None
+
+
+def department_problem(unit: dict, label: str) -> str | None:
+    """Return what is wrong with one unit's own fields (code, name, headcount, parent), naming it by label."""
+    try:
+        DepartmentIn.model_validate(unit)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        parts = ["departments", "*", *_pattern(error["loc"])]
+        text = _lookup(SurveyIn.messages, parts, error["type"]) or f"Department %(n)s: {GENERIC}"
+        # The message names "Department N" (the API's words); the form names its line instead: the
+        # translated message is filled with a marker where N goes, and everything before it replaced.
+        full = message_text(text, n="\x00", name=error["loc"][-1] if error["loc"] else "")
+        return label + full.split("\x00", 1)[1] if "\x00" in full else full
+    return None
 
 
 # --- Responses ----------------------------------------------------------------------------------
@@ -322,19 +360,48 @@ class ResultsQuery(Query):
     }
 
 
+def _whole_number(value: object) -> object:
+    # Query parameters are text: "2" is the number 2 (anything else fails as a number would).
+    if value == "":
+        return None
+    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 10 else value
+
+
+MAX_PER_PAGE = 500
+
+
 class CompareQuery(Query):
-    """?sort=LEVEL: order the departments by their score on one level."""
+    """Which units to compare, in what order, a page at a time."""
 
-    sort: Annotated[str | None, BeforeValidator(_blank_is_none)] = Field(None, description="a level id")
+    sort: Annotated[str | None, BeforeValidator(_blank_is_none)] = Field(
+        None, description="a level id (by its score), 'index', 'n' (answers) or 'name'"
+    )
+    order: Annotated[Literal["asc", "desc"] | None, BeforeValidator(_blank_is_none)] = Field(
+        None, description="default: highest first for numbers, A-Z for names"
+    )
+    parent: Annotated[
+        str | None, BeforeValidator(_blank_is_none), Field(pattern=r"^(\*|[A-Za-z0-9][A-Za-z0-9_-]{0,31})$")
+    ] = Field(None, description="only the units directly below this unit's code; '*' for the top-level units")
+    page: Annotated[int, BeforeValidator(_whole_number), Field(ge=1)] | None = Field(None, description="from 1")
+    per_page: Annotated[int, BeforeValidator(_whole_number), Field(ge=1, le=MAX_PER_PAGE)] | None = Field(
+        None, description=f"units a page, 1-{MAX_PER_PAGE} (default 100)"
+    )
 
-    messages: ClassVar[dict[str, str]] = {**Query.messages, "sort": "Sort by a level id."}
+    messages: ClassVar[dict[str, str]] = {
+        **Query.messages,
+        "sort": "Sort by a level id, 'index', 'n' or 'name'.",
+        "order": "Choose the order 'asc' or 'desc'.",
+        "parent": "Give a unit's code, e.g. ?parent=OPS, or '*' for the top-level units.",
+        "page": "Give the page as a whole number from 1.",
+        "per_page": f"Give the page size as a whole number from 1 to {MAX_PER_PAGE}.",
+    }
 
     @field_validator("sort")
     @classmethod
     def _known_level(cls, value: str | None, info: ValidationInfo) -> str | None:
         levels = (info.context or {}).get("levels")
         if value is not None and levels is not None and value not in levels:
-            raise rule("Sort by a level id: {levels}.", levels=", ".join(levels))
+            raise rule("Sort by a level id ({levels}), 'index', 'n' or 'name'.", levels=", ".join(levels))
         return value
 
 

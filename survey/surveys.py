@@ -202,12 +202,24 @@ def create_survey(
             }
             for n, d in enumerate(departments)
         )
+        _store_parents(db, survey_id, departments)
         db["survey_items"].insert_all(
             {"survey_id": survey_id, "item_id": it.id, "level": it.level, "position": n, "reverse": int(it.reverse)}
             for n, it in enumerate(instrument.items)
         )
         audit.record(db, "survey-created", slug, f"collection={collection}")
     return get_survey(db, slug)
+
+
+def _store_parents(db: Database, survey_id: int, departments: list[dict]) -> None:
+    """Link each unit to its parent (codes match case-insensitively, as SurveyIn checked them)."""
+    ids = {
+        code.lower(): dept_id
+        for dept_id, code in db.execute("SELECT id, code FROM departments WHERE survey_id = ?", [survey_id])
+    }
+    links = [(ids[d["parent"].lower()], ids[d["code"].lower()]) for d in departments if d.get("parent")]
+    if links:
+        db.conn.executemany("UPDATE departments SET parent_id = ? WHERE id = ?", links)
 
 
 def unique_slug(db: Database, base: str) -> str:
@@ -277,14 +289,59 @@ def list_surveys(db: Database) -> list[dict]:
 
 
 def departments(db: Database, survey: Survey) -> list[Department]:
-    """Return the survey's departments in the order they were given."""
+    """Return the survey's departments (units) in the order they were given, each with its parent's code."""
     return [
-        Department(r["id"], r["code"], r["name"], r["headcount"])
+        Department(r["id"], r["code"], r["name"], r["headcount"], r["parent"])
         for r in db.query(
-            "SELECT id, code, name, headcount FROM departments WHERE survey_id = ? ORDER BY position, id",
+            """SELECT d.id, d.code, d.name, d.headcount, p.code AS parent FROM departments d
+               LEFT JOIN departments p ON p.id = d.parent_id
+               WHERE d.survey_id = ? ORDER BY d.position, d.id""",
             [survey.id],
         )
     ]
+
+
+def subtree_codes(depts: list[Department], code: str) -> list[str]:
+    """Return the codes of a unit and every unit below it, the unit first, then in the survey's order."""
+    below: dict[str, list[str]] = {}
+    for d in depts:
+        if d.parent:
+            below.setdefault(d.parent, []).append(d.code)
+    found, stack = [], [code]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(below.get(current, ()))
+    order = {d.code: n for n, d in enumerate(depts)}
+    return [code, *sorted(found[1:], key=order.__getitem__)]
+
+
+def tree_order(depts: list[Department]) -> list[Department]:
+    """Return the units depth first: each unit followed by the units below it, siblings in the survey's order."""
+    known = {d.code for d in depts}
+    below: dict[str | None, list[Department]] = {}
+    for d in depts:
+        below.setdefault(d.parent if d.parent in known else None, []).append(d)
+    out: list[Department] = []
+    stack = list(reversed(below.get(None, [])))
+    while stack:
+        d = stack.pop()
+        out.append(d)
+        stack.extend(reversed(below.get(d.code, [])))
+    return out
+
+
+def unit_paths(depts: list[Department]) -> dict[str, list[str]]:
+    """Return each unit's path of codes from its top-level unit down to itself."""
+    parent = {d.code: d.parent for d in depts}
+    paths: dict[str, list[str]] = {}
+    for d in depts:
+        path, code = [], d.code
+        while code is not None and code not in path:  # stored trees have no cycles; never loop anyway
+            path.append(code)
+            code = parent.get(code)
+        paths[d.code] = path[::-1]
+    return paths
 
 
 def department_by_code(db: Database, survey: Survey, code: str) -> Department | None:
@@ -372,7 +429,10 @@ def survey_summary(db: Database, survey: Survey) -> dict:
         "comment_min_group_size": survey.comment_min_group_size,
         "previous": previous_slug(db, survey),
         "small_groups": survey.small_groups,
-        "departments": [{"code": d.code, "name": d.name} for d in departments(db, survey)],
+        "departments": [
+            {"code": d.code, "name": d.name, **({"parent": d.parent} if d.parent else {})}
+            for d in departments(db, survey)
+        ],
         "instrument": {
             "reach_threshold": inst.reach_threshold,
             "levels": [{"id": lv.id, "name": lv.name[lang]} for lv in inst.levels],

@@ -138,15 +138,11 @@ def _survey_or_404(slug: str) -> surveys.Survey:
 
 def _not_supported_yet(body: schemas.SurveyIn) -> dict[str, str]:
     """Return the settings the domain cannot honour yet, each with why (refused rather than silently ignored)."""
-    # TODO: the short instrument (live polls) and units within units come with their own changes;
-    # until then they are refused with a reason rather than silently ignored.
+    # TODO: the short instrument (live polls) comes with its own change; until then it is refused
+    # with a reason rather than silently ignored.
     fields = {}
     if body.instrument != "full":
         fields["instrument"] = _("The short instrument is not available in this version yet; use 'full'.")
-    if any(dept.parent is not None for dept in body.departments):
-        fields["departments"] = _(
-            "Departments within departments are not available in this version yet; leave out 'parent'."
-        )
     return fields
 
 
@@ -284,6 +280,8 @@ def survey_results(slug: str):
         body = results.survey_results(get_db(), survey, department)
     except results.UnknownDepartment as exc:
         raise AppError(_("Survey '%(slug)s' has no department '%(code)s'.", slug=slug, code=department), 404) from exc
+    if department is not None:
+        body = {**body, "trend": compare.unit_trend(get_db(), survey, body["department"])}
     return jsonify({"slug": survey.slug, "status": survey.status, "min_group_size": survey.min_group_size, **body})
 
 
@@ -293,8 +291,18 @@ def survey_compare(slug: str):
     """Compare the departments side by side and the survey with its previous round (privacy applied)."""
     survey = _survey_or_404(slug)
     levels = [level.id for level in survey.instrument.levels]
-    sort = query(schemas.CompareQuery, {"levels": levels}).sort
-    return jsonify(compare.comparison(get_db(), survey, sort))
+    args = query(schemas.CompareQuery, {"levels": [*levels, *compare.SORT_KEYS]})
+    descending = None if args.order is None else args.order == "desc"
+    try:
+        body = compare.comparison(
+            get_db(), survey, args.sort, args.parent, args.page or 1, args.per_page or DEFAULT_PER_PAGE, descending
+        )
+    except results.UnknownDepartment as exc:
+        raise AppError(f"Survey '{slug}' has no department '{args.parent}'.", 404) from exc
+    return jsonify(body)
+
+
+DEFAULT_PER_PAGE = 100
 
 
 @bp.get("/surveys/<slug>/report.pdf")

@@ -68,15 +68,27 @@ OPERATIONS = (
         outputs.Results,
         query=schemas.ResultsQuery,
         errors={404: "No such survey or department", 409: "The survey is not closed: results are not released yet"},
+        description="Units may have sub-units: a unit's figures include everyone in its sub-tree, and every "
+        "figure hidden anywhere stays hidden everywhere (a parent minus its shown children never gives a hidden "
+        "child away). With ?department=CODE, a manager's view of that unit: its own figures, its 'parent' and the "
+        "'organisation', its 'children' side by side, 'versus' (the unit against the rest of its parent and of "
+        "the organisation) and its 'trend' across rounds (units matched by code).",
     ),
     Operation(
         "api.survey_compare",
         outputs.Comparison,
         query=schemas.CompareQuery,
-        errors={400: "Unknown level to sort by", 409: "The survey is not closed: results are not released yet"},
-        description="Departments carry the same figures as in /results (hidden ones only 'suppressed'); 'gaps' "
-        "lists the largest significant differences from the rest of the organisation; 'trend' compares with the "
-        "previous round on the levels both rounds share (Welch's t-test, Benjamini-Hochberg).",
+        errors={
+            400: "Unknown level to sort by, or a bad page",
+            404: "No such survey, or no such parent unit",
+            409: "The survey is not closed: results are not released yet",
+        },
+        description="Units carry the same figures as in /results (hidden ones only 'suppressed'), filtered by "
+        "?parent (its direct sub-units; '*' for the top level), sorted by ?sort and ?order, a page at a time "
+        "(?page, ?per_page, default 100; 'paging' says how many there are). 'gaps' lists the largest significant "
+        "differences from the rest of the organisation among the units the filter keeps; 'trend' compares with "
+        "the previous round on the levels both rounds share (Welch's t-test, Benjamini-Hochberg), for the units "
+        "of the page.",
     ),
     Operation(
         "api.survey_report",

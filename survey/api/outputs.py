@@ -142,10 +142,11 @@ class ItemFigures(BaseModel):
 
 
 class DepartmentFigures(BaseModel):
-    """A department in the side-by-side table; a hidden one carries suppressed: true and no figures."""
+    """A unit in the side-by-side table; a hidden one carries suppressed: true and no figures."""
 
     code: str
     name: str | None = None
+    parent: str | None = Field(None, description="the code of the unit it belongs to (left out at the top)")
     suppressed: bool
     reason: str | None = Field(None, description=REASONS)
     n: int | None = None
@@ -155,6 +156,48 @@ class DepartmentFigures(BaseModel):
     response_rate: Number = None
     dimensions: list[Dimension] | None = None
     pyramid: list[PyramidStep] | None = None
+
+
+class GroupFigures(BaseModel):
+    """A group's figures without item detail; a hidden group carries suppressed: true and no figures."""
+
+    suppressed: bool
+    reason: str | None = Field(None, description=REASONS)
+    n: int | None = None
+    index: Number = None
+    enps: Number = None
+    dimensions: list[Dimension] | None = None
+    pyramid: list[PyramidStep] | None = None
+
+
+class Difference(BaseModel):
+    """One level of a unit against the rest of a larger group (everyone in it outside the unit's sub-tree)."""
+
+    id: str
+    suppressed: bool | None = Field(None, description="true: the unit's or the larger group's cell is hidden")
+    diff: Number = Field(None, description="the unit's mean minus the rest's (1-5 scale)")
+    p: Number = Field(None, description="Welch's t-test")
+    p_adj: Number = Field(None, description="Benjamini-Hochberg adjusted within this view")
+    d: Number = Field(None, description="Cohen's d, pooled sd")
+    significant: bool | None = None
+
+
+class Versus(BaseModel):
+    parent: list[Difference] | None = Field(None, description="left out at the top, or when the parent is hidden")
+    organisation: list[Difference]
+
+
+class UnitTrend(BaseModel):
+    """A unit across the rounds of a series, matched by its code."""
+
+    rounds: list[dict] = Field(
+        description="oldest first: slug, title, date, suppressed, index, scores (level id -> score); "
+        "absent: true when that round had no unit with this code"
+    )
+    previous: dict | None = Field(None, description="the round compared with")
+    change: list[dict] | None = Field(
+        None, description="per shared level, the change since the previous round (null unless shown in both)"
+    )
 
 
 class Results(BaseModel):
@@ -179,7 +222,29 @@ class Results(BaseModel):
     pyramid: list[PyramidStep] | None = Field(None, description="null when hidden (see pyramid_hidden)")
     pyramid_hidden: str | None = Field(None, description=REASONS)
     items: list[ItemFigures] | None = None
-    departments: list[DepartmentFigures] | None = None
+    departments: list[DepartmentFigures] | None = Field(
+        None, description="every unit, in the survey's order, each with its parent's code (organisation results)"
+    )
+    parent: DepartmentFigures | None = Field(
+        None, description="with ?department=: the unit it belongs to, as in the table (null for a top-level unit)"
+    )
+    organisation: GroupFigures | None = Field(None, description="with ?department=: the organisation's figures")
+    children: list[DepartmentFigures] | None = Field(
+        None, description="with ?department=: the units directly below it, side by side"
+    )
+    versus: Versus | None = Field(
+        None,
+        description="with ?department=: the unit against the rest of its parent and of the organisation "
+        "(left out when the unit or the organisation is hidden)",
+    )
+    trend: UnitTrend | None = Field(None, description="with ?department=: the unit across the rounds of the series")
+
+
+class Paging(BaseModel):
+    page: int
+    per_page: int
+    pages: int
+    total: int = Field(description="units the filter keeps, on every page")
 
 
 class Comparison(BaseModel):
@@ -190,7 +255,9 @@ class Comparison(BaseModel):
     suppressed: bool
     min_group_size: int | None = None
     organisation: dict | None = None
-    departments: list[DepartmentFigures] | None = None
+    parent: DepartmentFigures | None = Field(None, description="with ?parent=CODE: that unit")
+    departments: list[DepartmentFigures] | None = Field(None, description="the units of this page")
+    paging: Paging | None = None
     gaps: list[dict] | None = None
     trend: dict | None = Field(
         None, description="rounds: the organisation's scores in every round; previous: the round compared with"
@@ -198,8 +265,11 @@ class Comparison(BaseModel):
 
 
 class DepartmentRate(BaseModel):
+    """A unit's responses and size, each counting its whole sub-tree."""
+
     code: str
     name: str | None = None
+    parent: str | None = None
     suppressed: bool
     reason: str | None = None
     invited: int

@@ -55,8 +55,19 @@ DEMO_SLUGS = ("demo", "demo-previous", "demo-open")
     show_default=True,
     help="2 adds an earlier round, 'demo-previous', so that the comparison shows a trend.",
 )
-def demo_command(n: int, seed: int, language: str, replace: bool, if_empty: bool, rounds: int) -> None:
+@click.option(
+    "--units",
+    type=click.IntRange(0, 5000),
+    default=0,
+    help="Spread the answers over a hierarchy of this many units (divisions, departments, teams) instead of "
+    "the 12 departments.",
+)
+def demo_command(n: int, seed: int, language: str, replace: bool, if_empty: bool, rounds: int, units: int) -> None:
     """Create the closed survey 'demo' (12 departments, N synthetic responses) and the open 'demo-open' to try."""
+    if 0 < units < 3:
+        raise click.BadParameter(
+            "a hierarchy needs at least 3 units (or 0 for the 12 departments)", param_hint="--units"
+        )
     db = get_db()
     slugs = ["demo-previous", "demo"] if rounds == 2 else ["demo"]
     existing = [s for s in (surveys.get_survey(db, slug) for slug in DEMO_SLUGS) if s]
@@ -86,6 +97,8 @@ def demo_command(n: int, seed: int, language: str, replace: bool, if_empty: bool
                     shift=-0.2 if earlier else 0.0,
                     title=demo.previous_title(language) if earlier else None,
                 )
+            if units:
+                demo.spread_over_units(db, survey, units, seed)
             # The demo rounds are closed, so that their results are there at once (results of an
             # open survey are never shown).
             surveys.close(db, survey)

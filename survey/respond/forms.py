@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..i18n import number
 from ..questionnaire import Instrument
-from ..surveys import Department
+from ..surveys import Department, tree_order, unit_paths
 
 NA = "na"
 VALID = {"1", "2", "3", "4", "5"}
@@ -50,6 +50,28 @@ class ResponseForm(FlaskForm):
         return out
 
 
+def department_choices(departments: list[Department]) -> list[SelectChoice]:
+    """Return the units to choose from; with a hierarchy, grouped by top-level unit (an <optgroup> each).
+
+    A respondent picks the lowest unit they belong to: first the group of their top-level unit,
+    then within it the unit itself or one below it, named by its path ("Sales North › Team 2").
+    """
+    if not any(d.parent for d in departments):
+        return [SelectChoice(d.code, d.name) for d in departments]
+    paths = unit_paths(departments)
+    name = {d.code: d.name for d in departments}
+    has_children = {d.parent for d in departments if d.parent}
+    choices = []
+    for d in tree_order(departments):
+        top = paths[d.code][0]
+        if top not in has_children:
+            choices.append(SelectChoice(d.code, d.name))
+            continue
+        label = " › ".join(name[code] for code in paths[d.code][1:]) or d.name
+        choices.append(SelectChoice(d.code, label, optgroup=name[top]))
+    return choices
+
+
 def build_form(
     instrument: Instrument,
     lang: str,
@@ -70,7 +92,7 @@ def build_form(
         field = ChoiceField(it.text[lang], choices=choices, validators=[Optional()], invalid_message=answer_error)
         setattr(Form, f"q_{it.id}", field)
     if departments is not None:
-        choices = [SelectChoice("", _("Choose your department"))] + [SelectChoice(d.code, d.name) for d in departments]
+        choices = [SelectChoice("", _("Choose your department")), *department_choices(departments)]
         Form.department = SelectField(
             _("Department"),
             choices=choices,
