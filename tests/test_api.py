@@ -142,7 +142,6 @@ def test_create_survey_messages(client, hr_token, change, fields):
 @pytest.mark.parametrize(
     "change",
     [
-        {"instrument": "short"},
         {"departments": [{"code": "A", "name": "x"}, {"code": "B", "name": "y", "parent": "A"}]},
     ],
 )

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from flask import Blueprint, current_app, g, jsonify, request
 from pydantic import ValidationError
 
-from .. import accounts, compare, invitations, report, responses, results, schemas, surveys, throttle
+from .. import accounts, compare, followup, invitations, report, responses, results, schemas, surveys, throttle
 from ..db import InvitationUsed, get_db, get_writer
 from ..errors import AppError
 from .openapi import spec
@@ -122,11 +122,9 @@ def _survey_or_404(slug: str) -> surveys.Survey:
 
 def _not_supported_yet(body: schemas.SurveyIn) -> dict[str, str]:
     """Return the settings the domain cannot honour yet, each with why (refused rather than silently ignored)."""
-    # TODO: the short instrument (live polls) and units within units come with their own changes;
-    # until then they are refused with a reason rather than silently ignored.
+    # TODO: units within units come with their own change; until then they are refused with a
+    # reason rather than silently ignored.
     fields = {}
-    if body.instrument != "full":
-        fields["instrument"] = "The short instrument is not available in this version yet; use 'full'."
     if any(dept.parent is not None for dept in body.departments):
         fields["departments"] = (
             "Departments within departments are not available in this version yet; leave out 'parent'."
@@ -148,10 +146,11 @@ def create_survey():
     comment_k = body.comment_min_group_size
     if comment_k is None:
         comment_k = max(config["DEFAULT_COMMENT_MIN_GROUP_SIZE"], min_k)
+    instrument = current_app.extensions["instrument"]
     try:
         survey = surveys.create_survey(
             get_db(),
-            current_app.extensions["instrument"],
+            instrument.short() if body.instrument == "short" else instrument,
             title=body.title,
             slug=body.slug,
             language=body.language,
@@ -161,6 +160,7 @@ def create_survey():
             collection=body.collection,
             previous=body.previous,
             small_groups=body.small_groups,
+            followup_statement=body.followup_statement,
         )
     except surveys.SurveyError as exc:
         status = 409 if "slug" in exc.fields and "taken" in exc.fields["slug"] else 422
@@ -186,7 +186,9 @@ def submit_response(slug: str):
     if not survey.is_open:
         raise AppError("This survey is closed and accepts no more answers.", 409)
     max_comment = current_app.config["MAX_COMMENT_LENGTH"]
-    body = parse(schemas.ResponseIn, data, "Invalid response.", schemas.answers_context(survey.instrument, max_comment))
+    asks_followup = followup.statement(db, survey) is not None
+    context = schemas.answers_context(survey.instrument, max_comment, followup=asks_followup)
+    body = parse(schemas.ResponseIn, data, "Invalid response.", context)
     if body.invitation is not None:
         wait = throttle.wait_seconds()
         if wait:
@@ -212,7 +214,7 @@ def submit_response(slug: str):
             )
         invitation_id, dept_id = None, dept.id
     try:
-        sub = responses.validate(survey, dept_id, body.answers, body.enps, body.comment, max_comment)
+        sub = responses.validate(survey, dept_id, body.answers, body.enps, body.comment, max_comment, body.followup)
     except responses.ResponseError as exc:
         raise AppError("Invalid response.", 422, exc.fields) from exc
     try:
@@ -304,4 +306,4 @@ def openapi_document():
 
 
 # Importing these adds their routes to bp.
-from . import rate_view  # noqa: E402,F401
+from . import actions_view, rate_view  # noqa: E402,F401
