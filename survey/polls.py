@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import secrets
 
+from flask_babel import gettext as _
 from sqlite_utils import Database
 
 from . import privacy, rates, results, surveys
@@ -58,7 +59,7 @@ def create_poll(
         min_group_size=k,
         comment_min_group_size=max(10, k),
     )
-    for _ in range(20):
+    for _attempt in range(20):
         code = new_code()
         with write_transaction(db):
             taken = db.execute("SELECT 1 FROM polls WHERE code = ?", [code]).fetchone()
@@ -68,7 +69,7 @@ def create_poll(
                     [poll.id, code, linked.id if linked else None],
                 )
                 return poll
-    raise PollError("No free poll code was found; try again.")
+    raise PollError(_("No free poll code was found; try again."))
 
 
 def poll_info(db: Database, survey: Survey) -> dict | None:
@@ -109,8 +110,11 @@ def close_poll(db: Database, poll: Survey) -> None:
     k = privacy.effective_k(poll.min_group_size)
     if answered(db, poll) is None:
         raise PollError(
-            f"Fewer than {k} people have answered, so the poll cannot be closed yet: results are shown only for "
-            f"groups of at least {k}. Wait for more answers."
+            _(
+                "Fewer than %(k)s people have answered, so the poll cannot be closed yet: results are shown only "
+                "for groups of at least %(k)s. Wait for more answers.",
+                k=k,
+            )
         )
     surveys.close(db, poll)
 

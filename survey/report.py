@@ -22,6 +22,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from . import charts, comments, results, scoring, surveys
 from .cache import Cache
 from .errors import AppError
+from .report_actions import action_section
 from .report_texts import text
 from .surveys import Survey
 
@@ -252,6 +253,8 @@ def build_context(
         "k": survey.min_group_size,
         "band": scoring.band,
         "alpha_warning": scoring.ALPHA_WARNING,
+        # The organisation's report: its action plan and what became of the previous round's.
+        "action_plan": "" if dept else action_section(db, survey, lang),
     }
 
 

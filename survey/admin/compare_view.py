@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, abort, render_template, request
 
-from .. import compare, export, report
+from .. import compare, export, followup, report
 from ..db import get_db
 from ..report_texts import text
 from ..security import login_required
@@ -44,6 +44,7 @@ def compare_page(slug: str):
         levels={lv.id: lv for lv in survey.instrument.levels},
         lang="en",
         rt=lambda key, **kw: text(key, "en", **kw),
+        followup=followup.since_last_time(get_db(), survey),
     )
 
 
