@@ -83,13 +83,25 @@ def since_last_time(db: Database, survey: Survey) -> dict:
     """
     prev = previous_round(db, survey)
     out: dict = {"slug": survey.slug, "previous": None, "released": False, "actions": []}
-    if prev is None:
-        return out
+    if prev is not None:
+        out.update(_previous_actions(db, survey, prev))
+    texts = statement(db, survey)
+    if texts is not None:
+        out["statement"] = {"text": texts.get(survey.language) or texts["en"]}
+        if survey.is_closed:
+            out["statement"].update(statement_results(db, survey))
+    return out
+
+
+def _previous_actions(db: Database, survey: Survey, prev: Survey) -> dict:
+    """Return the previous round and its actions, with the changes once both rounds are closed."""
+    out: dict = {"actions": []}
     out["previous"] = {"slug": prev.slug, "title": prev.title, "status": prev.status}
     released = survey.is_closed and prev.is_closed
     out["released"] = released
     org_cells: dict = {}
     dept_cells: dict = {}
+    shared: set = set()
     if released:
         trend = compare.trend(db, survey)
         if trend.get("previous") and trend["previous"]["slug"] == prev.slug:
@@ -99,8 +111,6 @@ def since_last_time(db: Database, survey: Survey) -> dict:
             # The organisation hidden in either round: its cells stay hidden, not "not compared".
             if not trend.get("organisation"):
                 org_cells = {level: {"id": level, "suppressed": True} for level in shared}
-        else:
-            shared = set()
     now_codes = {d.code.lower() for d in departments(db, survey)}
     for action in actions.list_actions(db, prev):
         item = actions.as_json(action)
@@ -116,11 +126,6 @@ def since_last_time(db: Database, survey: Survey) -> dict:
                     cells = dept_cells.get(code)
                     item["department_change"] = _change(cells.get(action["level"]) if cells else {"suppressed": True})
         out["actions"].append(item)
-    texts = statement(db, survey)
-    if texts is not None:
-        out["statement"] = {"text": texts.get(survey.language) or texts["en"]}
-        if survey.is_closed:
-            out["statement"].update(statement_results(db, survey))
     return out
 
 

@@ -82,10 +82,11 @@ def create():
     if request.method == "GET":
         form.departments.data = form.departments.data or ""
     if form.validate_on_submit():
+        instrument = current_app.extensions["instrument"]
         try:
             survey = surveys.create_survey(
                 get_db(),
-                current_app.extensions["instrument"],
+                instrument.short() if form.instrument.data == "short" else instrument,
                 title=form.title.data,
                 slug=(form.slug.data or "").strip().lower() or None,
                 language=form.language.data,
@@ -95,6 +96,7 @@ def create():
                 collection=form.collection.data,
                 previous=form.previous.data or None,
                 small_groups=form.small_groups.data,
+                followup_statement=bool(form.followup_statement.data),
             )
         except surveys.SurveyError as exc:
             for name, message in exc.fields.items():

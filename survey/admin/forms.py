@@ -103,6 +103,15 @@ class SurveyForm(FlaskForm):
         ],
         default="merge",
     )
+    instrument = SelectField(
+        "Questionnaire",
+        choices=[
+            SelectChoice("full", "Full: every statement of questions.yaml"),
+            SelectChoice("short", "Short: one statement per level (a quick pulse or a live poll)"),
+        ],
+        default="full",
+    )
+    followup_statement = BooleanField("Also ask “I have seen changes since the last survey”")
 
     def validate_departments(self, field) -> None:
         """Check the department lines."""

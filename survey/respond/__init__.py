@@ -33,7 +33,8 @@ def _form_page(survey, department=None, invitation_id: int | None = None, depts:
         if depts is None:
             depts = tuple(surveys.departments(get_db(), survey))
         # What was done since the last round ("you said, we did") changes while the survey is open.
-        done = followup.done_titles(get_db(), survey)
+        titles, more = followup.done_titles(get_db(), survey)
+        done = (tuple(titles), more)
         key = (survey, depts, department, g.lang, request.path, tuple(sorted(request.args.items(multi=True))), done)
         token = generate_csrf().encode()
         form_key = responses.new_form_key().encode()
