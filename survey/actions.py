@@ -19,6 +19,7 @@ STATUSES = ACTION_STATUSES
 OPEN_STATUSES = ("planned", "in_progress")  # an action still to be done: reminders, the printable plan
 ORGANISATION = "organisation"  # the department filter for actions of the whole organisation
 REMIND_DAYS = 7  # owners are reminded of actions due within this many days, and of overdue ones
+MAX_ID = 2**63 - 1  # SQLite's largest integer: an address with a larger id names no action
 
 
 class ActionError(ValueError):
@@ -76,6 +77,8 @@ def list_actions(db: Database, survey: Survey, status: str | None = None, depart
 
 def get_action(db: Database, survey: Survey, action_id: int) -> dict | None:
     """Return one action of the survey, or None (also for an action of another survey)."""
+    if not 0 < action_id <= MAX_ID:
+        return None
     rows = list(db.query(_SELECT + " AND a.id = :id", {"survey": survey.id, "id": action_id}))
     return rows[0] if rows else None
 
@@ -180,6 +183,8 @@ def _add_note(db: Database, action_id: int, author: str | None, status: str | No
 
 def delete_action(db: Database, survey: Survey, action_id: int) -> bool:
     """Delete an action and its history; return False when the survey has no such action."""
+    if not 0 < action_id <= MAX_ID:
+        return False
     with write_transaction(db):
         return db.execute("DELETE FROM actions WHERE id = ? AND survey_id = ?", [action_id, survey.id]).rowcount == 1
 

@@ -510,8 +510,9 @@ class ActionPatch(Strict):
 class ActionsQuery(Query):
     """?status=...&department=CODE: only some of the actions."""
 
-    status: Annotated[ActionStatus | None, BeforeValidator(_blank_is_none)] = None
-    department: Annotated[str | None, BeforeValidator(_blank_is_none)] = Field(
+    # A blank parameter is refused (not read as "no filter"): a filter someone meant to set must not pass unseen.
+    status: ActionStatus | None = None
+    department: Annotated[str, Field(pattern=r"\S", max_length=64)] | None = Field(
         None, description="a department code, or 'organisation' for the actions of the whole organisation"
     )
 

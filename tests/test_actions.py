@@ -369,3 +369,9 @@ def test_a_facilitator_login_sees_the_plan(app):
     client = app.test_client()
     assert login(client, FAC_EMAIL, FAC_PASSWORD).status_code == 302
     assert client.get("/admin/surveys/acme/actions").status_code == 200
+
+
+def test_an_id_beyond_sqlites_integers_is_a_404(client, hr_token):
+    path = f"/api/v1/surveys/acme/actions/{2**63}"
+    assert client.patch(path, json={"status": "done"}, headers=auth(hr_token)).status_code == 404
+    assert client.delete(path, headers=auth(hr_token)).status_code == 404

@@ -32,6 +32,9 @@ def list_actions(slug: str):
     db = get_db()
     survey = _survey_or_404(slug)
     args = query(schemas.ActionsQuery)
+    known = {*actions.validation_context(db, survey)["departments"], actions.ORGANISATION}
+    if args.department and args.department.lower() not in known:
+        raise AppError(f"Survey '{slug}' has no department '{args.department}'.", 404)
     history = actions.notes_by_action(db, survey)
     found = actions.list_actions(db, survey, args.status, args.department)
     return jsonify({"slug": survey.slug, "actions": [actions.as_json(a, history.get(a["id"], [])) for a in found]})

@@ -101,6 +101,7 @@ OPERATIONS = (
         "api.list_actions",
         outputs.ActionList,
         query=schemas.ActionsQuery,
+        errors={404: "No such survey or department"},
         description="Organisation first, then by department and due date.",
     ),
     Operation(
