@@ -261,3 +261,12 @@ def test_facilitator_token_reads_the_followup(app, client):
         token = accounts.create_token(get_db(), "facilitator")
     assert client.get("/api/v1/surveys/acme/followup", headers=auth(token)).status_code == 200
     assert client.get("/api/v1/surveys/acme/followup").status_code == 401
+
+
+def test_the_two_round_demo_has_a_plan_to_follow_up(app, client, hr_token):
+    result = app.test_cli_runner().invoke(args=["demo", "--responses", "120", "--language", "en", "--rounds", "2"])
+    assert result.exit_code == 0, result.output
+    body = client.get("/api/v1/surveys/demo/followup", headers=auth(hr_token)).json
+    assert body["released"] and [a["status"] for a in body["actions"]].count("done") == 2
+    assert all("organisation" in a for a in body["actions"])
+    assert "Since the last survey" not in client.get("/s/demo-open").get_data(as_text=True)
