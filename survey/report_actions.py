@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from flask import render_template
 from flask_babel import force_locale
-from markupsafe import Markup
 from sqlite_utils import Database
 
 from . import action_labels, actions, followup
 from .surveys import Survey
 
 
-def action_section(db: Database, survey: Survey, lang: str) -> Markup:
-    """Return the report's sections on the action plan and the follow-up of the previous round (HTML)."""
+def action_section(db: Database, survey: Survey, lang: str) -> str:
+    """Return the report's sections on the action plan and on the previous round's actions (HTML, autoescaped)."""
     inst = survey.instrument
     with force_locale(lang):
         html = render_template(
@@ -26,4 +25,4 @@ def action_section(db: Database, survey: Survey, lang: str) -> Markup:
             themes=action_labels.THEMES,
             statuses=action_labels.STATUSES,
         )
-    return Markup(html)  # noqa: S704 (rendered by Jinja with autoescape)
+    return html
