@@ -263,14 +263,23 @@ def previous_slug(db: Database, survey: Survey) -> str | None:
 
 
 def list_surveys(db: Database) -> list[dict]:
-    """Return every survey, newest first, with its number of responses."""
-    return list(
+    """Return every survey, newest first, with its number of responses as it may be shown.
+
+    A count is a figure too: below the survey's threshold it is None ("fewer than k"), so that
+    nobody can watch the list while a colleague answers (a live poll in the room, say).
+    """
+    rows = list(
         db.query(
             """SELECT s.id, s.slug, s.title, s.language, s.status, s.created_on, s.closed_on,
+                      MAX(3, s.min_group_size) AS k,
                       (SELECT COUNT(*) FROM responses r WHERE r.survey_id = s.id) AS responses
                FROM surveys s ORDER BY s.id DESC"""
         )
     )
+    for row in rows:
+        if row["responses"] < row["k"]:
+            row["responses"] = None
+    return rows
 
 
 def departments(db: Database, survey: Survey) -> list[Department]:

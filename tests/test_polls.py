@@ -179,3 +179,15 @@ def test_facilitator_login(app):
     client = app.test_client()
     assert login(client, FAC_EMAIL, FAC_PASSWORD).status_code == 302
     assert client.get("/admin/polls/new").status_code == 200
+
+
+def test_the_survey_list_never_shows_a_count_below_k(app, fac_client):
+    _slug, code = start_poll(fac_client, title="Count watch")
+    for _ in range(2):
+        answer(app, code, 4)
+    row = fac_client.get("/admin/").get_data(as_text=True).split("Count watch")[1].split("</tr>")[0]
+    assert "fewer than 5" in row and ">2<" not in row
+    for _ in range(3):
+        answer(app, code, 4)
+    row = fac_client.get("/admin/").get_data(as_text=True).split("Count watch")[1].split("</tr>")[0]
+    assert '<td class="num">5</td>' in row
