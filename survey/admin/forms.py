@@ -18,6 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..schemas import SurveyIn, bounds
+from .workshop_forms import followup_statement_field, instrument_field
 
 
 class LoginForm(FlaskForm):
@@ -103,15 +104,8 @@ class SurveyForm(FlaskForm):
         ],
         default="merge",
     )
-    instrument = SelectField(
-        "Questionnaire",
-        choices=[
-            SelectChoice("full", "Full: every statement of questions.yaml"),
-            SelectChoice("short", "Short: one statement per level (a quick pulse or a live poll)"),
-        ],
-        default="full",
-    )
-    followup_statement = BooleanField("Also ask “I have seen changes since the last survey”")
+    instrument = instrument_field()
+    followup_statement = followup_statement_field()
 
     def validate_departments(self, field) -> None:
         """Check the department lines."""

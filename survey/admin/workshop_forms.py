@@ -4,9 +4,26 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange
+
+
+def instrument_field() -> SelectField:
+    """Return the new-survey form's choice of questionnaire: full, or one statement per level."""
+    return SelectField(
+        _l("Questionnaire"),
+        choices=[
+            SelectChoice("full", _l("Full: every statement of questions.yaml")),
+            SelectChoice("short", _l("Short: one statement per level (a quick pulse or a live poll)")),
+        ],
+        default="full",
+    )
+
+
+def followup_statement_field() -> BooleanField:
+    """Return the new-survey form's option to ask the follow-up statement (reported on its own)."""
+    return BooleanField(_l("Also ask “I have seen changes since the last survey”"))
 
 
 class PlanActionForm(FlaskForm):
