@@ -429,3 +429,72 @@ def init_app(app: Flask) -> None:
         migrate(db)
     finally:
         db.close()
+
+
+@migrations()
+def m006_actions_followup_polls(db: Database) -> None:
+    """Add action plans with progress notes and reminders, the follow-up statement, and live polls."""
+    for statement in SCHEMA_006.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+
+
+# New tables only (no column added to an existing table), so that a later rebuild of surveys,
+# departments or responses by another migration cannot drop what this one adds.
+SCHEMA_006 = """
+CREATE TABLE actions (
+    id INTEGER PRIMARY KEY,
+    survey_id INTEGER NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
+    -- NULL: an action of the whole organisation
+    department_id INTEGER REFERENCES departments(id) ON DELETE CASCADE,
+    level TEXT NOT NULL CHECK (level IN ('observing', 'following', 'endorsing', 'contributing', 'owning', 'leading')),
+    theme TEXT NOT NULL CHECK (theme IN ('goals', 'roles', 'means', 'follow_up', 'anchoring', 'freedom')),
+    title TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 300),
+    owner TEXT CHECK (owner IS NULL OR length(owner) <= 120),
+    owner_email TEXT CHECK (owner_email IS NULL OR length(owner_email) <= 254),
+    due TEXT CHECK (due IS NULL OR due GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+    status TEXT NOT NULL DEFAULT 'planned' CHECK (status IN ('planned', 'in_progress', 'done', 'dropped')),
+    created_on TEXT NOT NULL,
+    updated_on TEXT NOT NULL
+);
+CREATE INDEX actions_survey ON actions (survey_id, status);
+CREATE INDEX actions_department ON actions (department_id);
+-- The history of an action: progress notes and status changes, oldest first.
+CREATE TABLE action_notes (
+    id INTEGER PRIMARY KEY,
+    action_id INTEGER NOT NULL REFERENCES actions(id) ON DELETE CASCADE,
+    written_on TEXT NOT NULL,
+    author TEXT,
+    status TEXT CHECK (status IS NULL OR status IN ('planned', 'in_progress', 'done', 'dropped')),
+    text TEXT CHECK (text IS NULL OR length(text) <= 2000)
+);
+CREATE INDEX action_notes_action ON action_notes (action_id);
+-- What the reminder command sent, per action and day: at most one reminder a day each, and an
+-- interrupted run resumes without sending twice ('sending': handed over unconfirmed).
+CREATE TABLE action_reminders (
+    action_id INTEGER NOT NULL REFERENCES actions(id) ON DELETE CASCADE,
+    day TEXT NOT NULL,
+    email TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'failed')),
+    error TEXT,
+    PRIMARY KEY (action_id, day)
+) WITHOUT ROWID;
+-- The optional follow-up statement of a survey ("I have seen changes since the last survey"):
+-- its texts per language as JSON. It is no item of the instrument, never part of a level or the index.
+CREATE TABLE survey_followup (
+    survey_id INTEGER PRIMARY KEY REFERENCES surveys(id) ON DELETE CASCADE,
+    statement TEXT NOT NULL
+);
+-- A respondent's answer to it (1..5), kept apart from the answers to the instrument.
+CREATE TABLE followup_answers (
+    response_id INTEGER PRIMARY KEY REFERENCES responses(id) ON DELETE CASCADE,
+    value INTEGER NOT NULL CHECK (typeof(value) = 'integer' AND value BETWEEN 1 AND 5)
+) WITHOUT ROWID;
+-- A live poll is a short survey answered in the room through a short code (/p/<code>).
+CREATE TABLE polls (
+    survey_id INTEGER PRIMARY KEY REFERENCES surveys(id) ON DELETE CASCADE,
+    code TEXT NOT NULL UNIQUE,
+    linked_id INTEGER REFERENCES surveys(id) ON DELETE SET NULL
+);
+CREATE INDEX polls_linked ON polls (linked_id)
+"""

@@ -24,6 +24,7 @@ from . import charts, comments, i18n, results, scoring, surveys
 from .cache import Cache
 from .errors import AppError
 from .questionnaire import LANGUAGES
+from .report_actions import action_section
 from .surveys import Survey
 
 
@@ -286,6 +287,8 @@ def build_context(
         "k": survey.min_group_size,
         "band": scoring.band,
         "alpha_warning": scoring.ALPHA_WARNING,
+        # The organisation's report: its action plan and what became of the previous round's.
+        "action_plan": "" if dept else action_section(db, survey, lang),
     }
 
 

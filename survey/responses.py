@@ -33,20 +33,30 @@ class Submission:
     answers: dict[str, int]
     enps: int | None
     comment: str | None
+    followup: int | None = None  # the follow-up statement, stored apart from the instrument's answers
 
 
 def validate(
-    survey: Survey, department_id: int | None, answers: object, enps: object, comment: object, max_comment: int
+    survey: Survey,
+    department_id: int | None,
+    answers: object,
+    enps: object,
+    comment: object,
+    max_comment: int,
+    followup: object = None,
 ) -> Submission:
-    """Check a submission against the survey's instrument (AnswersIn); raise ResponseError naming each bad field."""
+    """Check a submission against the survey's instrument (AnswersIn); raise ResponseError naming each bad field.
+
+    `followup` is the answer to the follow-up statement, sent only by callers whose survey asks it.
+    """
     errors: dict[str, str] = {}
     if department_id is None:
         errors["department"] = _("Choose your department.")
-    given = {"answers": answers, "enps": enps, "comment": comment}
+    given = {"answers": answers, "enps": enps, "comment": comment, "followup": followup}
     try:
         body = AnswersIn.model_validate(
             {name: value for name, value in given.items() if value is not None or name == "answers"},
-            context=answers_context(survey.instrument, max_comment),
+            context=answers_context(survey.instrument, max_comment, followup=followup is not None),
         )
     except ValidationError as exc:
         errors.update(field_errors(exc, AnswersIn))
@@ -54,7 +64,7 @@ def validate(
         raise ResponseError(errors)
     clean = {item_id: value for item_id, value in body.answers.items() if value is not None}
     text = body.comment.strip() if body.comment is not None else None
-    return Submission(department_id, clean, body.enps, text or None)
+    return Submission(department_id, clean, body.enps, text or None, body.followup)
 
 
 def hash_token(token: str) -> str:
@@ -94,6 +104,8 @@ def store(
         "INSERT INTO answers (response_id, item, value) VALUES (?, ?, ?)",
         [(response_id, position[item_id], value) for item_id, value in sub.answers.items()],
     )
+    if sub.followup is not None:
+        db.execute("INSERT INTO followup_answers (response_id, value) VALUES (?, ?)", [response_id, sub.followup])
 
 
 FORM_KEY_DAYS = 2  # a form key is remembered this long (the form's own token expires sooner)

@@ -112,6 +112,11 @@ class SurveyIn(Strict):
     small_groups: Literal["merge", "omit"] = Field(
         "merge", description="whether the raw export merges groups below the threshold into 'other' or omits them"
     )
+    followup_statement: bool = Field(
+        False,
+        description="also ask 'I have seen changes since the last survey' (1-5), reported on its own, never part "
+        "of a level or the index",
+    )
 
     messages: ClassVar[dict[str, str]] = {
         "title": N_("Give the survey a title."),
@@ -134,6 +139,7 @@ class SurveyIn(Strict):
         "instrument": N_("Choose 'full' (every statement) or 'short' (one statement per level)."),
         "previous": N_("Send the slug of the earlier round, or leave it out."),
         "small_groups": N_("Choose 'merge' (into one 'other' group) or 'omit'."),
+        "followup_statement": N_("Send true to ask the follow-up statement, or false (the default)."),
         "anonymous:extra_forbidden": N_(
             "'anonymous' was replaced by 'collection': send 'open' (anyone with the link) "
             "or 'invitations' (personal links only)."
@@ -225,13 +231,17 @@ def department_problem(unit: dict, label: str) -> str | None:
 # --- Responses ----------------------------------------------------------------------------------
 
 
-def answers_context(instrument: Any, max_comment: int) -> dict:
-    """Return the validation context that checks answers against one survey's instrument."""
+def answers_context(instrument: Any, max_comment: int, followup: bool = False) -> dict:
+    """Return the validation context that checks answers against one survey's instrument.
+
+    `followup`: the survey asks the follow-up statement (survey/followup.py).
+    """
     return {
         "items": {item.id for item in instrument.items},
         "enps": instrument.enps is not None,
         "comment": instrument.comment is not None,
         "max_comment": max_comment,
+        "followup": followup,
     }
 
 
@@ -250,13 +260,24 @@ class AnswersIn(Strict):
     )
     enps: Annotated[int, Field(ge=0, le=10)] | None = Field(None, description="would you recommend us: 0..10")
     comment: str | None = Field(None, description="free text, at most MAX_COMMENT_LENGTH (5,000) characters")
+    followup: Annotated[int, Field(ge=1, le=5)] | None = Field(
+        None, description="the follow-up statement (1..5), when the survey asks it; never part of a level"
+    )
 
     messages: ClassVar[dict[str, str]] = {
         "answers": N_("Send answers as an object of item id to a whole number 1-5 (or null)."),
         "answers.*": N_("Answer with a whole number from 1 to 5, or null for not applicable."),
         "enps": N_("Answer with a whole number from 0 to 10, or leave it out."),
         "comment": N_("The comment must be text."),
+        "followup": N_("Answer the follow-up statement with a whole number from 1 to 5, or leave it out."),
     }
+
+    @field_validator("followup", mode="before")
+    @classmethod
+    def _survey_asks_followup(cls, value: object, info: ValidationInfo) -> object:
+        if value is not None and not (info.context or {}).get("followup"):
+            raise rule("This survey has no follow-up statement.")
+        return value
 
     @field_validator("answers")
     @classmethod
@@ -489,3 +510,132 @@ def bounds(model: type[BaseModel], name: str) -> tuple[int | None, int | None]:
         if option.get("type") == "string":
             return option.get("minLength"), option.get("maxLength")
     raise LookupError(f"{model.__name__}.{name} has no bounds")
+
+
+# --- Action plans ---------------------------------------------------------------------------------
+
+LEVEL_IDS = ("observing", "following", "endorsing", "contributing", "owning", "leading")  # questionnaire.LEVEL_IDS
+ACTION_THEMES = ("goals", "roles", "means", "follow_up", "anchoring", "freedom")  # questionnaire.THEMES
+ACTION_STATUSES = ("planned", "in_progress", "done", "dropped")
+MAX_ACTION_TITLE = 300
+MAX_OWNER = 120
+MAX_NOTE = 2000
+EMAIL_PATTERN = (
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+LevelId = Literal["observing", "following", "endorsing", "contributing", "owning", "leading"]
+Theme = Literal["goals", "roles", "means", "follow_up", "anchoring", "freedom"]
+ActionStatus = Literal["planned", "in_progress", "done", "dropped"]
+
+
+def _plain_text(value: str) -> str:
+    # Control characters (a NUL, an escape) have no place in a title, a name or a note; line breaks
+    # and tabs do in a note.
+    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
+        raise rule("Remove the control characters from the text.")
+    return value
+
+
+def _real_date(value: str) -> str:
+    import datetime as dt
+
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise rule("'{value}' is not a date in the calendar; write YYYY-MM-DD.", value=value) from None
+    return value
+
+
+def _known_department(code: str, info: ValidationInfo) -> str:
+    known = (info.context or {}).get("departments")
+    if known is not None and code.lower() not in known:
+        raise rule("Unknown department code; see GET /surveys/<slug> for the codes.")
+    return code
+
+
+Title = Annotated[str, Field(min_length=1, max_length=MAX_ACTION_TITLE, pattern=r"\S"), AfterValidator(_plain_text)]
+Owner = Annotated[str, Field(min_length=1, max_length=MAX_OWNER, pattern=r"\S"), AfterValidator(_plain_text)]
+Email = Annotated[str, Field(max_length=254, pattern=EMAIL_PATTERN)]
+Due = Annotated[str, Field(pattern=DATE_PATTERN, description="YYYY-MM-DD"), AfterValidator(_real_date)]
+Note = Annotated[str, Field(min_length=1, max_length=MAX_NOTE, pattern=r"\S"), AfterValidator(_plain_text)]
+ActionDepartment = Annotated[Code, AfterValidator(_known_department)]
+
+ACTION_MESSAGES = {
+    "level": "Choose a level: " + ", ".join(LEVEL_IDS) + ".",
+    "theme": "Choose a theme: " + ", ".join(ACTION_THEMES) + ".",
+    "title": f"Give the action a title of 1-{MAX_ACTION_TITLE} characters.",
+    "title:string_too_long": f"Keep the title to at most {MAX_ACTION_TITLE} characters.",
+    "department": "Give the code of one of the survey's departments, or leave it out for the whole organisation.",
+    "owner": f"Give the owner as a name or a role of at most {MAX_OWNER} characters, or leave it out.",
+    "owner_email": "Give the owner's e-mail address (name@example.org), or leave it out.",
+    "due": "Give the due date as YYYY-MM-DD, or leave it out.",
+    "status": "Choose a status: " + ", ".join(ACTION_STATUSES) + ".",
+    "note": f"Write the progress note in 1-{MAX_NOTE:,} characters.",
+}
+
+
+class ActionIn(Strict):
+    """A new action of a survey's action plan; without department it is the whole organisation's."""
+
+    level: LevelId = Field(description="the pyramid level the action works on")
+    theme: Theme = Field(description="the part of the strategy it serves")
+    title: Title
+    department: ActionDepartment | None = Field(None, description="a department code of the survey")
+    owner: Owner | None = Field(None, description="a name or a role")
+    owner_email: Email | None = Field(None, description="where `actions remind` sends reminders")
+    due: Due | None = None
+    status: ActionStatus = "planned"
+    note: Note | None = Field(None, description="a first progress note")
+
+    messages: ClassVar[dict[str, str]] = ACTION_MESSAGES
+
+
+def _no_default(schema: dict) -> None:
+    # A field that may be left out but never sent as null: its schema must not claim a null default.
+    schema.pop("default", None)
+
+
+def _optional(description: str | None = None) -> Any:
+    """Return a field that may be left out, but not sent as null."""
+    return Field(None, description=description, json_schema_extra=_no_default)
+
+
+class ActionPatch(Strict):
+    """Changes to an action: only the fields sent change; null clears department, owner, e-mail or due date."""
+
+    level: LevelId = _optional("the pyramid level the action works on")
+    theme: Theme = _optional()
+    title: Title = _optional()
+    department: ActionDepartment | None = Field(None, description="null: the whole organisation")
+    owner: Owner | None = None
+    owner_email: Email | None = None
+    due: Due | None = None
+    status: ActionStatus = _optional()
+    note: Note = _optional("a progress note added to the action's history")
+
+    messages: ClassVar[dict[str, str]] = ACTION_MESSAGES
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> ActionPatch:
+        if not self.model_fields_set:
+            raise rule("Send at least one field to change.", field="body")
+        return self
+
+
+class ActionsQuery(Query):
+    """?status=...&department=CODE: only some of the actions."""
+
+    # A blank parameter is refused (not read as "no filter"): a filter someone meant to set must not pass unseen.
+    status: ActionStatus | None = None
+    department: Annotated[str, Field(pattern=r"\S", max_length=64)] | None = Field(
+        None, description="a department code, or 'organisation' for the actions of the whole organisation"
+    )
+
+    messages: ClassVar[dict[str, str]] = {
+        **Query.messages,
+        "status": "Filter by a status: " + ", ".join(ACTION_STATUSES) + ".",
+        "department": "Filter by a department code, or 'organisation'.",
+    }

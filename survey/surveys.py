@@ -143,12 +143,16 @@ def create_survey(
     collection: str = "open",
     previous: str | None = None,
     small_groups: str = "merge",
+    followup_statement: bool = False,
 ) -> Survey:
     """Create a survey with its departments and a frozen copy of the instrument.
 
     `previous` is the slug of the earlier round of the same series, which the comparison
     pages measure change against; `small_groups` says whether the raw export merges
-    departments below the threshold into one "other" group or leaves them out.
+    departments below the threshold into one "other" group or leaves them out. The survey's
+    kind is the instrument's ('short': one statement per level, for a live poll);
+    `followup_statement` adds the statement "I have seen changes since the last survey",
+    reported on its own (survey/followup.py).
     """
     errors = validate_settings(
         title,
@@ -184,6 +188,7 @@ def create_survey(
                     "min_group_size": min_group_size,
                     "comment_min_group_size": comment_min_group_size,
                     "collection": collection,
+                    "kind": instrument.kind,
                     "instrument": instrument.to_json(),
                     "created_on": today(),
                     "previous_id": previous_survey.id if previous_survey else None,
@@ -207,6 +212,10 @@ def create_survey(
             {"survey_id": survey_id, "item_id": it.id, "level": it.level, "position": n, "reverse": int(it.reverse)}
             for n, it in enumerate(instrument.items)
         )
+        if followup_statement:
+            from .followup import add_statement
+
+            add_statement(db, survey_id)
         audit.record(db, "survey-created", slug, f"collection={collection}")
     return get_survey(db, slug)
 
@@ -278,14 +287,23 @@ def previous_slug(db: Database, survey: Survey) -> str | None:
 
 
 def list_surveys(db: Database) -> list[dict]:
-    """Return every survey, newest first, with its number of responses."""
-    return list(
+    """Return every survey, newest first, with its number of responses as it may be shown.
+
+    A count is a figure too: below the survey's threshold it is None ("fewer than k"), so that
+    nobody can watch the list while a colleague answers (a live poll in the room, say).
+    """
+    rows = list(
         db.query(
             """SELECT s.id, s.slug, s.title, s.language, s.status, s.created_on, s.closed_on,
+                      MAX(3, s.min_group_size) AS k,
                       (SELECT COUNT(*) FROM responses r WHERE r.survey_id = s.id) AS responses
                FROM surveys s ORDER BY s.id DESC"""
         )
     )
+    for row in rows:
+        if row["responses"] < row["k"]:
+            row["responses"] = None
+    return rows
 
 
 def departments(db: Database, survey: Survey) -> list[Department]:
@@ -424,6 +442,7 @@ def survey_summary(db: Database, survey: Survey) -> dict:
         "title": survey.title,
         "language": survey.language,
         "status": survey.status,
+        "kind": survey.kind,
         "collection": survey.collection,
         "min_group_size": survey.min_group_size,
         "comment_min_group_size": survey.comment_min_group_size,

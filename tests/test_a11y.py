@@ -18,8 +18,9 @@ from helpers import CHROMIUM, CHROMIUM_ARGS, DESKTOP, HR_EMAIL, HR_PASSWORD, PHO
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from werkzeug.serving import make_server
 
-from survey import accounts, create_app, invitations, surveys
+from survey import accounts, actions, create_app, invitations, polls, surveys
 from survey.db import get_db
+from survey.schemas import ActionIn
 
 BLOCKING = ("serious", "critical")
 
@@ -214,6 +215,108 @@ def throttled(page: Page, site: Site) -> None:
     page.goto(f"{site.url}/i/not-a-real-token")
 
 
+PROJECTOR = {"width": 1920, "height": 1080}
+
+
+def one_click_action(page: Page, site: Site) -> None:
+    """Add a recommended action with one click on the results page (the page comes back with a message)."""
+    page.goto(f"{site.url}/admin/surveys/demo/results")
+    page.locator("form.add-action button:visible").first.click()
+    page.wait_for_selector(".flash")
+
+
+def plan_with_action(page: Page, site: Site) -> None:
+    """The action plan with at least one action."""
+    one_click_action(page, site)
+    page.goto(f"{site.url}/admin/surveys/demo/actions")
+
+
+def plan_form_errors(page: Page, site: Site) -> None:
+    """Send the plan's form with a bad date and no title: the form with its messages (422)."""
+    page.goto(f"{site.url}/admin/surveys/demo/actions")
+    page.locator("#due").fill("2026-02-30")
+    page.get_by_role("button", name="Add the action").click()
+    page.wait_for_selector(".error")
+
+
+def action_page(page: Page, site: Site) -> None:
+    """One action: its history, notes and the edit form."""
+    plan_with_action(page, site)
+    page.locator("table.plan th[scope=row] a").first.click()
+    page.wait_for_selector("#h-history")
+
+
+def deck_slide(slide: str, chart: bool = False) -> Steps:
+    """Return steps that open the presentation on one slide (waiting for its chart)."""
+
+    def steps(page: Page, site: Site) -> None:
+        page.goto(f"{site.url}/admin/surveys/demo/present?d=SALES#{slide}")
+        if chart:
+            page.locator(f"#{slide} .main-svg").first.wait_for()
+        if slide.startswith("slide-level"):
+            page.locator(f"#{slide} details.record summary").click()
+
+    return steps
+
+
+def new_poll(site: Site, k: int = 3) -> tuple[str, str]:
+    """Start a live poll directly in the app; return its slug and code."""
+    with site.app.app_context():
+        db = get_db()
+        poll = polls.create_poll(db, site.app.extensions["instrument"], "Room poll", "en", min_group_size=k)
+        return poll.slug, polls.poll_info(db, poll)["code"]
+
+
+def poll_screen(page: Page, site: Site) -> None:
+    """Start a poll through the form: the screen with its QR code, code and count."""
+    page.goto(f"{site.url}/admin/polls/new?linked=demo")
+    page.get_by_role("button", name="Start the poll").click()
+    page.wait_for_selector("#poll-code")
+
+
+def poll_results(page: Page, site: Site) -> None:
+    """Three answers on "phones", then close: the results, most divided first."""
+    slug, code = new_poll(site)
+    for value in ("1", "3", "5"):
+        page.goto(f"{site.url}/p/{code}")
+        for group in page.locator("fieldset.item").all():
+            group.locator(f"input[value='{value}']").check()
+        page.get_by_role("button", name="Send my answers").click()
+        page.wait_for_url(f"**/p/{code}/thanks**")
+    page.goto(f"{site.url}/admin/polls/{slug}")
+    page.get_by_role("button", name="Close the poll and show the results").click()
+    page.wait_for_selector("#poll-answered")
+
+
+def poll_answer(page: Page, site: Site) -> None:
+    """The poll on a phone."""
+    page.goto(f"{site.url}/p/{new_poll(site)[1]}")
+
+
+def poll_thanks(page: Page, site: Site) -> None:
+    """The thank-you page after answering a poll."""
+    page.goto(f"{site.url}/p/{new_poll(site)[1]}")
+    page.locator("fieldset.item").first.locator("input[value='4']").check()
+    page.get_by_role("button", name="Send my answers").click()
+    page.wait_for_url("**/thanks**")
+
+
+def followup_form(page: Page, site: Site) -> None:
+    """The form of a round that follows one with actions done, and asks the follow-up statement."""
+    with site.app.app_context():
+        db = get_db()
+        if surveys.get_survey(db, "round-two") is None:
+            demo = surveys.get_survey(db, "demo")
+            depts = [{"code": d.code, "name": d.name} for d in surveys.departments(db, demo)]
+            surveys.create_survey(
+                db, site.app.extensions["instrument"], title="Round two", language="en", departments=depts,
+                slug="round-two", previous="demo", followup_statement=True,
+            )  # fmt: skip
+            body = ActionIn.model_validate({"level": "owning", "theme": "roles", "title": "Owners", "status": "done"})
+            actions.create_action(db, demo, body, "a11y")
+    page.goto(f"{site.url}/s/round-two")
+
+
 SCENARIOS: list[tuple[str, str, bool, dict, Steps]] = [
     ("form-en-phone", "respond.open_link", False, PHONE, goto("/s/demo-open")),
     ("form-en-desktop", "respond.open_link", False, DESKTOP, goto("/s/demo-open")),
@@ -263,6 +366,29 @@ SCENARIOS: list[tuple[str, str, bool, dict, Steps]] = [
     ("compare-phone", "admin.compare_page", True, PHONE, with_charts("/admin/surveys/demo/compare")),
     ("handout", "admin.handout", True, DESKTOP, goto("/admin/surveys/demo/handout?d=SALES")),
     ("not-found", "admin.detail", True, DESKTOP, goto("/admin/surveys/no-such-survey")),
+    ("results-recommendations", "admin.results_page", True, DESKTOP, one_click_action),
+    ("action-plan", "admin.actions_page", True, DESKTOP, plan_with_action),
+    ("action-plan-phone", "admin.actions_page", True, PHONE, plan_with_action),
+    ("action-plan-errors", "admin.actions_page", True, DESKTOP, plan_form_errors),
+    ("action", "admin.action_page", True, DESKTOP, action_page),
+    ("action-plan-print", "admin.actions_print", True, DESKTOP, goto("/admin/surveys/demo/actions/print")),
+    ("present-setup", "admin.present_setup", True, DESKTOP, goto("/admin/surveys/demo/present/setup")),
+    ("present-title", "admin.present", True, PROJECTOR, deck_slide("slide-title")),
+    ("present-pyramid", "admin.present", True, PROJECTOR, deck_slide("slide-pyramid", chart=True)),
+    ("present-radar", "admin.present", True, PROJECTOR, deck_slide("slide-radar", chart=True)),
+    ("present-heat", "admin.present", True, PROJECTOR, deck_slide("slide-heat")),
+    ("present-level", "admin.present", True, PROJECTOR, deck_slide("slide-level-owning")),
+    ("present-differences", "admin.present", True, PROJECTOR, deck_slide("slide-differences")),
+    ("present-plan", "admin.present", True, PROJECTOR, deck_slide("slide-plan")),
+    ("polls", "admin.polls_page", True, DESKTOP, goto("/admin/polls")),
+    ("poll-new", "admin.poll_new", True, DESKTOP, goto("/admin/polls/new?linked=demo")),
+    ("poll-screen", "admin.poll_screen", True, PROJECTOR, poll_screen),
+    ("poll-results", "admin.poll_screen", True, PROJECTOR, poll_results),
+    ("poll-enter", "respond.poll_enter", False, PHONE, goto("/p")),
+    ("poll-unknown-code", "respond.poll_enter", False, PHONE, goto("/p?code=ZZZZZZ")),
+    ("poll-answer", "respond.poll_answer", False, PHONE, poll_answer),
+    ("poll-thanks", "respond.poll_thanks", False, PHONE, poll_thanks),
+    ("form-followup", "respond.open_link", False, PHONE, followup_form),
     ("api-tokens", "admin.tokens_page", True, DESKTOP, goto("/admin/tokens")),
     ("api-tokens-phone", "admin.tokens_page", True, PHONE, goto("/admin/tokens")),
     ("audit-trail", "admin.audit_page", True, DESKTOP, goto("/admin/audit")),

@@ -139,16 +139,6 @@ def test_create_survey_messages(client, hr_token, change, fields):
     assert resp.json == {"error": "Invalid survey.", "fields": fields}
 
 
-@pytest.mark.parametrize("change", [{"instrument": "short"}])
-def test_settings_the_domain_cannot_honour_yet_are_refused(client, db, hr_token, change):
-    """A valid setting that surveys.create_survey would silently ignore is refused, naming the field."""
-    resp = client.post("/api/v1/surveys", json={**NEW_SURVEY, **change}, headers=auth(hr_token))
-    assert resp.status_code == 422
-    assert list(resp.json["fields"]) == [next(iter(change))]
-    assert "not available in this version yet" in next(iter(resp.json["fields"].values()))
-    assert count(db, "surveys") == 1
-
-
 @pytest.mark.parametrize("change", [{"collection": "invitations"}, {"language": "nn"}])
 def test_collection_and_nynorsk_are_stored(client, db, hr_token, change):
     resp = client.post("/api/v1/surveys", json={**NEW_SURVEY, **change}, headers=auth(hr_token))

@@ -432,6 +432,13 @@ def form_for(app: Flask, endpoint: str) -> dict:
         "admin.import_invitations": lambda: {"file": (io.BytesIO(b"x@example.org,A\n"), "list.csv")},
         "admin.send_mail": lambda: {"kind": "invitation"},
         "admin.export_links": lambda: {"kind": "invitation"},
+        "admin.action_create": lambda: {"level": "owning", "theme": "roles", "title": "Sneaky action"},
+        "admin.action_update": lambda: {"level": "owning", "theme": "roles", "title": "Renamed", "status": "done"},
+        "admin.action_note": lambda: {"note": "A sneaky note", "status": "done"},
+        "admin.action_delete": dict,
+        "admin.poll_new": lambda: {"title": "Sneaky poll", "language": "en", "linked": "", "min_group_size": "5"},
+        "admin.poll_close": dict,
+        "respond.poll_answer": lambda: {"q_obs1": "4"},
         "admin.revoke_token": dict,
         "admin.delete_survey": lambda: {"confirm": "acme"},
         "respond.open_link": lambda: {**answers(app), "department": "A"},
@@ -493,7 +500,7 @@ def test_every_form_post_refuses_a_bad_csrf_token(app, token):
     for endpoint in sorted(endpoints, key=lambda name: last.index(name) + 1 if name in last else 0):
         rule = next(r for r in app.url_map.iter_rules(endpoint) if "POST" in r.methods)
         invitation = new_invitation(app)  # unused, whatever the previous endpoint did with its own
-        values = {"slug": "acme", "token": invitation, "token_id": 1}
+        values = {"slug": "acme", "token": invitation, "token_id": 1, "action_id": 1, "code": "ACDEFG"}
         with app.test_request_context():
             path = url_for(endpoint, **{name: values.get(name, "x") for name in rule.arguments})
         client, valid_token = prepared_client(app, endpoint, invitation)

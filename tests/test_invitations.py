@@ -367,6 +367,8 @@ def test_responses_table_has_no_column_that_could_identify_a_person(db):
     assert set(columns) == {"id", "survey_id", "department_id", "submitted_on", "enps", "comment"}
     assert not [c for c in columns if IDENTIFYING.search(c)]
     assert set(db["answers"].columns_dict) == {"response_id", "item", "value"}
+    # The answer to the follow-up statement is kept apart from the instrument's answers, and holds no more.
+    assert set(db["followup_answers"].columns_dict) == {"response_id", "value"}
     # Nothing else points at a response, and a response points only at its survey and department.
     referencing = {
         table
@@ -374,7 +376,7 @@ def test_responses_table_has_no_column_that_could_identify_a_person(db):
         for fk in db.execute(f"PRAGMA foreign_key_list([{table}])").fetchall()
         if fk[2] == "responses"
     }
-    assert referencing == {"answers"}
+    assert referencing == {"answers", "followup_answers"}
     targets = {fk[2] for fk in db.execute("PRAGMA foreign_key_list(responses)").fetchall()}
     assert targets == {"surveys", "departments"}
     # No trigger could copy anything from an invitation to a response, or back: the only triggers keep

@@ -123,10 +123,11 @@ def create():
     if request.method == "GET":
         form.departments.data = form.departments.data or ""
     if form.validate_on_submit():
+        instrument = current_app.extensions["instrument"]
         try:
             survey = surveys.create_survey(
                 get_db(),
-                current_app.extensions["instrument"],
+                instrument.short() if form.instrument.data == "short" else instrument,
                 title=form.title.data,
                 slug=(form.slug.data or "").strip().lower() or None,
                 language=form.language.data,
@@ -136,6 +137,7 @@ def create():
                 collection=form.collection.data,
                 previous=form.previous.data or None,
                 small_groups=form.small_groups.data,
+                followup_statement=bool(form.followup_statement.data),
             )
         except surveys.SurveyError as exc:
             for name, message in exc.fields.items():
@@ -245,11 +247,14 @@ def create_invitations(slug: str):
 # Importing these registers their pages on bp: results, comparison and export; invitations and mail; QR
 # codes and handouts.
 from . import (  # noqa: E402
+    actions_view,  # noqa: F401
     audit_view,  # noqa: F401
     compare_view,  # noqa: F401
     erase_view,  # noqa: F401
     invitations_view,  # noqa: F401
     links_view,  # noqa: F401
+    polls_view,  # noqa: F401
+    present_view,  # noqa: F401
     results_view,  # noqa: F401
     sso_view,  # noqa: F401
     tokens_view,  # noqa: F401

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, abort, g, render_template, request
 from flask_babel import gettext as _
 
-from .. import compare, export, i18n, report, surveys
+from .. import compare, export, followup, i18n, report, surveys
 from ..db import get_db
 from ..security import login_required
 from . import bp, survey_or_404
@@ -53,6 +53,7 @@ def compare_page(slug: str):
         large=request.args.get("large") == "1",
         max_overlay=compare.MAX_OVERLAY,
         levels={lv.id: lv for lv in survey.instrument.levels},
+        followup=followup.since_last_time(get_db(), survey),
     )
 
 

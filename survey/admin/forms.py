@@ -24,6 +24,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Numbe
 
 from ..i18n import LANGUAGE_NAMES
 from ..schemas import SurveyIn, bounds, department_problem, message_text, unit_problem
+from .workshop_forms import followup_statement_field, instrument_field
 
 
 class LoginForm(FlaskForm):
@@ -203,6 +204,8 @@ class SurveyForm(FlaskForm):
         ],
         default="merge",
     )
+    instrument = instrument_field()
+    followup_statement = followup_statement_field()
 
     def validate_departments(self, field) -> None:
         """Check the department lines."""

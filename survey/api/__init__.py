@@ -10,7 +10,19 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from pydantic import ValidationError
 
-from .. import accounts, compare, ephemeral, invitations, report, responses, results, schemas, surveys, throttle
+from .. import (
+    accounts,
+    compare,
+    ephemeral,
+    followup,
+    invitations,
+    report,
+    responses,
+    results,
+    schemas,
+    surveys,
+    throttle,
+)
 from .. import profile as profiles
 from ..db import InvitationUsed, get_db, get_writer
 from ..errors import AppError
@@ -136,34 +148,22 @@ def _survey_or_404(slug: str) -> surveys.Survey:
     return survey
 
 
-def _not_supported_yet(body: schemas.SurveyIn) -> dict[str, str]:
-    """Return the settings the domain cannot honour yet, each with why (refused rather than silently ignored)."""
-    # TODO: the short instrument (live polls) comes with its own change; until then it is refused
-    # with a reason rather than silently ignored.
-    fields = {}
-    if body.instrument != "full":
-        fields["instrument"] = _("The short instrument is not available in this version yet; use 'full'.")
-    return fields
-
-
 @bp.post("/surveys")
 @require_token("hr")
 def create_survey():
     """Create a survey from the instrument in questions.yaml."""
     body = parse(schemas.SurveyIn, json_body(), _("Invalid survey."))
-    unsupported = _not_supported_yet(body)
-    if unsupported:
-        raise AppError(_("Invalid survey."), 422, unsupported)
     config = current_app.config
     min_k = body.min_group_size if body.min_group_size is not None else config["DEFAULT_MIN_GROUP_SIZE"]
     # The comment threshold defaults to 10, but never below the survey's own minimum group size.
     comment_k = body.comment_min_group_size
     if comment_k is None:
         comment_k = max(config["DEFAULT_COMMENT_MIN_GROUP_SIZE"], min_k)
+    instrument = current_app.extensions["instrument"]
     try:
         survey = surveys.create_survey(
             get_db(),
-            current_app.extensions["instrument"],
+            instrument.short() if body.instrument == "short" else instrument,
             title=body.title,
             slug=body.slug,
             language=body.language,
@@ -173,6 +173,7 @@ def create_survey():
             collection=body.collection,
             previous=body.previous,
             small_groups=body.small_groups,
+            followup_statement=body.followup_statement,
         )
     except surveys.SurveyError as exc:
         raise AppError(_("Invalid survey."), 409 if exc.slug_taken else 422, exc.fields) from exc
@@ -197,7 +198,8 @@ def submit_response(slug: str):
     if not survey.is_open:
         raise AppError(_("This survey is closed and accepts no more answers."), 409)
     max_comment = current_app.config["MAX_COMMENT_LENGTH"]
-    context = schemas.answers_context(survey.instrument, max_comment)
+    asks_followup = followup.statement(db, survey) is not None
+    context = schemas.answers_context(survey.instrument, max_comment, followup=asks_followup)
     body = parse(schemas.ResponseIn, data, _("Invalid response."), context)
     if body.invitation is not None:
         # Counted before the token is looked up (one atomic step), given back when it is real.
@@ -225,7 +227,7 @@ def submit_response(slug: str):
             raise AppError(_("Invalid response."), 422, fields)
         invitation_id, dept_id = None, dept.id
     try:
-        sub = responses.validate(survey, dept_id, body.answers, body.enps, body.comment, max_comment)
+        sub = responses.validate(survey, dept_id, body.answers, body.enps, body.comment, max_comment, body.followup)
     except responses.ResponseError as exc:
         raise AppError(_("Invalid response."), 422, exc.fields) from exc
     try:
@@ -356,4 +358,4 @@ def openapi_document():
 
 
 # Importing these adds their routes to bp.
-from . import rate_view  # noqa: E402,F401
+from . import actions_view, rate_view  # noqa: E402,F401

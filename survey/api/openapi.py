@@ -119,6 +119,39 @@ OPERATIONS = (
         outputs.Status,
         errors={409: "Results of the closed survey have been read (create the next round instead), or a draft"},
     ),
+    Operation(
+        "api.list_actions",
+        outputs.ActionList,
+        query=schemas.ActionsQuery,
+        errors={404: "No such survey or department"},
+        description="Organisation first, then by department and due date.",
+    ),
+    Operation(
+        "api.create_action",
+        outputs.Action,
+        201,
+        body=schemas.ActionIn,
+        description="Unknown levels, themes or departments, impossible dates and over-long texts are refused "
+        "with 422 and a message per field.",
+    ),
+    Operation(
+        "api.update_action",
+        outputs.Action,
+        body=schemas.ActionPatch,
+        errors={404: "No such survey or action"},
+        description="Send only what changes; null clears department, owner, owner_email or due.",
+    ),
+    Operation(
+        "api.delete_action",
+        outputs.Deleted,
+        errors={404: "No such survey or action"},
+    ),
+    Operation(
+        "api.survey_followup",
+        outputs.FollowUp,
+        description="Changes are the trend's cells (Welch's t-test, Benjamini-Hochberg): a cell hidden in either "
+        "round stays hidden, and no change is shown before both rounds are closed.",
+    ),
     Operation("api.openapi_document", "application/json"),
 )
 

@@ -53,6 +53,7 @@ class SurveyOut(BaseModel):
     title: str
     language: str
     status: str
+    kind: Literal["full", "short"] | None = Field(None, description="short: one statement per level (a live poll)")
     min_group_size: int
     comment_min_group_size: int
     collection: Literal["open", "invitations"] | None = None
@@ -300,3 +301,76 @@ class Status(BaseModel):
 
     slug: str
     status: Literal["draft", "open", "closed"]
+
+
+class ActionNote(BaseModel):
+    """One entry of an action's history: a progress note, a status change, or both."""
+
+    written_on: str
+    author: str | None = None
+    status: Literal["planned", "in_progress", "done", "dropped"] | None = Field(None, description="the new status")
+    text: str | None = None
+
+
+class Action(BaseModel):
+    """An action of a survey's plan; without department it is the whole organisation's."""
+
+    id: int
+    level: str
+    theme: Literal["goals", "roles", "means", "follow_up", "anchoring", "freedom"]
+    title: str
+    department: str | None = Field(None, description="a department code")
+    owner: str | None = None
+    owner_email: str | None = None
+    due: str | None = Field(None, description="YYYY-MM-DD")
+    status: Literal["planned", "in_progress", "done", "dropped"]
+    created_on: str | None = None
+    updated_on: str | None = None
+    notes: list[ActionNote] | None = Field(None, description="the history, oldest first")
+
+
+class ActionList(BaseModel):
+    """A survey's action plan."""
+
+    slug: str
+    actions: list[Action]
+
+
+class Deleted(BaseModel):
+    """An action was deleted."""
+
+    id: int
+    deleted: Literal[True]
+
+
+class Change(BaseModel):
+    """The change of a level since the previous round; hidden in either round: only suppressed."""
+
+    suppressed: bool | None = None
+    not_compared: bool | None = Field(None, description="the level or the department is not in both rounds")
+    points: Number = Field(None, description="score points (0-100 scale), now minus then")
+    significant: bool | None = None
+    p_adj: Number = None
+    mean_now: Number = None
+    mean_previous: Number = None
+    n_now: int | None = None
+    n_previous: int | None = None
+
+
+class FollowedAction(Action):
+    """An action of the previous round, with the change of its level for the organisation and its department."""
+
+    organisation: Change | None = None
+    department_change: Change | None = None
+
+
+class FollowUp(BaseModel):
+    """Since last time: the previous round's actions and what changed (only once both rounds are closed)."""
+
+    slug: str
+    previous: dict | None = Field(None, description="{slug, title, status} of the previous round; null: none")
+    released: bool = Field(description="both rounds are closed, so changes are shown")
+    actions: list[FollowedAction]
+    statement: dict | None = Field(
+        None, description="the follow-up statement: its text and, once closed, its figures (within the rules)"
+    )

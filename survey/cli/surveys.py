@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from flask import current_app
 
-from .. import accounts, audit, demo, export, report, surveys
+from .. import accounts, audit, demo, demo_actions, export, report, surveys
 from ..db import get_db, write_transaction
 from ..errors import AppError
 from ..questionnaire import LANGUAGES
@@ -104,6 +104,7 @@ def demo_command(n: int, seed: int, language: str, replace: bool, if_empty: bool
             surveys.close(db, survey)
             if earlier:
                 demo.backdate(db, survey, days=365)
+                demo_actions.add_plan(db, survey)  # what the next round follows up
             click.echo(f"Created closed survey '{slug}' with {n:,} responses: /admin/surveys/{slug}")
         trial = demo.open_survey(db, inst, language)
         click.echo(f"Created open survey '{trial.slug}' to try the questionnaire: /s/{trial.slug}")

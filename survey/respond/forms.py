@@ -77,9 +77,14 @@ def build_form(
     lang: str,
     departments: list[Department] | None,
     max_comment: int,
+    followup: str | None = None,
     **kwargs,
 ) -> ResponseForm:
-    """Build the form class for an instrument and language, and instantiate it."""
+    """Build the form class for an instrument and language, and instantiate it.
+
+    `followup` is the text of the survey's follow-up statement, asked after the instrument's
+    statements and stored apart from them (survey/followup.py).
+    """
     na_label = instrument.not_applicable[lang]
 
     class Form(ResponseForm):
@@ -98,6 +103,10 @@ def build_form(
             choices=choices,
             validators=[DataRequired(message=_("Choose your department from the list."))],
         )
+    if followup is not None:
+        choices = [SelectChoice(str(v), instrument.scale[lang][v - 1]) for v in range(1, 6)]
+        choices.append(SelectChoice(NA, na_label))
+        Form.followup = ChoiceField(followup, choices=choices, validators=[Optional()], invalid_message=answer_error)
     if instrument.enps is not None:
         Form.enps = ChoiceField(
             instrument.enps.text[lang],
