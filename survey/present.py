@@ -16,11 +16,6 @@ POINTS = compare.POINTS_PER_UNIT
 MAX_LISTED = 10  # differences listed per column of the strengths-and-concerns slide
 
 
-def chart_lang(lang: str) -> str:
-    """Return a language the chart labels exist in (nynorsk charts use the bokmål labels)."""
-    return lang if lang in charts.LABELS["organisation"] else "nb"
-
-
 def projector(fig) -> dict:
     """Return a figure for a projector: large type, thicker lines, sized by its slide (no fixed height)."""
     fig.update_layout(font={"size": 24}, legend={"font": {"size": 22}}, height=None, width=None, autosize=True)
@@ -69,8 +64,8 @@ def deck(db: Database, survey: Survey, codes: list[str], lang: str) -> dict:
     body = compare.comparison(db, survey)
     inst = survey.instrument
     picked = compare.chosen_departments(body, codes)
-    clang = chart_lang(lang)
-    org_label = charts.LABELS["organisation"][clang]
+    clang = lang
+    org_label = charts.organisation_label(clang)
     figures = {
         "radar": projector(
             charts.radar_figure(
