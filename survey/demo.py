@@ -180,9 +180,9 @@ def backdate(db: Database, survey: Survey, days: int) -> None:
     shift = f"-{int(days)} days"
     with write_transaction(db):
         db.execute(
-            "UPDATE surveys SET status = 'closed', created_on = date(created_on, ?), closed_on = date('now', ?, "
-            "'+14 days') WHERE id = ?",
-            [shift, shift, survey.id],
+            "UPDATE surveys SET status = 'closed', created_on = date(created_on, ?), opens_at = date(created_on, ?), "
+            "closed_on = date('now', ?, '+14 days') WHERE id = ?",
+            [shift, shift, shift, survey.id],
         )
         db.execute("UPDATE responses SET submitted_on = date(submitted_on, ?) WHERE survey_id = ?", [shift, survey.id])
 

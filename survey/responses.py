@@ -14,7 +14,7 @@ from sqlite_utils import Database
 
 from .db import InvitationUsed, today, write_transaction
 from .schemas import AnswersIn, answers_context, field_errors
-from .surveys import Survey
+from .surveys import Survey, local_today
 
 
 class ResponseError(ValueError):
@@ -71,9 +71,18 @@ def save_response(
 
 
 def store(
-    db: Database, survey: Survey, sub: Submission, invitation_id: int | None = None, form_key: str | None = None
+    db: Database,
+    survey: Survey,
+    sub: Submission,
+    invitation_id: int | None = None,
+    form_key: str | None = None,
+    last_day: str | None = None,
 ) -> None:
-    """Store a response inside the caller's transaction; raise when it must not be stored."""
+    """Store a response inside the caller's transaction; raise when it must not be stored.
+
+    `last_day` is today where the organisation is (surveys.local_today): a survey whose last day
+    for answers is before it takes none.
+    """
     if invitation_id is None and survey.invitation_only:
         raise InvitationRequired()
     if form_key is not None and not use_form_key(db, form_key):
@@ -85,8 +94,11 @@ def store(
         cur = db.execute("UPDATE invitations SET used = 1 WHERE id = ? AND used = 0", [invitation_id])
         if cur.rowcount != 1:
             raise InvitationUsed()
-    status = db.execute("SELECT status FROM surveys WHERE id = ?", [survey.id]).fetchone()
+    status = db.execute("SELECT status, closes_at FROM surveys WHERE id = ?", [survey.id]).fetchone()
     if status is None or status[0] != "open":
+        raise SurveyClosed()
+    if status[1] and last_day is not None and status[1] < last_day:
+        # Its last day for answers has passed (it is closed at its next reading).
         raise SurveyClosed()
     response_id = _insert_response(db, survey, sub)
     position = survey.item_positions
@@ -139,12 +151,14 @@ def submit(
     """
     from . import throttle as counting
 
+    today_here = local_today()  # read here: the writer's thread has no app and its settings
+
     def work(db: Database) -> None:
         if throttle is not None and invitation_id is None:
             wait = counting.take(db, *throttle)
             if wait is not None:
                 raise Throttled(wait)
-        store(db, survey, sub, invitation_id, form_key)
+        store(db, survey, sub, invitation_id, form_key, today_here)
 
     writer.run(work)
 

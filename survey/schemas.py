@@ -65,6 +65,7 @@ class Query(BaseModel):
 
 
 Code = Annotated[str, Field(pattern=CODE_PATTERN, description="1-32 letters, digits, '-' or '_'")]
+Day = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", json_schema_extra={"format": "date"})]
 GroupSize = Annotated[int, Field(ge=3, le=MAX_K)]
 
 
@@ -112,6 +113,9 @@ class SurveyIn(Strict):
     small_groups: Literal["merge", "omit"] = Field(
         "merge", description="whether the raw export merges groups below the threshold into 'other' or omits them"
     )
+    draft: bool = Field(False, description="true: prepare it as a draft, not answerable until opened (or opens_at)")
+    opens_at: Day | None = Field(None, description="the day it opens for answers (a draft until then); default today")
+    closes_at: Day | None = Field(None, description="the last day it takes answers; it closes by itself after it")
 
     messages: ClassVar[dict[str, str]] = {
         "title": N_("Give the survey a title."),
@@ -134,6 +138,9 @@ class SurveyIn(Strict):
         "instrument": N_("Choose 'full' (every statement) or 'short' (one statement per level)."),
         "previous": N_("Send the slug of the earlier round, or leave it out."),
         "small_groups": N_("Choose 'merge' (into one 'other' group) or 'omit'."),
+        "draft": N_("Send true (a draft) or false."),
+        "opens_at": N_("Give the opening day as a date (YYYY-MM-DD)."),
+        "closes_at": N_("Give the last day for answers as a date (YYYY-MM-DD)."),
         "anonymous:extra_forbidden": N_(
             "'anonymous' was replaced by 'collection': send 'open' (anyone with the link) "
             "or 'invitations' (personal links only)."
@@ -182,6 +189,37 @@ class SurveyIn(Strict):
             if code:
                 raise rule("Department {n}: the parents of '{code}' go round in a circle.", n=n, code=dept.code)
         return departments
+
+
+class SurveyChange(Strict):
+    """A change to a survey's life: its dates, its departments (until the first answer) or its place in the list."""
+
+    opens_at: Day | None = Field(None, description="a draft's opening day; null: opened by hand")
+    closes_at: Day | None = Field(None, description="the last day for answers; null: closed by hand")
+    departments: Annotated[list[DepartmentIn], Field(min_length=1)] | None = Field(
+        None, description="every department, matched by code; only before the first answer"
+    )
+    archived: bool | None = Field(None, description="true: out of the main list (closed surveys and drafts)")
+
+    messages: ClassVar[dict[str, str]] = {
+        **{
+            name: text
+            for name, text in SurveyIn.messages.items()
+            if name.split(".")[0].split(":")[0] in ("departments", "opens_at", "closes_at")
+        },
+        "archived": N_("Send true (archive) or false (back to the list)."),
+    }
+
+
+class NextRoundIn(Strict):
+    """The next round of a survey: a draft copy with a title and an address of its own."""
+
+    title: Annotated[str, Field(max_length=200, pattern=r"\S")] | None = Field(None, description="default: the same")
+    slug: Annotated[str, Field(max_length=64, pattern=SLUG_PATTERN)] | None = Field(
+        None, description="the new round's address; made from the title when left out"
+    )
+
+    messages: ClassVar[dict[str, str]] = {key: SurveyIn.messages[key] for key in ("title", "slug")}
 
 
 # --- Responses ----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ pages, the HR pages with the demo survey loaded) must have no axe violation of i
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -66,6 +67,15 @@ def site(tmp_path_factory) -> Iterator[Site]:
             slug="closed",
         )
         surveys.set_status(db, closed, "closed")
+        surveys.create_survey(
+            db,
+            app.extensions["instrument"],
+            title="Next spring",
+            language="en",
+            departments=[{"code": "A", "name": "Alpha", "headcount": 12}],
+            slug="draft",
+            opens_at=(dt.date.today() + dt.timedelta(days=30)).isoformat(),
+        )
         surveys.create_survey(
             db,
             app.extensions["instrument"],
@@ -241,6 +251,12 @@ SCENARIOS: list[tuple[str, str, bool, dict, Steps]] = [
     ("compare-phone", "admin.compare_page", True, PHONE, with_charts("/admin/surveys/demo/compare")),
     ("handout", "admin.handout", True, DESKTOP, goto("/admin/surveys/demo/handout?d=SALES")),
     ("not-found", "admin.detail", True, DESKTOP, goto("/admin/surveys/no-such-survey")),
+    ("not-open-yet", "respond.open_link", False, PHONE, goto("/s/draft")),
+    ("survey-detail-draft", "admin.detail", True, DESKTOP, goto("/admin/surveys/draft")),
+    ("survey-detail-draft-phone", "admin.detail", True, PHONE, goto("/admin/surveys/draft")),
+    ("departments", "admin.edit_departments", True, DESKTOP, goto("/admin/surveys/draft/departments")),
+    ("departments-locked", "admin.edit_departments", True, DESKTOP, goto("/admin/surveys/demo/departments")),
+    ("next-round", "admin.next_round", True, DESKTOP, goto("/admin/surveys/demo/next-round")),
 ]
 
 

@@ -424,6 +424,8 @@ def form_for(app: Flask, endpoint: str) -> dict:
             "previous": "",
         },
         "admin.set_status": lambda: {"status": "closed"},
+        "admin.edit_departments": lambda: {"departments": "A, Alpha, 20\nB, Beta, 8\nC, Gamma"},
+        "admin.next_round": lambda: {"title": "Sneaky next round"},
         "admin.create_invitations": lambda: {"department": "A", "count": "3"},
         "admin.import_invitations": lambda: {"file": (io.BytesIO(b"x@example.org,A\n"), "list.csv")},
         "admin.send_mail": lambda: {"kind": "invitation"},

@@ -58,6 +58,10 @@ class SurveyOut(BaseModel):
     collection: Literal["open", "invitations"] | None = None
     previous: str | None = None
     small_groups: Literal["merge", "omit"] | None = None
+    opens_at: str | None = Field(None, description="the day it opened, or (a draft) the day it is to open")
+    closes_at: str | None = Field(None, description="the last day it takes answers, when one is set")
+    closed_on: str | None = Field(None, description="the day it closed")
+    archived: bool | None = None
     departments: list[DepartmentOut]
     instrument: InstrumentOut
     links: dict[str, str] | None = Field(None, description="after creation: the survey's addresses")

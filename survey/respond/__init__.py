@@ -36,6 +36,12 @@ def _page(name: str, survey, status: int = 200):
     return render_template(f"respond/{name}.html", survey=survey), status
 
 
+def _not_answerable(survey):
+    """Return the page for a survey that takes no answers now: not open yet (a draft), or closed."""
+    status = 200 if request.method == "GET" else 409
+    return _page("not_open" if survey.is_draft else "closed", survey, status)
+
+
 def _form_page(survey, department=None, invitation_id: int | None = None, depts: tuple | None = None):
     """Show and process the questionnaire; department is fixed for invitations."""
     if request.method == "GET" and "_flashes" not in session:
@@ -86,6 +92,8 @@ def _open_survey(db, slug: str) -> tuple:
     if cache is None or cache[0] is not conn or cache[1] != stamp or len(cache[2]) > 64:
         cache = _open_link.cache = (conn, stamp, {})
     found = cache[2].get(slug)
+    if found is not None and surveys.schedule_due(found[0], surveys.local_today()):
+        found = None  # its opening day has come, or its last day has passed: read (and apply) it again
     if found is None:
         survey = surveys.get_survey(db, slug)
         if survey is None:
@@ -109,7 +117,7 @@ def _render_form(survey, department=None, invitation_id: int | None = None, form
     notice = None
     if request.method == "POST":
         if not survey.is_open:
-            return _page("closed", survey, 409)
+            return _not_answerable(survey)
         valid = form.validate()
         answers = form.answers(inst)
         if valid and not any(v is not None for v in answers.values()):
@@ -189,7 +197,7 @@ def open_link(slug: str):
     if survey is None:
         return _page("unknown", None, 404)
     if not survey.is_open:
-        return _page("closed", survey, 200 if request.method == "GET" else 409)
+        return _not_answerable(survey)
     if survey.invitation_only:
         # No open link: only personal invitations can answer, so nobody can add answers to a small group.
         return _page("invitation_only", survey, 403)
@@ -213,7 +221,7 @@ def invitation(token: str):
         throttle.note_wrong_token()
         return _page("unknown", None, 404)
     if not survey.is_open:
-        return _page("closed", survey, 200 if request.method == "GET" else 409)
+        return _not_answerable(survey)
     if inv["used"]:
         return _page("used", survey, 409)
     # Only the invitation's id goes into the (signed) session; the token stays out of the
@@ -238,7 +246,7 @@ def invited(slug: str):
     if inv is None or inv["survey_id"] != survey.id:
         return _page("no_invitation", survey, 400)
     if not survey.is_open:
-        return _page("closed", survey, 200 if request.method == "GET" else 409)
+        return _not_answerable(survey)
     if inv["used"]:
         session.pop(INVITATION_KEY, None)
         return _page("used", survey, 409)
