@@ -329,9 +329,11 @@ def pyramids_figure(groups: list[tuple[str, list[dict]]], instrument: Instrument
 
 def trend_figure(history: list[dict], instrument: Instrument, lang: str) -> go.Figure:
     """Draw the index and each level's score over the rounds of a series."""
-    labels = [f"{_wrap(html.escape(r['title']), 28)}<br>{i18n.day(r['date'], lang)}" for r in history]
     with i18n.language(lang):
         index_label, score_label = _("Engagement index"), _("Score (0–100)")
+        # Every round of a trend is closed: it is named by its closing day, the end of its period in the list.
+        closed = [_("closed %(day)s", day=i18n.day(r["date"], lang)) for r in history]
+    labels = [f"{_wrap(html.escape(r['title']), 28)}<br>{when}" for r, when in zip(history, closed, strict=True)]
     fig = go.Figure()
     fig.add_scatter(
         x=labels,

@@ -181,7 +181,8 @@ def _trend(db: Database, survey: Survey, series: list[Survey]) -> dict:
             {
                 "slug": rnd.slug,
                 "title": rnd.title,
-                "date": rnd.closed_on or rnd.created_on,
+                # A round is named by the day it closed, as in the survey list's period (Survey.ends_on).
+                "date": rnd.ends_on or rnd.starts_on,
                 "suppressed": res["suppressed"],
                 "index": res.get("index"),
                 "scores": {d["id"]: d.get("score") for d in res.get("dimensions", []) if not d.get("suppressed")},

@@ -183,8 +183,9 @@ def pdf_response(pdf: bytes, name: str) -> Response:
 
 
 def _period(survey: Survey) -> str:
+    # The same period as the survey list and the trend (Survey.starts_on, closed_on).
     end = i18n.day(survey.closed_on) if survey.closed_on else _("still open")
-    return f"{i18n.day(survey.created_on)} – {end}"
+    return f"{i18n.day(survey.starts_on)} – {end}"
 
 
 def _top_two(dims: list[dict], reverse: bool) -> list[dict]:

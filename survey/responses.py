@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from pydantic import ValidationError
 from sqlite_utils import Database
 
-from .db import InvitationUsed, today, write_transaction
+from .db import NOT_APPLICABLE, InvitationUsed, today, write_transaction
 from .schemas import AnswersIn, answers_context, field_errors
 from .surveys import Survey, local_today
 
@@ -27,12 +27,13 @@ class ResponseError(ValueError):
 
 @dataclass(frozen=True)
 class Submission:
-    """A validated response, ready to store."""
+    """A validated response, ready to store: answers 1..5 by item id, and the items answered "not applicable"."""
 
     department_id: int
     answers: dict[str, int]
     enps: int | None
     comment: str | None
+    not_applicable: frozenset[str] = frozenset()  # stored as NOT_APPLICABLE; a blank item is not stored at all
 
 
 def validate(
@@ -53,8 +54,10 @@ def validate(
     if errors:
         raise ResponseError(errors)
     clean = {item_id: value for item_id, value in body.answers.items() if value is not None}
+    # null is "not applicable" (the form's "na"); an item left out was skipped.
+    na = frozenset(item_id for item_id, value in body.answers.items() if value is None)
     text = body.comment.strip() if body.comment is not None else None
-    return Submission(department_id, clean, body.enps, text or None)
+    return Submission(department_id, clean, body.enps, text or None, not_applicable=na)
 
 
 def hash_token(token: str) -> str:
@@ -104,7 +107,8 @@ def store(
     position = survey.item_positions
     db.conn.executemany(
         "INSERT INTO answers (response_id, item, value) VALUES (?, ?, ?)",
-        [(response_id, position[item_id], value) for item_id, value in sub.answers.items()],
+        [(response_id, position[item_id], value) for item_id, value in sub.answers.items()]
+        + [(response_id, position[item_id], NOT_APPLICABLE) for item_id in sorted(sub.not_applicable)],
     )
 
 

@@ -11,12 +11,12 @@ from sqlite_utils import Database
 
 from . import privacy, rates, scoring
 from .cache import Cache
-from .db import write_transaction
+from .db import NOT_APPLICABLE, write_transaction
 from .errors import AppError
 from .questionnaire import Instrument
 from .surveys import Department, Survey, departments
 
-BITS = 3  # an answer 1..5 fits in 3 bits; 0 means "no answer"
+BITS = 3  # an answer 1..5, or 6 for "not applicable", fits in 3 bits; 0 means "no answer"
 PER_WORD = 21  # 21 x 3 = 63 bits: a packed word stays a positive SQLite integer
 
 
@@ -80,7 +80,8 @@ def load_answers(db: Database, survey: Survey) -> AnswerData:
     for pos in range(n_items):
         word, slot = divmod(pos, PER_WORD)
         values[:, pos] = (arr[:, 2 + word] >> (BITS * slot)) & 0b111
-    values[values == 0] = np.nan
+    # A blank and "not applicable" are both missing for every figure (never zero, never counted).
+    values[(values == 0) | (values == NOT_APPLICABLE)] = np.nan
     enps = arr[:, 1].astype(float)
     enps[enps < 0] = np.nan
     return AnswerData(values, enps, arr[:, 0])

@@ -246,7 +246,8 @@ class AnswersIn(Strict):
     """What a respondent answers; the validation context (answers_context) names the survey's items."""
 
     answers: dict[Annotated[str, AfterValidator(_known_item)], Annotated[int, Field(ge=1, le=5)] | None] = Field(
-        description="item id -> 1..5, or null for 'not applicable'; ids from GET /surveys/{slug}"
+        description="item id -> 1..5, or null for 'not applicable' (kept apart from a skipped item, which is "
+        "left out); ids from GET /surveys/{slug}"
     )
     enps: Annotated[int, Field(ge=0, le=10)] | None = Field(None, description="would you recommend us: 0..10")
     comment: str | None = Field(None, description="free text, at most MAX_COMMENT_LENGTH (5,000) characters")

@@ -339,3 +339,27 @@ def test_facilitators_get_no_life_cycle_api(client, app):
     assert api(client, "PATCH", "/api/v1/surveys/acme", token, {"archived": True}).status_code == 403
     assert api(client, "POST", "/api/v1/surveys/acme/open", token).status_code == 403
     assert api(client, "POST", "/api/v1/surveys/acme/next-round", token, {}).status_code == 403
+
+
+# --- one period everywhere ----------------------------------------------------------------------------
+
+
+def test_the_demos_previous_round_has_one_period_in_the_list_the_trend_and_the_report(app, hr_client):
+    """The earlier demo round: the list's period ends on the day the trend names it by; the creation day is gone."""
+    result = app.test_cli_runner().invoke(args=["demo", "--responses", "60", "--rounds", "2", "--language", "en"])
+    assert result.exit_code == 0, result.output
+    with app.test_request_context():
+        from survey import compare
+        from survey.i18n import day as written
+
+        db = get_db()
+        previous = surveys.get_survey(db, "demo-previous")
+        start, end = written(previous.starts_on, "en"), written(previous.closed_on, "en")
+        history = compare.trend(db, surveys.get_survey(db, "demo"))["rounds"]
+    assert previous.starts_on == previous.created_on and previous.closed_on > previous.starts_on
+    listing = hr_client.get("/admin/").get_data(as_text=True)
+    row = listing.split("/admin/surveys/demo-previous")[1].split("</tr>")[0]
+    assert f"{start} – {end}" in row
+    assert history[0]["slug"] == "demo-previous" and history[0]["date"] == previous.closed_on
+    figure = hr_client.get("/admin/surveys/demo/compare").get_data(as_text=True)
+    assert f"closed {end}" in figure

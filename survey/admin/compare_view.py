@@ -71,11 +71,11 @@ def export_download(slug: str, fmt: str):
     header, rows = export.export_rows(get_db(), survey, g.lang)
     name = f"responses-{survey.slug}.{fmt}"
     if fmt == "csv":
-        data, mimetype = export.to_csv(header, rows).encode("utf-8"), "text/csv"
+        data, mimetype = export.to_csv(header, rows, export.list_separator(g.lang)).encode("utf-8"), "text/csv"
     else:
         comments = export.export_comments(get_db(), survey) if survey.instrument.comment else None
         data, mimetype = (
-            export.to_xlsx(header, rows, comments, g.lang),
+            export.to_xlsx(header, rows, comments, g.lang, export.column_notes(survey, g.lang)),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     return _download(data, mimetype, name)
