@@ -231,8 +231,13 @@ def item_bars_figure(items: list[dict], instrument: Instrument, lang: str) -> go
 
 
 def _wrap(text: str, width: int) -> str:
-    """Break a long label over lines with <br> (plotly's line break)."""
-    words, lines, line = text.split(), [], ""
+    """Break a long label over lines with <br> (plotly's line break); a word longer than a line is hyphenated."""
+    words, lines, line = [], [], ""
+    for word in text.split():
+        while len(word) > width:
+            words.append(word[: width - 1] + "-")
+            word = word[width - 1 :]
+        words.append(word)
     for word in words:
         if line and len(line) + len(word) + 1 > width:
             lines.append(line)
@@ -243,15 +248,22 @@ def _wrap(text: str, width: int) -> str:
     return "<br>".join(lines)
 
 
-def heatmap_figure(departments: list[dict], instrument: Instrument, lang: str, hidden_label: str) -> go.Figure:
-    """Draw departments x levels as a heatmap of scores; hidden cells stay blank with a label."""
+# A mark after "hidden" in a chart cell for each reason (survey/privacy.py), explained under the chart.
+REASON_MARKS = {"too_few": "¹", "complementary": "²", "few_invited": "³", "level_hidden": "⁴"}
+
+
+def heatmap_figure(
+    departments: list[dict], instrument: Instrument, lang: str, hidden_label: str, marks: dict | None = None
+) -> go.Figure:
+    """Draw departments x levels as a heatmap of scores; hidden cells stay blank with a label (and a reason mark)."""
+    marks = marks or {}
     levels = list(instrument.levels)
     rows, z, text = [], [], []
     for dept in departments:
         rows.append(html.escape(dept["name"]))
         if dept.get("suppressed"):
             z.append([None] * len(levels))
-            text.append([hidden_label] * len(levels))
+            text.append([hidden_label + marks.get(dept.get("reason"), "")] * len(levels))
             continue
         cells = {d["id"]: d for d in dept["dimensions"]}
         z_row, t_row = [], []
@@ -259,7 +271,7 @@ def heatmap_figure(departments: list[dict], instrument: Instrument, lang: str, h
             cell = cells.get(lv.id, {})
             if cell.get("suppressed") or "score" not in cell:
                 z_row.append(None)
-                t_row.append(hidden_label)
+                t_row.append(hidden_label + marks.get(cell.get("reason"), ""))
                 continue
             mark = ("▲" if cell.get("diff", 0) > 0 else "▼") if cell.get("significant") else ""
             z_row.append(cell["score"])
@@ -298,13 +310,20 @@ def pyramids_figure(groups: list[tuple[str, list[dict]]], instrument: Instrument
     from plotly.subplots import make_subplots
 
     names, _shares = _pyramid_shares([], instrument, lang)
+    # Each panel's title is wrapped to the panel's width, so that neighbouring names never run into each other;
+    # the top margin grows with the lines of the longest title.
+    # Characters a line for a chart about 1,000 px wide (the pages' full width, the PDF's landscape page).
+    width = {1: 40, 2: 36, 3: 28, 4: 22}.get(len(groups), 18)
+    titles = ["<br>".join(html.escape(line) for line in _wrap(name, width).split("<br>")) for name, _ in groups]
+    lines = max([title.count("<br>") + 1 for title in titles] or [1])
     fig = make_subplots(
         rows=1,
         cols=max(len(groups), 1),
         shared_yaxes=True,
-        subplot_titles=[html.escape(name) for name, _ in groups],
-        horizontal_spacing=0.02,
+        subplot_titles=titles,
+        horizontal_spacing=0.03,
     )
+    fig.update_annotations(font={"size": 12})
     for col, (_name, pyramid) in enumerate(groups, start=1):
         names, shares = _pyramid_shares(pyramid, instrument, lang)
         fig.add_bar(
@@ -324,7 +343,8 @@ def pyramids_figure(groups: list[tuple[str, list[dict]]], instrument: Instrument
     fig.update_xaxes(range=[-widest, widest], visible=False)
     fig.update_yaxes(categoryorder="array", categoryarray=names, automargin=True)
     fig.update_layout(bargap=0.12)
-    return _layout(fig, 360, lang, showlegend=False, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    top = 16 + 16 * lines
+    return _layout(fig, 340 + top, lang, showlegend=False, margin={"l": 10, "r": 10, "t": top, "b": 10})
 
 
 def trend_figure(history: list[dict], instrument: Instrument, lang: str) -> go.Figure:

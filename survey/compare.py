@@ -147,11 +147,11 @@ def _columns(instrument: Instrument, level_ids: list[str]) -> list[int]:
     return [position[it.id] for lv in instrument.levels if lv.id in level_ids for it in lv.items]
 
 
-def _hidden_cells(res: dict) -> set[tuple[str, str]]:
-    """Return the (department code, level) cells a survey's results hide; "" is the organisation."""
-    cells = {("", d["id"]) for d in res.get("dimensions", []) if d.get("suppressed")}
+def _hidden_cells(res: dict) -> dict[tuple[str, str], str]:
+    """Return the (department code, level) cells a survey's results hide, with why; "" is the organisation."""
+    cells = {("", d["id"]): d.get("reason") for d in res.get("dimensions", []) if d.get("suppressed")}
     for dept in res.get("departments", []):
-        cells |= {(dept["code"], d["id"]) for d in dept.get("dimensions", []) if d.get("suppressed")}
+        cells |= {(dept["code"], d["id"]): d.get("reason") for d in dept.get("dimensions", []) if d.get("suppressed")}
     return cells
 
 
@@ -227,13 +227,14 @@ def _trend(db: Database, survey: Survey, series: list[Survey]) -> dict:
     org_rows, dept_rows = [], []
     # A cell hidden in either round's own results (too few, or protecting another group) stays
     # hidden here too: its mean in that round would otherwise come out of the trend.
-    hidden = _hidden_cells(now_res) | _hidden_cells(prev_res)
+    hidden = _hidden_cells(prev_res) | _hidden_cells(now_res)
     for code, rows in tables:
         cells = []
         for row in rows:
             cell = {"id": row["id"], "n_now": row["n_a"], "n_previous": row["n_b"]}
             if row["n_a"] < k or row["n_b"] < k or (code, row["id"]) in hidden:
-                cell = {"id": row["id"], "suppressed": True}
+                reason = hidden.get((code, row["id"])) or privacy.TOO_FEW
+                cell = {"id": row["id"], "suppressed": True, "reason": reason}
             else:
                 for key in ("mean_a", "mean_b", "diff", "p", "p_adj", "d"):
                     if key in row:
@@ -285,11 +286,13 @@ def chosen_departments(body: dict, codes: list[str]) -> list[dict]:
     return picked[:MAX_OVERLAY]
 
 
-def comparison_figures(body: dict, picked: list[dict], inst: Instrument, lang: str, hidden_label: str) -> dict:
-    """Build the comparison's plotly figures from already filtered figures."""
+def comparison_figures(
+    body: dict, picked: list[dict], inst: Instrument, lang: str, hidden_label: str, marks: dict | None = None
+) -> dict:
+    """Build the comparison's plotly figures from already filtered figures (`marks`: reasons on hidden cells)."""
     org_label = charts.organisation_label(lang)
     figures = {
-        "heatmap": charts.heatmap_figure(body["departments"], inst, lang, hidden_label),
+        "heatmap": charts.heatmap_figure(body["departments"], inst, lang, hidden_label, marks),
         "radar": charts.radar_figure(
             [(org_label, body["organisation"]["dimensions"])] + [(d["name"], d["dimensions"]) for d in picked],
             inst,

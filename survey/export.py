@@ -14,7 +14,7 @@ from .comments import comments_for
 from .db import NOT_APPLICABLE
 from .errors import AppError
 from .rates import response_rates
-from .results import require_released
+from .results import mark_read, require_released
 from .surveys import Survey, departments
 
 _SHUFFLE = random.SystemRandom()
@@ -43,6 +43,8 @@ def export_rows(db: Database, survey: Survey, lang: str | None = None) -> tuple[
     nothing about the order of submission.
     """
     require_released(survey)
+    # Reading the raw answers is reading results: from now on the survey cannot be reopened.
+    mark_read(db, survey)
     inst = survey.instrument
     depts = departments(db, survey)
     rates = response_rates(db, survey)
@@ -158,6 +160,7 @@ def list_separator(lang: str) -> str:
 def export_comments(db: Database, survey: Survey) -> list[str]:
     """Return the comments HR may read: only from groups at or above the comment threshold, shuffled, undated."""
     require_released(survey)
+    mark_read(db, survey)  # comments are read results too: no reopening after them
     return [neutralise(text) for text in comments_for(db, survey) or []]
 
 

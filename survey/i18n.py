@@ -244,6 +244,11 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["percent"] = lambda value, digits=0: percent(value, digits)
     app.jinja_env.filters["day"] = day
     app.jinja_env.globals["period"] = period
+    from .privacy import reasons_in
+    from .scoring import band
+
+    app.jinja_env.globals["band_of"] = band
+    app.jinja_env.globals["hidden_reasons"] = reasons_in
     app.jinja_env.globals["lang_url"] = lang_url
     app.jinja_env.globals["here_without_lang"] = here_without_lang
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES

@@ -193,14 +193,7 @@ def _top_two(dims: list[dict], reverse: bool) -> list[dict]:
     return sorted(scored, key=lambda d: d["score"], reverse=reverse)[:2]
 
 
-def focus_level(dims: list[dict], instrument) -> str | None:
-    """Return the lowest level whose score is in the low or medium band, or None when all are high."""
-    score = {d["id"]: d.get("score") for d in dims}
-    for lv in instrument.levels:
-        s = score.get(lv.id)
-        if s is not None and scoring.band(s) != "high":
-            return lv.id
-    return None
+focus_level = results.focus_level  # one definition for every output
 
 
 def build_context(
@@ -245,10 +238,11 @@ def build_context(
     if not dept:
         with i18n.language(lang):
             hidden = _("hidden")
-        figs["heatmap"] = charts.heatmap_figure(shown_depts, inst, lang, hidden)
+        # Hidden cells carry a mark for their reason, explained under the chart.
+        figs["heatmap"] = charts.heatmap_figure(shown_depts, inst, lang, hidden, marks=charts.REASON_MARKS)
     # Errors (a chart that cannot be drawn) speak the reader's language; the report's texts its own.
     figures, images = embed_charts(figs, {"pyramid": 520, "radar": 520})
-    focus = focus_level(group["dimensions"], inst)
+    focus = group.get("focus_level")
     comment_list = None
     if with_comments and inst.comment is not None:
         comment_list = comments.comments_for(db, survey, dept.code if dept else None)
@@ -278,6 +272,8 @@ def build_context(
         "k": survey.min_group_size,
         "band": scoring.band,
         "alpha_warning": scoring.ALPHA_WARNING,
+        "alpha_min_n": scoring.ALPHA_MIN_RESPONDENTS,
+        "reason_marks": charts.REASON_MARKS,
     }
 
 
@@ -342,9 +338,9 @@ def make_comparison(
     picked = compare.chosen_departments(body, codes or [])
     with i18n.language(lang):
         hidden = _("hidden")
-    figs = compare.comparison_figures(body, picked, inst, lang, hidden)
-    # Radar and pyramids side by side on one landscape page; the others full width.
-    figures, images = embed_charts(figs, {"radar": 560, "pyramids": 640})
+    figs = compare.comparison_figures(body, picked, inst, lang, hidden, marks=charts.REASON_MARKS)
+    # Each chart has a landscape page of its own, at the width it is drawn for.
+    figures, images = embed_charts(figs, {"radar": 700, "pyramids": 1100, "heatmap": 1100, "trend": 1100})
     gaps = compare.reading([compare.Gap(**g) for g in body["gaps"]], inst, lang)
     with i18n.language(lang):
         html = render_template(
@@ -359,5 +355,6 @@ def make_comparison(
             levels={lv.id: lv for lv in inst.levels},
             today_iso=dt.date.today().isoformat(),
             k=survey.min_group_size,
+            reason_marks=charts.REASON_MARKS,
         )
     return write_pdf(html, images)

@@ -132,6 +132,12 @@ def use_form_key(db: Database, key: str) -> bool:
     return cur.rowcount == 1
 
 
+def form_key_spent(db: Database, key: str) -> bool:
+    """Return True when this rendered form's single-use key has given its response already."""
+    row = db.execute("SELECT 1 FROM form_keys WHERE key_hash = ?", [hash_token("form:" + key)]).fetchone()
+    return row is not None
+
+
 class Throttled(Exception):
     """Too many submissions from one client through the open link; `wait` seconds until the next."""
 

@@ -131,6 +131,8 @@ def survey_results(db: Database, survey: Survey, department: str | None = None) 
         load_answers(db, survey), survey, departments(db, survey), department, rates.forced_rows(db, survey)
     )
     result["collection"] = survey.collection
+    if not result.get("suppressed"):
+        result["focus_level"] = focus_level(result["dimensions"], survey.instrument)
     add_response_rates(result, rates.response_rates(db, survey))
     CACHE.put(key, result)
     return result
@@ -242,8 +244,42 @@ DIMENSION_KEYS = ("id", "n", "mean", "score", "ci_low", "ci_high", "favourable",
 
 
 def public_dimension(dim: dict) -> dict:
-    """Return the publishable figures of one dimension (a copy, never the scoring dict itself)."""
-    return {key: dim[key] for key in DIMENSION_KEYS if key in dim}
+    """Return the publishable figures of one dimension (a copy, never the scoring dict itself), with its alpha_note."""
+    out = {key: dim[key] for key in DIMENSION_KEYS if key in dim}
+    out["alpha_note"] = alpha_note(dim)
+    return out
+
+
+ALPHA_NOTES = ("too_few", "undefined", "below_zero", "below_warning", "ok")
+
+
+def alpha_note(dim: dict) -> str:
+    """Say how to read a level's Cronbach's alpha (SCORING, "Reliability of a figure").
+
+    too_few: fewer than ALPHA_MIN_RESPONDENTS answered every statement ("too few to estimate");
+    undefined: enough did, but their totals do not vary; below_zero: negative (shown as "below 0"
+    and flagged, never as a band); below_warning: under ALPHA_WARNING; ok: otherwise.
+    """
+    alpha = dim.get("alpha")
+    if alpha is None:
+        return "too_few" if dim.get("alpha_n", 0) < scoring.ALPHA_MIN_RESPONDENTS else "undefined"
+    if alpha < 0:
+        return "below_zero"
+    return "below_warning" if alpha < scoring.ALPHA_WARNING else "ok"
+
+
+def focus_level(dims: list[dict], instrument: Instrument) -> str | None:
+    """Return the focus level: the lowest shown level whose score is in the low or medium band (below 70).
+
+    Every output (the results page, the API, the report's summary and action pages) names this one.
+    None when every shown level scores high.
+    """
+    score = {d["id"]: d.get("score") for d in dims if not d.get("suppressed")}
+    for lv in instrument.levels:
+        s = score.get(lv.id)
+        if s is not None and scoring.band(s) != "high":
+            return lv.id
+    return None
 
 
 def compute_results(

@@ -339,6 +339,7 @@ def test_trend_keeps_cells_hidden_in_either_round(app, client, hr_token, instrum
     assert next(c for c in b_p1["dimensions"] if c["id"] == "leading").get("suppressed")
     trend = client.get("/api/v1/surveys/p2/compare", headers=headers).json["trend"]
     rows = {d["code"]: {c["id"]: c for c in d["levels"]} for d in trend["departments"]}
-    assert rows["B"]["leading"] == {"id": "leading", "suppressed": True}
-    assert rows["C"]["leading"] == {"id": "leading", "suppressed": True}
+    # Hidden with the reason the round's own results give (survey/privacy.py).
+    assert rows["B"]["leading"] == {"id": "leading", "suppressed": True, "reason": "complementary"}
+    assert rows["C"]["leading"] == {"id": "leading", "suppressed": True, "reason": "too_few"}
     assert "points" in rows["B"]["observing"] and "points" in rows["A"]["leading"]

@@ -440,11 +440,14 @@ def test_switching_language_keeps_every_answer(new_page, live_server, db, instru
         expect(page.locator("#progress-text")).to_have_text(f"3 av {len(instrument.items)} {counter}")
         serious = [v for v in axe.run(page).response["violations"] if v["impact"] in ("serious", "critical")]
         assert not serious, [(v["id"], [n["target"] for n in v["nodes"]]) for v in serious]
-    # The answers were kept in this tab only, and forgotten once put back.
+    # The answers are kept in this browser only (localStorage, never sent) until they are sent.
     assert page.evaluate("window.sessionStorage.length") == 0
+    assert page.evaluate("Object.keys(window.localStorage)") == ["survey-answers:/s/acme"]
     page.get_by_role("button", name="Send inn svarene").click()
+    page.get_by_role("button", name="Send likevel").click()  # three of 24: asked once
     page.wait_for_url(re.compile(r"/s/acme/thanks"))
     expect(page.locator("h1")).to_have_text("Takk for svarene dine!")
+    assert page.evaluate("window.localStorage.length") == 0
     (row,) = list(db.query("SELECT id, enps, comment, department_id FROM responses"))
     assert stored_answers(db, row["id"]) == {first.id: 5, second.id: 2, third.id: NOT_APPLICABLE}
     assert row["enps"] == 7 and row["comment"] == "Kept across languages – æøå"

@@ -252,4 +252,4 @@ def create_invitations(slug: str):
 
 # Importing these registers their pages on bp: results, comparison and export; invitations and mail; QR
 # codes and handouts.
-from . import compare_view, invitations_view, life_view, links_view, results_view  # noqa: E402,F401
+from . import comments_view, compare_view, invitations_view, life_view, links_view, results_view  # noqa: E402,F401

@@ -23,6 +23,8 @@ def compare_page(slug: str):
     body = compare.comparison(get_db(), survey, sort)
     codes = request.args.getlist("d")
     picked = compare.chosen_departments(body, codes) if not body["suppressed"] else []
+    # Chosen beyond the limit: said on the page, never dropped in silence.
+    left_out = [] if body["suppressed"] else _left_out(body, codes, picked)
     lang = g.lang  # the reader's language: level names, sentences and charts too
     figures = {}
     if not body["suppressed"]:
@@ -42,8 +44,19 @@ def compare_page(slug: str):
         reading=compare.reading([compare.Gap(**gap) for gap in body.get("gaps", [])], survey.instrument, lang),
         large=request.args.get("large") == "1",
         max_overlay=compare.MAX_OVERLAY,
+        left_out=left_out,
         levels={lv.id: lv for lv in survey.instrument.levels},
     )
+
+
+def _left_out(body: dict, codes: list[str], picked: list[dict]) -> list[dict]:
+    """Return the shown departments that were chosen but do not fit in the overlay (beyond compare.MAX_OVERLAY)."""
+    chosen = {code.lower() for code in codes}
+    return [
+        d
+        for d in body["departments"]
+        if not d["suppressed"] and d["code"].lower() in chosen and all(d is not p for p in picked)
+    ]
 
 
 @bp.route("/surveys/<slug>/compare.pdf")

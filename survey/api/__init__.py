@@ -228,7 +228,9 @@ def open_survey(slug: str):
 def next_round(slug: str):
     """Copy a survey as its next round: a draft with the same questionnaire, settings and departments."""
     survey = _survey_or_404(slug)
-    body = parse(schemas.NextRoundIn, request.get_json(silent=True) or {}, _("Invalid survey."))
+    # The body may be left out (an empty one means: the same title, an address made from it).
+    data = json_body() if request.get_data(cache=True) else {}
+    body = parse(schemas.NextRoundIn, data, _("Invalid survey."))
     try:
         copy = surveys.copy_as_next_round(get_db(), survey, body.title or survey.title, body.slug)
     except surveys.SurveyError as exc:

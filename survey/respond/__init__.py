@@ -75,6 +75,23 @@ def _posted_form_key() -> str | None:
     return key if FORM_KEY_RE.match(key) else None
 
 
+def _sent_before(survey):
+    """Return the thank-you page's redirect when this rendered form already gave its one response, else None.
+
+    Checked before anything else about the POST (the answers, the invitation in the session, the
+    survey's state): Back and Submit again must always end on the thank-you page, never store twice.
+    """
+    key = _posted_form_key()
+    if request.method == "POST" and key and responses.form_key_spent(get_db(), key):
+        return redirect(url_for("respond.thanks", slug=survey.slug, lang=g.lang), 303)
+    return None
+
+
+def _few_answered(inst, answers: dict) -> bool:
+    """Return True when fewer than half of the statements are answered (a 'not applicable' counts as an answer)."""
+    return 2 * len(answers) < len(inst.items)
+
+
 _open_link = threading.local()  # per thread, like get_db's connection
 
 
@@ -114,7 +131,7 @@ def _render_form(survey, department=None, invitation_id: int | None = None, form
         match = surveys.department_by_code(db, survey, preselect)
         if match:
             form.department.data = match.code
-    notice = None
+    notice, confirm_few = None, False
     if request.method == "POST":
         if not survey.is_open:
             return _not_answerable(survey)
@@ -123,6 +140,9 @@ def _render_form(survey, department=None, invitation_id: int | None = None, form
         if valid and not any(v is not None for v in answers.values()):
             notice = _("Answer at least one statement before you submit.")
             valid = False
+        if valid and _few_answered(inst, answers) and request.form.get("confirm_few") != "1":
+            # Asked once, never blocking: the same form comes back with every answer and a button to send it anyway.
+            confirm_few, valid = True, False
         if "csrf_token" in form.errors:
             # An expired token must not cost the respondent their answers: the form
             # is shown again, filled in, with a fresh token.
@@ -169,7 +189,8 @@ def _render_form(survey, department=None, invitation_id: int | None = None, form
             if invitation_id is not None:
                 session.pop(INVITATION_KEY, None)
             return redirect(url_for("respond.thanks", slug=survey.slug, lang=g.lang))
-        notice = notice or _("Something needs fixing before your answers can be sent. See the messages below.")
+        if not confirm_few:
+            notice = notice or _("Something needs fixing before your answers can be sent. See the messages below.")
     form_key = form_key or _posted_form_key() or responses.new_form_key()
     status = 400 if notice else 200
     return (
@@ -181,6 +202,8 @@ def _render_form(survey, department=None, invitation_id: int | None = None, form
             department=department,
             notice=notice,
             form_key=form_key,
+            confirm_few=confirm_few,
+            answered=len(form.answers(inst)) if confirm_few else None,
         ),
         status,
     )
@@ -196,6 +219,9 @@ def open_link(slug: str):
         survey, depts = surveys.get_survey(get_db(), slug), None
     if survey is None:
         return _page("unknown", None, 404)
+    sent = _sent_before(survey)
+    if sent is not None:
+        return sent
     if not survey.is_open:
         return _not_answerable(survey)
     if survey.invitation_only:
@@ -241,6 +267,9 @@ def invited(slug: str):
     survey = surveys.get_survey(db, slug)
     if survey is None:
         return _page("unknown", None, 404)
+    sent = _sent_before(survey)
+    if sent is not None:
+        return sent
     invitation_id = session.get(INVITATION_KEY)
     inv = invitations.get_invitation(db, invitation_id) if isinstance(invitation_id, int) else None
     if inv is None or inv["survey_id"] != survey.id:
