@@ -505,6 +505,7 @@ def reopen_survey(db: Database, survey: Survey) -> Survey:
 
 def archive(db: Database, survey: Survey) -> Survey:
     """Move a closed survey or a draft out of the main list (its results and files stay as they are)."""
+    survey = get_survey_by_id(db, survey.id) or survey  # as it is now, not as the caller read it
     if survey.is_open:
         raise LifeCycleError(_("Close '%(slug)s' before archiving it: it is still taking answers.", slug=survey.slug))
     with write_transaction(db):
