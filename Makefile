@@ -10,7 +10,7 @@ PORT   ?= 5000
 FLASK  := $(BIN)/flask --app app
 LOCK   := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --custom-compile-command "make lock"
 
-.PHONY: run serve test lint format check venv dev-venv lock chromium demo bench soak clean translations catalogs
+.PHONY: run serve test lint format check venv dev-venv lock chromium oidc demo bench soak clean translations catalogs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ lock: $(DEV_STAMP)
 
 chromium:
 	@sh scripts/install-chromium.sh
+
+# The OpenID Connect provider the single sign-on tests start on loopback (npm; skipped without node).
+oidc:
+	@sh scripts/install-oidc-provider.sh
 
 # Interface texts: English msgids in the code and templates, one catalog per language in translations/.
 # `make translations` after changing texts: extract, merge into each catalog, compile (docs/translating.md).
@@ -69,7 +73,7 @@ serve: venv catalogs
 	$(FLASK) init-db
 	$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) app:app
 
-test: dev-venv chromium catalogs
+test: dev-venv chromium catalogs oidc
 	$(BIN)/pytest
 
 lint: dev-venv

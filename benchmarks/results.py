@@ -6,7 +6,11 @@ Builds databases with `demo --responses N` (12 departments) and, in the same run
             comparisons, privacy), uncached, exactly what the API computes.
 Prints the best of several runs, the ratio results / baseline, and peak memory of each phase.
 
-    .venv/bin/python benchmarks/results.py [--sizes 1000,10000,100000] [--repeat 3]
+Then the same responses (--units-responses, default 50,000) in 12 departments and spread over a
+hierarchy of --units units (default 500: divisions, departments, teams; demo.spread_over_units):
+the uncached results of both, and their ratio (the goal: at most 1.5).
+
+    .venv/bin/python benchmarks/results.py [--sizes 1000,10000,100000] [--repeat 3] [--units 500]
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 import gc
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -22,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from survey import create_app, results, surveys
+from survey import create_app, demo, results, surveys
 from survey.db import connect
 
 
@@ -85,11 +90,59 @@ def child_peak_mb(path: Path, method: str) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def spread(path: Path, units: int) -> None:
+    """Spread the demo survey's responses over a hierarchy of `units` units, then rebuild the file as closing does."""
+    db = connect(str(path))
+    demo.spread_over_units(db, surveys.get_survey(db, "demo"), units)
+    db.execute("VACUUM")
+    db.close()
+
+
+def compare_units(tmp: str, n: int, units: int, repeat: int) -> None:
+    """Time the uncached results of the same n responses in 12 departments and in `units` units."""
+    flat, nested = Path(tmp) / f"flat-{n}.sqlite", Path(tmp) / f"nested-{n}.sqlite"
+    build(flat, n)
+    shutil.copyfile(flat, nested)
+    spread(nested, units)
+    runs = {}
+    for label, path in (("flat", flat), ("nested", nested)):
+        db = connect(str(path))
+        survey = surveys.get_survey(db, "demo")
+        depts = surveys.departments(db, survey)
+        runs[label] = (db, survey, depts)
+
+    def full(label: str) -> dict:
+        db, survey, depts = runs[label]
+        return results.compute_results(results.load_answers(db, survey), survey, depts)
+
+    # Interleaved, best of `repeat` each: other work on the machine then hits both alike.
+    times: dict[str, list[float]] = {"flat": [], "nested": []}
+    bodies = {}
+    for _ in range(repeat):
+        for label in ("flat", "nested"):
+            elapsed, bodies[label] = best_of(1, lambda label=label: full(label))
+            times[label].append(elapsed)
+    t_flat, t_nested = min(times["flat"]), min(times["nested"])
+    for label in ("flat", "nested"):
+        body = bodies[label]
+        assert body["n"] == n
+        shown = sum(not d["suppressed"] for d in body["departments"])
+        print(
+            f"{n:>10,} responses in {len(body['departments']):>4} units: results {min(times[label]):.3f} s "
+            f"(best of {repeat}; {shown} units shown)"
+        )
+    print(f"{'':>10} ratio {units} units / 12 departments: {t_nested / t_flat:.2f}")
+    for db, _, _ in runs.values():
+        db.close()
+
+
 def main() -> None:
     """Run the benchmark and print a table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--units", type=int, default=500, help="units of the hierarchy case (0: skip it)")
+    parser.add_argument("--units-responses", type=int, default=50_000)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"{'responses':>10} {'baseline s':>11} {'results s':>10} {'ratio':>6} {'base MB':>8} {'results MB':>11}")
@@ -127,6 +180,8 @@ def main() -> None:
                     f"baseline {peaks['baseline']:.0f} MB, results {peaks['results']:.0f} MB"
                 )
             db.close()
+        if args.units:
+            compare_units(tmp, args.units_responses, args.units, max(args.repeat, 5))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory of this benchmark process (building databases, all runs): {rss:.0f} MB")
 

@@ -68,7 +68,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     # The API authenticates with bearer tokens, not cookies, so CSRF does not apply.
     csrf.exempt(api_bp)
 
-    from . import errors
+    from . import audit, errors, logs, retention
 
     errors.init_app(app)
+    audit.init_app(app)
+    logs.init_app(app)
+    retention.init_app(app)
     return app

@@ -1,4 +1,7 @@
-"""Plotly figure builders shared by the pages and the PDF: pyramid, radar, item bars, heatmap."""
+"""Plotly figure builders shared by the pages and the PDF: pyramid, radar, item bars, pyramids, trend.
+
+Units side by side are a table (it pages in the PDF however many units there are), not a chart.
+"""
 
 from __future__ import annotations
 
@@ -246,63 +249,6 @@ def _wrap(text: str, width: int) -> str:
             line = f"{line} {word}".strip()
     lines.append(line)
     return "<br>".join(lines)
-
-
-# A mark after "hidden" in a chart cell for each reason (survey/privacy.py), explained under the chart.
-REASON_MARKS = {"too_few": "¹", "complementary": "²", "few_invited": "³", "level_hidden": "⁴"}
-
-
-def heatmap_figure(
-    departments: list[dict], instrument: Instrument, lang: str, hidden_label: str, marks: dict | None = None
-) -> go.Figure:
-    """Draw departments x levels as a heatmap of scores; hidden cells stay blank with a label (and a reason mark)."""
-    marks = marks or {}
-    levels = list(instrument.levels)
-    rows, z, text = [], [], []
-    for dept in departments:
-        rows.append(html.escape(dept["name"]))
-        if dept.get("suppressed"):
-            z.append([None] * len(levels))
-            text.append([hidden_label + marks.get(dept.get("reason"), "")] * len(levels))
-            continue
-        cells = {d["id"]: d for d in dept["dimensions"]}
-        z_row, t_row = [], []
-        for lv in levels:
-            cell = cells.get(lv.id, {})
-            if cell.get("suppressed") or "score" not in cell:
-                z_row.append(None)
-                t_row.append(hidden_label + marks.get(cell.get("reason"), ""))
-                continue
-            mark = ("▲" if cell.get("diff", 0) > 0 else "▼") if cell.get("significant") else ""
-            z_row.append(cell["score"])
-            t_row.append(f"{i18n.number(cell['score'], lang=lang)}{mark}")
-        z.append(z_row)
-        text.append(t_row)
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=[lv.name[lang] for lv in levels],
-            y=rows,
-            text=text,
-            texttemplate="%{text}",
-            textfont={"size": 12},
-            zmin=0,
-            zmax=100,
-            colorscale=[[0, "#d7301f"], [0.5, "#fee8a0"], [0.7, "#c7e1ef"], [1, "#2166ac"]],
-            showscale=False,  # every cell carries its score; a gradient legend adds nothing in print
-            hoverongaps=False,
-            hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
-            xgap=2,
-            ygap=2,
-        )
-    )
-    fig.update_layout(
-        yaxis={"autorange": "reversed", "automargin": True},
-        xaxis={"side": "top", "automargin": True},
-    )
-    _layout(fig, 110 + 30 * max(len(rows), 1), lang, showlegend=False)
-    fig.update_layout(plot_bgcolor="#eceff3")  # hidden cells show as grey
-    return fig
 
 
 def pyramids_figure(groups: list[tuple[str, list[dict]]], instrument: Instrument, lang: str) -> go.Figure:

@@ -2,32 +2,44 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import math
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlite_utils import Database
 
 from . import charts, i18n, privacy, results, scoring
 from .questionnaire import Instrument
-from .surveys import Survey, departments, get_survey_by_id
+from .surveys import Survey, get_survey_by_id
 
 POINTS_PER_UNIT = 25  # one step on the 1-5 scale is 25 points on the 0-100 score scale
 
 
-def sort_departments(departments: list[dict], level: str | None) -> list[dict]:
-    """Order departments by one level's score (highest first); hidden ones last, in their order."""
+SORT_KEYS = ("index", "n", "name")  # besides a level id
+
+
+def sort_departments(departments: list[dict], level: str | None, descending: bool | None = None) -> list[dict]:
+    """Order units by a level's score, the index or the number of answers (highest first), or by name (A-Z).
+
+    Units hidden (or whose figure is hidden) come last, in their own order. `descending`
+    overrides the direction (None: numbers from the highest, names from A).
+    """
     if not level:
         return list(departments)
+    if level == "name":
+        return sorted(departments, key=lambda d: d["name"].casefold(), reverse=bool(descending))
 
-    def score(dept: dict) -> float | None:
+    def value(dept: dict) -> float | None:
         if dept["suppressed"]:
             return None
+        if level in ("index", "n"):
+            return dept.get(level)
         cell = next((d for d in dept["dimensions"] if d["id"] == level), {})
         return None if cell.get("suppressed") else cell.get("score")
 
-    shown = [d for d in departments if score(d) is not None]
-    rest = [d for d in departments if score(d) is None]
-    return sorted(shown, key=score, reverse=True) + rest
+    shown = [d for d in departments if value(d) is not None]
+    rest = [d for d in departments if value(d) is None]
+    return sorted(shown, key=value, reverse=descending is not False) + rest
 
 
 @dataclass(frozen=True)
@@ -137,16 +149,6 @@ def shared(a: Instrument, b: Instrument) -> tuple[list[str], list[str]]:
     return levels, items
 
 
-def _level_columns(instrument: Instrument, level_ids: list[str]) -> Instrument:
-    """Return the instrument restricted to some levels (for scoring only those)."""
-    return replace(instrument, levels=tuple(lv for lv in instrument.levels if lv.id in level_ids))
-
-
-def _columns(instrument: Instrument, level_ids: list[str]) -> list[int]:
-    position = {it.id: n for n, it in enumerate(instrument.items)}
-    return [position[it.id] for lv in instrument.levels if lv.id in level_ids for it in lv.items]
-
-
 def _hidden_cells(res: dict) -> dict[tuple[str, str], str]:
     """Return the (department code, level) cells a survey's results hide, with why; "" is the organisation."""
     cells = {("", d["id"]): d.get("reason") for d in res.get("dimensions", []) if d.get("suppressed")}
@@ -156,12 +158,12 @@ def _hidden_cells(res: dict) -> dict[tuple[str, str], str]:
 
 
 def trend(db: Database, survey: Survey) -> dict:
-    """Compare the survey with its previous round, organisation and departments, on shared levels.
+    """Compare the survey with its previous round, organisation and units, on shared levels.
 
     Rounds are independent samples (answers are anonymous), so differences use Welch's t-test;
-    the p-values of the table (organisation and every department shown in both rounds) are
-    adjusted together with Benjamini-Hochberg. Departments are matched by code; a department
-    hidden in either round is left out. Also returns the organisation's scores in every round.
+    the p-values of the table (organisation and every unit shown in both rounds) are adjusted
+    together with Benjamini-Hochberg. Units are matched by code, each with its whole sub-tree;
+    a unit hidden in either round is left out. Also returns the organisation's scores in every round.
     """
     series = rounds(db, survey)
     # Scoring two rounds reads every answer twice: keep the result until any round changes.
@@ -173,21 +175,20 @@ def trend(db: Database, survey: Survey) -> dict:
     return cached
 
 
+def _round_scores(rnd: Survey, figures: dict) -> dict:
+    return {
+        "slug": rnd.slug,
+        "title": rnd.title,
+        # A round is named by the day it closed, as in the survey list's period (Survey.ends_on).
+        "date": rnd.ends_on or rnd.starts_on,
+        "suppressed": figures["suppressed"],
+        "index": figures.get("index"),
+        "scores": {d["id"]: d.get("score") for d in figures.get("dimensions", []) if not d.get("suppressed")},
+    }
+
+
 def _trend(db: Database, survey: Survey, series: list[Survey]) -> dict:
-    history = []
-    for rnd in series:
-        res = results.survey_results(db, rnd)
-        history.append(
-            {
-                "slug": rnd.slug,
-                "title": rnd.title,
-                # A round is named by the day it closed, as in the survey list's period (Survey.ends_on).
-                "date": rnd.ends_on or rnd.starts_on,
-                "suppressed": res["suppressed"],
-                "index": res.get("index"),
-                "scores": {d["id"]: d.get("score") for d in res.get("dimensions", []) if not d.get("suppressed")},
-            }
-        )
+    history = [_round_scores(rnd, results.survey_results(db, rnd)) for rnd in series]
     out: dict = {"rounds": history, "previous": None}
     if len(series) < 2:
         return out
@@ -200,35 +201,25 @@ def _trend(db: Database, survey: Survey, series: list[Survey]) -> dict:
     if not levels:
         out["organisation"], out["departments"] = [], []
         return out
-    now_data, prev_data = results.load_answers(db, survey), results.load_answers(db, prev)
-    inst_now = _level_columns(survey.instrument, levels)
-    now_vals = now_data.values[:, _columns(survey.instrument, levels)]
-    prev_vals = prev_data.values[:, _columns(prev.instrument, levels)]
     k = max(privacy.effective_k(survey.min_group_size), privacy.effective_k(prev.min_group_size))
-
-    now_res = results.survey_results(db, survey)
-    prev_res = results.survey_results(db, prev)
-    tables = []
+    now_res, prev_res = results.survey_results(db, survey), results.survey_results(db, prev)
+    now, before = results.survey_state(db, survey), results.survey_state(db, prev)
+    pairs = []
     if not now_res["suppressed"] and not prev_res["suppressed"]:
-        tables.append(("", scoring.compare(now_vals, prev_vals, inst_now)))
-    codes_now = {d.code: d.id for d in departments(db, survey)}
-    codes_prev = {d.code: d.id for d in departments(db, prev)}
-    shown_now = {d["code"] for d in now_res["departments"] if not d["suppressed"]}
+        pairs.append(privacy.ROOT)
     shown_prev = {d["code"] for d in prev_res["departments"] if not d["suppressed"]}
+    parent = {}
+    for d in now_res["departments"]:
+        if not d["suppressed"] and d["code"] in shown_prev:
+            pairs.append(d["code"])
+            parent[d["code"]] = d.get("parent")
     names = {d["code"]: d["name"] for d in now_res["departments"]}
-    for code in [c for c in codes_now if c in codes_prev and c in shown_now and c in shown_prev]:
-        a = now_vals[now_data.department == codes_now[code]]
-        b = prev_vals[prev_data.department == codes_prev[code]]
-        tables.append((code, scoring.compare(a, b, inst_now)))
-    # One Benjamini-Hochberg family for the whole trend table.
-    tested = [row for _, rows in tables for row in rows if "p" in row]
-    for row, p_adj in zip(tested, scoring.benjamini_hochberg([r["p"] for r in tested]), strict=True):
-        row["p_adj"] = float(p_adj)
-    org_rows, dept_rows = [], []
+    table = _round_differences(now, before, pairs, levels)
     # A cell hidden in either round's own results (too few, or protecting another group) stays
     # hidden here too: its mean in that round would otherwise come out of the trend.
     hidden = _hidden_cells(prev_res) | _hidden_cells(now_res)
-    for code, rows in tables:
+    org_rows, dept_rows = [], []
+    for code, rows in zip(pairs, table, strict=True):
         cells = []
         for row in rows:
             cell = {"id": row["id"], "n_now": row["n_a"], "n_previous": row["n_b"]}
@@ -243,17 +234,93 @@ def _trend(db: Database, survey: Survey, series: list[Survey]) -> dict:
                     cell["points"] = row["diff"] * POINTS_PER_UNIT
                 cell["significant"] = bool(row.get("p_adj", 1.0) < scoring.SIGNIFICANCE)
             cells.append(cell)
-        if code:
-            dept_rows.append({"code": code, "name": names[code], "levels": cells})
-        else:
+        if code == privacy.ROOT:
             org_rows = cells
+        else:
+            row_out = {"code": code, "name": names[code], "levels": cells}
+            if parent.get(code):
+                row_out["parent"] = parent[code]
+            dept_rows.append(row_out)
     out["organisation"] = org_rows
     out["departments"] = dept_rows
     return out
 
 
-def comparison(db: Database, survey: Survey, sort: str | None = None) -> dict:
-    """Return everything the comparison page, PDF and API show (privacy already applied)."""
+def _round_differences(now: results.State, before: results.State, nodes: list, levels: list[str]) -> list[list[dict]]:
+    """Compare each node (a unit's code, matched in both rounds, or the organisation) now and before, per shared level.
+
+    Every p-value of the table forms one Benjamini-Hochberg family.
+    """
+    if not nodes:
+        return []
+    cols_now = [[lv.id for lv in now.survey.instrument.levels].index(lv) for lv in levels]
+    cols_before = [[lv.id for lv in before.survey.instrument.levels].index(lv) for lv in levels]
+    rows_now = [now.groups.row[node] for node in nodes]
+    rows_before = [before.groups.row[node] for node in nodes]
+    a, b = now.figures, before.figures
+    na, ma, va = (x[rows_now][:, cols_now] for x in (a.dim_n, a.dim_mean, a.dim_var))
+    nb, mb, vb = (x[rows_before][:, cols_before] for x in (b.dim_n, b.dim_mean, b.dim_var))
+    p, d = scoring.welch_moments(na, ma, va, nb, mb, vb)
+    table = []
+    for g in range(len(nodes)):
+        rows = []
+        for j, level in enumerate(levels):
+            row = {"id": level, "n_a": int(na[g, j]), "n_b": int(nb[g, j])}
+            if na[g, j] > 0:
+                row["mean_a"] = float(ma[g, j])
+            if nb[g, j] > 0:
+                row["mean_b"] = float(mb[g, j])
+            if na[g, j] > 0 and nb[g, j] > 0:
+                row["diff"] = float(ma[g, j] - mb[g, j])
+            for key, value in (("p", p[g, j]), ("d", d[g, j])):
+                if math.isfinite(value):
+                    row[key] = float(value)
+            rows.append(row)
+        table.append(rows)
+    tested = [row for rows in table for row in rows if "p" in row]
+    for row, p_adj in zip(tested, scoring.benjamini_hochberg([r["p"] for r in tested]).tolist(), strict=True):
+        row["p_adj"] = float(p_adj)
+    return table
+
+
+def unit_trend(db: Database, survey: Survey, code: str) -> dict:
+    """Return one unit's trend: its scores in every round where a unit of that code was shown, and the change.
+
+    `rounds` follows the series (oldest first); a round without the unit, or where it is
+    hidden, says so. `previous` is the unit's row of the trend table (null when it is not
+    shown in both rounds).
+    """
+    history = []
+    for rnd in rounds(db, survey):
+        res = results.survey_results(db, rnd)
+        row = next((d for d in res.get("departments", []) if d["code"].lower() == code.lower()), None)
+        entry = _round_scores(rnd, row or {"suppressed": True})
+        if row is None:
+            entry["absent"] = True
+        history.append(entry)
+    table = trend(db, survey)
+    mine = next((d for d in table.get("departments") or [] if d["code"].lower() == code.lower()), None)
+    return {"rounds": history, "previous": table["previous"], "change": mine["levels"] if mine else None}
+
+
+TOP = "*"  # ?parent=* : the top-level units
+
+
+def comparison(
+    db: Database,
+    survey: Survey,
+    sort: str | None = None,
+    parent: str | None = None,
+    page: int = 1,
+    per_page: int | None = None,
+    descending: bool | None = None,
+) -> dict:
+    """Return everything the comparison page, PDF and API show (privacy already applied).
+
+    `parent` keeps the units directly below that unit (TOP: the top-level units); `sort` orders
+    them (a level id, "index", "n" or "name"); `per_page` pages through them (None: all at once).
+    The biggest gaps are found among every unit the filter keeps; the trend lists the units of the page.
+    """
     res = results.survey_results(db, survey)
     body = {
         "slug": survey.slug,
@@ -264,11 +331,33 @@ def comparison(db: Database, survey: Survey, sort: str | None = None) -> dict:
     if res["suppressed"]:
         return body
     inst = survey.instrument
-    rows = sort_departments(res["departments"], sort if sort and inst.level(sort) else None)
-    body["organisation"] = {k: res[k] for k in ("n", "index", "dimensions", "pyramid") if k in res}
-    body["departments"] = rows
+    units = res["departments"]
+    if parent is not None:
+        wanted = None if parent == TOP else parent.lower()
+        if wanted is not None and not any(d["code"].lower() == wanted for d in units):
+            raise results.UnknownDepartment(survey, parent)
+        units = [d for d in units if (d.get("parent") or "").lower() == (wanted or "")]
+    key = sort if sort and (inst.level(sort) or sort in SORT_KEYS) else None
+    rows = sort_departments(units, key, descending)
+    total = len(rows)
+    if per_page:
+        pages = max(1, -(-total // per_page))
+        page = min(max(1, page), pages)
+        shown_rows = rows[(page - 1) * per_page : page * per_page]
+        body["paging"] = {"page": page, "per_page": per_page, "pages": pages, "total": total}
+    else:
+        shown_rows = rows
+    body["organisation"] = {k: res[k] for k in ("n", "index", "dimensions", "pyramid", "focus_level") if k in res}
+    if parent not in (None, TOP):
+        parent_row = next(d for d in res["departments"] if d["code"].lower() == parent.lower())
+        body["parent"] = parent_row
+    body["departments"] = shown_rows
     body["gaps"] = [g.__dict__ for g in biggest_gaps(rows)]
-    body["trend"] = trend(db, survey)
+    full = trend(db, survey)
+    if per_page or parent is not None:
+        codes = {d["code"] for d in shown_rows}
+        full = {**full, "departments": [d for d in full.get("departments") or [] if d["code"] in codes]}
+    body["trend"] = full
     return body
 
 
@@ -286,13 +375,10 @@ def chosen_departments(body: dict, codes: list[str]) -> list[dict]:
     return picked[:MAX_OVERLAY]
 
 
-def comparison_figures(
-    body: dict, picked: list[dict], inst: Instrument, lang: str, hidden_label: str, marks: dict | None = None
-) -> dict:
-    """Build the comparison's plotly figures from already filtered figures (`marks`: reasons on hidden cells)."""
+def comparison_figures(body: dict, picked: list[dict], inst: Instrument, lang: str) -> dict:
+    """Build the comparison's plotly figures from already filtered figures."""
     org_label = charts.organisation_label(lang)
     figures = {
-        "heatmap": charts.heatmap_figure(body["departments"], inst, lang, hidden_label, marks),
         "radar": charts.radar_figure(
             [(org_label, body["organisation"]["dimensions"])] + [(d["name"], d["dimensions"]) for d in picked],
             inst,

@@ -25,16 +25,46 @@ DEFAULTS = {
     "SMTP_TIMEOUT": 30,
     # A web request sends mail for at most this long; the rest is sent by pressing again.
     "MAIL_BATCH_SECONDS": 20,
-    # Wrong invitation tokens allowed per client within TOKEN_GUESS_WINDOW seconds, before 429.
-    "TOKEN_GUESS_LIMIT": 10,
-    "TOKEN_GUESS_WINDOW": 600,
+    # Wrong invitation tokens per client (address): a token bucket of TOKEN_GUESS_LIMIT that refills
+    # completely in TOKEN_GUESS_WINDOW seconds (200 in 2,000 s: one every 10 s, 360 an hour). An office
+    # of hundreds behind one address, typing links wrong now and then, never empties it; a scan of
+    # random tokens empties it within seconds and then gets one guess per 10 s (see throttle.py).
+    "TOKEN_GUESS_LIMIT": 200,
+    "TOKEN_GUESS_WINDOW": 2000,
     # Answers through the open link per client (address) within OPEN_SUBMIT_WINDOW seconds: enough
     # for a whole office behind one address, few enough to stop a script filling the survey.
     "OPEN_SUBMIT_LIMIT": 200,
     "OPEN_SUBMIT_WINDOW": 3600,
+    # Self-assessments (/self and its API) per client within SELF_ASSESSMENT_WINDOW seconds: plenty for
+    # a person or a workshop behind one address, too few to use the app as free computing.
+    "SELF_ASSESSMENT_LIMIT": 30,
+    "SELF_ASSESSMENT_WINDOW": 600,
     # Failed logins allowed per client and account within LOGIN_WINDOW seconds, before 429.
     "LOGIN_LIMIT": 5,
     "LOGIN_WINDOW": 900,
+    # A login session ends after this long without a request, and after LOGIN_MAX_SECONDS in any case
+    # (the server forgets it; a saved cookie is then worthless). A working day, idle for two hours at most.
+    "LOGIN_IDLE_SECONDS": 2 * 3600,
+    "LOGIN_MAX_SECONDS": 12 * 3600,
+    # Single sign-on with OpenID Connect (FLASK_OIDC_*): on when OIDC_ISSUER and OIDC_CLIENT_ID are set.
+    "OIDC_ISSUER": "",  # e.g. https://login.example.org/realms/staff (discovery at /.well-known/...)
+    "OIDC_DISCOVERY_URL": "",  # only when the discovery document is not under the issuer
+    "OIDC_CLIENT_ID": "",
+    "OIDC_CLIENT_SECRET": "",
+    "OIDC_SCOPES": "openid email profile",
+    "OIDC_NAME": "single sign-on",  # shown as "Sign in with <name>"
+    # The claim that carries roles or groups, and its values that give each role (comma-separated).
+    "OIDC_ROLE_CLAIM": "groups",
+    "OIDC_HR_VALUES": "",
+    "OIDC_FACILITATOR_VALUES": "",
+    # Retention: invitation e-mail addresses are erased this many days after a survey closes;
+    # comments too when COMMENT_RETENTION_DAYS is set; audit entries when AUDIT_RETENTION_DAYS is set.
+    "INVITATION_RETENTION_DAYS": 30,
+    "COMMENT_RETENTION_DAYS": None,
+    "AUDIT_RETENTION_DAYS": None,
+    # The PDF shows at most this many characters of a comment and this many comments; the export has all.
+    "PDF_COMMENT_CHARS": 1000,
+    "PDF_MAX_COMMENTS": 300,
     # FLASK_PRODUCTION=1 (set by gunicorn.conf.py): require FLASK_SECRET_KEY, Secure cookies.
     "PRODUCTION": False,
     # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none).

@@ -254,32 +254,71 @@ def m005i_user_language(db: Database) -> None:
     db.execute("ALTER TABLE users ADD COLUMN language TEXT CHECK (language IS NULL OR language IN ('nb', 'nn', 'en'))")
 
 
-NOT_APPLICABLE = 6  # answers.value of a statement answered "not applicable" (1..5 are the scale)
+@migrations()
+def m005_sessions_audit_retention(db: Database) -> None:
+    """Server-side login sessions, disabled and single sign-on accounts, token use, token buckets, the audit trail."""
+    for statement in SCHEMA_005:
+        db.execute(statement)
+
+
+SCHEMA_005 = [
+    "ALTER TABLE users ADD COLUMN disabled_on TEXT",
+    # Single sign-on: an account is found by its provider's (issuer, subject), never by a changeable e-mail alone.
+    "ALTER TABLE users ADD COLUMN oidc_issuer TEXT",
+    "ALTER TABLE users ADD COLUMN oidc_subject TEXT",
+    "CREATE UNIQUE INDEX users_oidc ON users (oidc_issuer, oidc_subject) WHERE oidc_subject IS NOT NULL",
+    # A token may belong to an account: disabling the account revokes it. Revoked tokens stay listed.
+    "ALTER TABLE api_tokens ADD COLUMN user_id INTEGER REFERENCES users(id) ON DELETE SET NULL",
+    "ALTER TABLE api_tokens ADD COLUMN last_used_on TEXT",
+    "ALTER TABLE api_tokens ADD COLUMN revoked_on TEXT",
+    # One row per signed-in browser: the cookie carries a random id, the table only its SHA-256, so a
+    # copy of the database cannot be turned into a working cookie. Deleting the row ends the session.
+    """CREATE TABLE login_sessions (
+        id_hash TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        seen_at INTEGER NOT NULL
+    ) WITHOUT ROWID""",
+    "CREATE INDEX login_sessions_user ON login_sessions (user_id)",
+    # Token buckets for wrong invitation tokens (per client, a keyed hash of its address).
+    """CREATE TABLE token_buckets (
+        client TEXT PRIMARY KEY,
+        level REAL NOT NULL,
+        updated REAL NOT NULL
+    ) WITHOUT ROWID""",
+    # Who did what and when: accounts and their actions only, never anything about respondents.
+    """CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT,
+        detail TEXT
+    )""",
+    # Append-only: rows can be neither changed nor deleted, except by the retention purge, which
+    # opens this gate inside its own transaction (FLASK_AUDIT_RETENTION_DAYS, off by default).
+    "CREATE TABLE audit_gate (purging INTEGER NOT NULL CHECK (purging IN (0, 1)))",
+    "INSERT INTO audit_gate (purging) VALUES (0)",
+    """CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+       BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+    """CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+       WHEN (SELECT purging FROM audit_gate) != 1
+       BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+    """CREATE TRIGGER audit_gate_one_row BEFORE INSERT ON audit_gate
+       BEGIN SELECT RAISE(ABORT, 'the audit gate has one row'); END""",
+    # Bumped by every deletion and retention purge: each worker process then empties its memory caches.
+    "CREATE TABLE erasure_epoch (epoch INTEGER NOT NULL)",
+    "INSERT INTO erasure_epoch (epoch) VALUES (0)",
+]
 
 
 @migrations()
-def m008_not_applicable(db: Database) -> None:
-    """Store "not applicable" as an answer of its own (value 6), told apart from a statement left blank."""
-    # SQLite cannot change a CHECK constraint in place: the table is rebuilt (foreign keys are off
-    # while migrating, see migrate()).
-    for statement in SCHEMA_008.split(";\n"):
-        if statement.strip():
-            db.execute(statement)
-
-
-SCHEMA_008 = """
-CREATE TABLE answers_new (
-    response_id INTEGER NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
-    item INTEGER NOT NULL CHECK (typeof(item) = 'integer' AND item >= 0),
-    -- 1..5: the answer on the scale; 6: "not applicable" (missing for every figure, like a blank,
-    -- but kept so that the export can tell the two apart). A statement left blank has no row.
-    value INTEGER NOT NULL CHECK (typeof(value) = 'integer' AND value BETWEEN 1 AND 6),
-    PRIMARY KEY (response_id, item)
-) WITHOUT ROWID;
-INSERT INTO answers_new (response_id, item, value) SELECT response_id, item, value FROM answers;
-DROP TABLE answers;
-ALTER TABLE answers_new RENAME TO answers
-"""
+def m007_unit_hierarchy(db: Database) -> None:
+    """Units within units: a department may belong to another department of the same survey."""
+    # A unit's parent is a row of the same survey (create_survey checks that, and that there are
+    # no cycles); deleting a survey deletes its units, children and parents alike.
+    db.execute("ALTER TABLE departments ADD COLUMN parent_id INTEGER REFERENCES departments(id) ON DELETE CASCADE")
+    db.execute("CREATE INDEX departments_parent ON departments (parent_id)")
 
 
 class InvitationUsed(Exception):
@@ -390,3 +429,100 @@ def init_app(app: Flask) -> None:
         migrate(db)
     finally:
         db.close()
+
+
+@migrations()
+def m006_actions_followup_polls(db: Database) -> None:
+    """Add action plans with progress notes and reminders, the follow-up statement, and live polls."""
+    for statement in SCHEMA_006.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+
+
+# New tables only (no column added to an existing table), so that a later rebuild of surveys,
+# departments or responses by another migration cannot drop what this one adds.
+SCHEMA_006 = """
+CREATE TABLE actions (
+    id INTEGER PRIMARY KEY,
+    survey_id INTEGER NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
+    -- NULL: an action of the whole organisation
+    department_id INTEGER REFERENCES departments(id) ON DELETE CASCADE,
+    level TEXT NOT NULL CHECK (level IN ('observing', 'following', 'endorsing', 'contributing', 'owning', 'leading')),
+    theme TEXT NOT NULL CHECK (theme IN ('goals', 'roles', 'means', 'follow_up', 'anchoring', 'freedom')),
+    title TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 300),
+    owner TEXT CHECK (owner IS NULL OR length(owner) <= 120),
+    owner_email TEXT CHECK (owner_email IS NULL OR length(owner_email) <= 254),
+    due TEXT CHECK (due IS NULL OR due GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+    status TEXT NOT NULL DEFAULT 'planned' CHECK (status IN ('planned', 'in_progress', 'done', 'dropped')),
+    created_on TEXT NOT NULL,
+    updated_on TEXT NOT NULL
+);
+CREATE INDEX actions_survey ON actions (survey_id, status);
+CREATE INDEX actions_department ON actions (department_id);
+-- The history of an action: progress notes and status changes, oldest first.
+CREATE TABLE action_notes (
+    id INTEGER PRIMARY KEY,
+    action_id INTEGER NOT NULL REFERENCES actions(id) ON DELETE CASCADE,
+    written_on TEXT NOT NULL,
+    author TEXT,
+    status TEXT CHECK (status IS NULL OR status IN ('planned', 'in_progress', 'done', 'dropped')),
+    text TEXT CHECK (text IS NULL OR length(text) <= 2000)
+);
+CREATE INDEX action_notes_action ON action_notes (action_id);
+-- What the reminder command sent, per action and day: at most one reminder a day each, and an
+-- interrupted run resumes without sending twice ('sending': handed over unconfirmed).
+CREATE TABLE action_reminders (
+    action_id INTEGER NOT NULL REFERENCES actions(id) ON DELETE CASCADE,
+    day TEXT NOT NULL,
+    email TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'failed')),
+    error TEXT,
+    PRIMARY KEY (action_id, day)
+) WITHOUT ROWID;
+-- The optional follow-up statement of a survey ("I have seen changes since the last survey"):
+-- its texts per language as JSON. It is no item of the instrument, never part of a level or the index.
+CREATE TABLE survey_followup (
+    survey_id INTEGER PRIMARY KEY REFERENCES surveys(id) ON DELETE CASCADE,
+    statement TEXT NOT NULL
+);
+-- A respondent's answer to it (1..5), kept apart from the answers to the instrument.
+CREATE TABLE followup_answers (
+    response_id INTEGER PRIMARY KEY REFERENCES responses(id) ON DELETE CASCADE,
+    value INTEGER NOT NULL CHECK (typeof(value) = 'integer' AND value BETWEEN 1 AND 5)
+) WITHOUT ROWID;
+-- A live poll is a short survey answered in the room through a short code (/p/<code>).
+CREATE TABLE polls (
+    survey_id INTEGER PRIMARY KEY REFERENCES surveys(id) ON DELETE CASCADE,
+    code TEXT NOT NULL UNIQUE,
+    linked_id INTEGER REFERENCES surveys(id) ON DELETE SET NULL
+);
+CREATE INDEX polls_linked ON polls (linked_id)
+"""
+
+
+NOT_APPLICABLE = 6  # answers.value of a statement answered "not applicable" (1..5 are the scale)
+
+
+@migrations()
+def m008_not_applicable(db: Database) -> None:
+    """Store "not applicable" as an answer of its own (value 6), told apart from a statement left blank."""
+    # SQLite cannot change a CHECK constraint in place: the table is rebuilt (foreign keys are off
+    # while migrating, see migrate()).
+    for statement in SCHEMA_008.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+
+
+SCHEMA_008 = """
+CREATE TABLE answers_new (
+    response_id INTEGER NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
+    item INTEGER NOT NULL CHECK (typeof(item) = 'integer' AND item >= 0),
+    -- 1..5: the answer on the scale; 6: "not applicable" (missing for every figure, like a blank,
+    -- but kept so that the export can tell the two apart). A statement left blank has no row.
+    value INTEGER NOT NULL CHECK (typeof(value) = 'integer' AND value BETWEEN 1 AND 6),
+    PRIMARY KEY (response_id, item)
+) WITHOUT ROWID;
+INSERT INTO answers_new (response_id, item, value) SELECT response_id, item, value FROM answers;
+DROP TABLE answers;
+ALTER TABLE answers_new RENAME TO answers
+"""

@@ -174,6 +174,97 @@ def generate(
     return survey
 
 
+UNIT_NAMES = {
+    "nb": ("Divisjon {0}", "Avdeling {0}.{1}", "Team {0}.{1}.{2}"),
+    "nn": ("Divisjon {0}", "Avdeling {0}.{1}", "Team {0}.{1}.{2}"),
+    "en": ("Division {0}", "Department {0}.{1}", "Team {0}.{1}.{2}"),
+}
+
+
+def unit_tree(units: int, language: str = "nb") -> list[dict]:
+    """Return `units` units in three levels (divisions, departments, teams), parents before children."""
+    if units < 3:
+        raise ValueError("a demo hierarchy needs at least 3 units")
+    n_div = max(1, round(units / 62))
+    n_dep = max(n_div, round(units / 9))
+    n_team = units - n_div - n_dep
+    names = UNIT_NAMES.get(language, UNIT_NAMES["en"])
+    divisions = [{"code": f"V{i + 1}", "name": names[0].format(i + 1)} for i in range(n_div)]
+    departments, teams = [], []
+    for j in range(n_dep):
+        div = j % n_div
+        number = j // n_div + 1
+        departments.append(
+            {"code": f"V{div + 1}-{number}", "name": names[1].format(div + 1, number), "parent": f"V{div + 1}"}
+        )
+    for t in range(n_team):
+        dep = departments[t % n_dep]
+        number = t // n_dep + 1
+        path = dep["code"][1:].split("-")
+        teams.append({"code": f"{dep['code']}-{number}", "name": names[2].format(*path, number), "parent": dep["code"]})
+    out = []
+    for div in divisions:
+        out.append(div)
+        for dep in (d for d in departments if d["parent"] == div["code"]):
+            out.append(dep)
+            out.extend(t for t in teams if t["parent"] == dep["code"])
+    return out
+
+
+def spread_over_units(db: Database, survey: Survey, units: int, seed: int = 1) -> None:
+    """Replace the survey's departments by a hierarchy of `units` units and spread the same responses over it.
+
+    Responses of one old department go to one division, so that divisions differ as the
+    departments did. Within a division, teams of very different sizes (some below any
+    threshold) take most answers; some people answer for a department or division itself.
+    """
+    rng = np.random.default_rng([seed, 17])
+    tree = unit_tree(units, survey.language)
+    old = [r["id"] for r in db.query("SELECT id FROM departments WHERE survey_id = ? ORDER BY position", [survey.id])]
+    with write_transaction(db):
+        start = len(old)
+        db["departments"].insert_all(
+            {"survey_id": survey.id, "code": u["code"], "name": u["name"], "position": start + n}
+            for n, u in enumerate(tree)
+        )
+        ids = {
+            r["code"]: r["id"]
+            for r in db.query(
+                "SELECT id, code FROM departments WHERE survey_id = ? AND position >= ?", [survey.id, start]
+            )
+        }
+        db.conn.executemany(
+            "UPDATE departments SET parent_id = ? WHERE id = ?",
+            [(ids[u["parent"]], ids[u["code"]]) for u in tree if u.get("parent")],
+        )
+        divisions = [u["code"] for u in tree if not u.get("parent")]
+        members: dict[str, list[tuple[int, float]]] = {code: [] for code in divisions}
+        for u in tree:
+            top = u["code"].split("-")[0]
+            depth = u["code"].count("-")
+            # Teams: sizes spread widely (lognormal); departments and divisions: a few people of their own.
+            weight = rng.lognormal(0.0, 1.1) if depth == 2 else (0.35 if depth == 1 else 0.6)
+            members[top].append((ids[u["code"]], weight))
+        rows = db.execute(
+            "SELECT id, department_id FROM responses WHERE survey_id = ? ORDER BY id", [survey.id]
+        ).fetchall()
+        position = {dept_id: n for n, dept_id in enumerate(old)}
+        division_of = np.array([position.get(dept_id, 0) % len(divisions) for _, dept_id in rows], dtype=int)
+        target = np.zeros(len(rows), dtype=np.int64)
+        for n, division in enumerate(divisions):
+            unit_ids, weights = zip(*members[division], strict=True)
+            chosen = division_of == n
+            target[chosen] = rng.choice(unit_ids, size=int(chosen.sum()), p=np.array(weights) / sum(weights))
+        moves = [(int(unit), response_id) for unit, (response_id, _) in zip(target, rows, strict=True)]
+        db.conn.executemany("UPDATE responses SET department_id = ? WHERE id = ?", moves)
+        marks = ",".join("?" * len(old))
+        db.execute(
+            f"UPDATE invitations SET department_id = ? WHERE department_id IN ({marks})",  # noqa: S608
+            [ids[divisions[0]], *old],
+        )
+        db.execute(f"DELETE FROM departments WHERE id IN ({marks})", old)  # noqa: S608
+
+
 def previous_title(language: str) -> str:
     """Return the title of the demo's earlier round."""
     return TITLES[language][1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import re
 
 from flask_babel import gettext as _
 from sqlite_utils import Database
@@ -15,7 +16,7 @@ from .db import NOT_APPLICABLE
 from .errors import AppError
 from .rates import response_rates
 from .results import mark_read, require_released
-from .surveys import Survey, departments
+from .surveys import Department, Survey, departments
 
 _SHUFFLE = random.SystemRandom()
 
@@ -32,12 +33,13 @@ def neutralise(value: object) -> object:
 def export_rows(db: Database, survey: Survey, lang: str | None = None) -> tuple[list[str], list[list]]:
     """Return the header and one row per response: department and answers (and eNPS), for HR.
 
-    The header and the "other" group are in `lang` (default: the survey's language); item ids
+    The header and the "other" groups are in `lang` (default: the survey's language); item ids
     and "enps" stay codes, the same in every language, so that analyses keep working.
 
-    Released only when the survey is closed. Departments hidden by the confidentiality rules
-    (below the threshold, or hidden to protect one that is) are merged into one "other" group
-    or left out, as the survey says; the merged group always holds at least k responses. No
+    Released only when the survey is closed. Units hidden by the confidentiality rules (below
+    the threshold, or hidden to protect one that is) are merged into the "other" group of the
+    nearest shown unit above them (see export_labels) or left out, as the survey says; every
+    merged group holds at least k responses. No
     invitation, id, date, time or comment is exported with the answers (comments come in a
     list of their own, see export_comments), and rows are shuffled so that their order says
     nothing about the order of submission.
@@ -57,11 +59,9 @@ def export_rows(db: Database, survey: Survey, lang: str | None = None) -> tuple[
             ),
             409,
         )
-    hidden = {row["department"].id for row in rates["departments"] if row["hidden"]}
     lang = lang or survey.language
     with i18n.language(lang):
-        other = _("Other (small departments)")
-    label = {d.id: (other if d.id in hidden else d.name) for d in depts}
+        label, merged = export_labels(depts, {row["department"].code for row in rates["departments"] if row["hidden"]})
     header = [column["header"] for column in export_columns(inst, lang)]
     not_applicable = inst.not_applicable[lang]
     position = {n: it.id for n, it in enumerate(inst.items)}
@@ -74,7 +74,7 @@ def export_rows(db: Database, survey: Survey, lang: str | None = None) -> tuple[
         answers.setdefault(row["response_id"], {})[position[row["item"]]] = row["value"]
     rows = []
     for resp in db.query("SELECT id, department_id, enps FROM responses WHERE survey_id = ?", [survey.id]):
-        if resp["department_id"] in hidden and survey.small_groups == "omit":
+        if resp["department_id"] in merged and survey.small_groups == "omit":
             continue
         given = answers.get(resp["id"], {})
         # "Not applicable" in words; a statement left blank stays an empty cell.
@@ -142,8 +142,9 @@ def column_notes(survey: Survey, lang: str) -> list[list]:
             [
                 _(
                     "One row per response, in random order. Departments with fewer than %(k)s responses, and any "
-                    "hidden to protect them, are merged into “%(other)s” or left out, as the survey says. No name, "
-                    "date, time or comment is exported with the answers.",
+                    "hidden to protect them, are merged into the “(other)” group of the nearest department shown "
+                    "above them, or into “%(other)s”, or left out, as the survey says. No name, date, time or "
+                    "comment is exported with the answers.",
                     k=i18n.number(survey.min_group_size),
                     other=_("Other (small departments)"),
                 )
@@ -155,6 +156,32 @@ def column_notes(survey: Survey, lang: str) -> list[list]:
 def list_separator(lang: str) -> str:
     """Return the separator a spreadsheet in this language expects in a CSV file: ';' where ',' is the decimal mark."""
     return ";" if lang in ("nb", "nn") else ","
+
+
+def export_labels(depts: list[Department], hidden: set[str]) -> tuple[dict[int, str], set[int]]:
+    """Return the export's group label of each unit's own respondents, and the units whose respondents are merged.
+
+    A shown unit without sub-units keeps its name. Everyone else (a hidden unit, or the people
+    who answered for a unit with sub-units) goes to the "other" group of the nearest shown unit
+    above, or to the organisation's "other" group. Such a group is exactly what its shown unit
+    minus its shown sub-units stands for, which the confidentiality rules keep at k or more.
+    Labels are in the current language (callers choose it with i18n.language).
+    """
+    by_code = {d.code: d for d in depts}
+    has_children = {d.parent for d in depts if d.parent}
+    labels, merged = {}, set()
+    for d in depts:
+        if d.code not in hidden and d.code not in has_children:
+            labels[d.id] = d.name
+            continue
+        merged.add(d.id)
+        node = d.code if d.code in has_children else d.parent  # a unit with sub-units: its own "other" group
+        while node is not None and node in hidden:
+            node = by_code[node].parent
+        labels[d.id] = (
+            _("Other (small departments)") if node is None else _("%(name)s (other)", name=by_code[node].name)
+        )
+    return labels, merged
 
 
 def export_comments(db: Database, survey: Survey) -> list[str]:
@@ -184,6 +211,32 @@ def to_csv(header: list[str], rows: list[list], separator: str = ",") -> str:
     return out.getvalue()
 
 
+# Characters that XML 1.0, and so an XLSX cell, cannot hold: C0 controls but tab, line feed and carriage
+# return; lone surrogates; U+FFFE and U+FFFF. openpyxl refuses them (IllegalCharacterError).
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def replaced_note() -> str:
+    """Return the note on the XLSX's "notes" sheet, in the current language."""
+    return _(
+        "Characters that a spreadsheet cannot hold (control characters such as BEL, ESC or form feed) are shown "
+        "as the symbol that names them, e.g. ␇ for BEL and ␛ for ESC; other unusable characters as �."
+    )
+
+
+def _visible(match: re.Match) -> str:
+    code = ord(match.group())
+    # The Unicode "control pictures" (U+2400...) name each C0 control: the text stays readable and nothing is lost.
+    return chr(0x2400 + code) if code < 0x20 else "\ufffd"
+
+
+def cell_text(value: object) -> tuple[object, bool]:
+    """Return a value an XLSX cell can hold, and whether characters had to be replaced."""
+    if isinstance(value, str) and _NOT_IN_XML.search(value):
+        return _NOT_IN_XML.sub(_visible, value), True
+    return value, False
+
+
 def to_xlsx(
     header: list[str],
     rows: list[list],
@@ -195,25 +248,39 @@ def to_xlsx(
 
     Numbers stay numbers (a spreadsheet shows them in its own convention); sheet names and
     headers are in `lang`. `columns` (see column_notes) fills a sheet that explains every column.
+    Characters a cell cannot hold are replaced by visible symbols, and a sheet "notes" says so.
     """
     from openpyxl import Workbook
 
+    replaced = False
+
+    def clean(row: list) -> list:
+        nonlocal replaced
+        out = []
+        for value in row:
+            value, changed = cell_text(value)
+            replaced = replaced or changed
+            out.append(value)
+        return out
+
     with i18n.language(lang):
-        names = _("responses"), _("comments"), _("comment"), _("columns")
+        names = _("responses"), _("comments"), _("comment"), _("notes"), replaced_note(), _("columns")
     book = Workbook(write_only=True)
     sheet = book.create_sheet(names[0])
-    sheet.append(header)
+    sheet.append(clean(header))
     for row in rows:
-        sheet.append(row)
+        sheet.append(clean(row))
     if comments is not None:
         notes = book.create_sheet(names[1])
         notes.append([names[2]])
         for text in comments:
-            notes.append([text])
+            notes.append(clean([text]))
     if columns is not None:
-        about = book.create_sheet(names[3])
+        about = book.create_sheet(names[5])
         for row in columns:
-            about.append(row)
+            about.append(clean(row))
+    if replaced:
+        book.create_sheet(names[3]).append([names[4]])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

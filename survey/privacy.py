@@ -16,7 +16,7 @@ For each column:
    expanded down to the smallest hidden groups they are made of ("atoms"), must hold at
    least k answers together. Where they do not, the next-smallest shown sibling is hidden
    as well ("complementary"), or, when no sibling is left, the parent itself.
-These two conditions are checked until nothing changes. Because the sums form a tree, a
+These two conditions are settled in one pass from the leaves up. Because the sums form a tree, a
 hidden cell is then never the only unknown of any combination of sums, and what can be
 learnt by subtracting (the total of the atoms under a shown parent) covers at least k
 answers. tests/test_disclosure.py checks this by linear algebra on random trees.
@@ -27,6 +27,7 @@ hidden level also hides that level's items and its pyramid (both would give the 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -103,6 +104,16 @@ class Tree:
         """Return the tree of a survey whose units all hang directly below the organisation."""
         return cls.from_parents({unit: None for unit in units})
 
+    @functools.cached_property
+    def order(self) -> tuple:
+        """Return every node, children before their parents (the root last); computed once per tree."""
+        return tuple(self.nodes_bottom_up())
+
+    @functools.cached_property
+    def position(self) -> dict:
+        """Return each node's place in `order`."""
+        return {node: i for i, node in enumerate(self.order)}
+
     def nodes_bottom_up(self) -> list:
         """Return every node, children before their parents (the root last)."""
         order: list = []
@@ -150,52 +161,68 @@ def suppress_column(
     `n` maps every node (pseudo-children included) to its number of answers in this column;
     `forced` names cells hidden already for another reason (e.g. a hidden group).
     Pseudo-children are always hidden (they are never displayed).
+
+    One pass from the leaves up settles each node's sub-tree for good: when hiding a child to
+    protect a sibling makes that child a hidden total with every part shown, the chain of
+    partners below it is hidden at once (smallest first), so nothing below needs a second look.
+    The result is the one of checking the two conditions again and again until nothing changes.
     """
     k = effective_k(k)
     hidden: dict = dict(forced or {})
-    order = tree.nodes_bottom_up()
-    position = {node: i for i, node in enumerate(order)}
+    order, position = tree.order, tree.position
+    children = tree.children
+    count = {node: int(n.get(node, 0)) for node in order}
     for node in order:
-        count = n.get(node, 0)
         if is_direct(node):
             hidden.setdefault(node, DIRECT)
-        elif count < k:
+        elif count[node] < k:
             # Nobody at all is "fewer than k" too: a figure needs k answers of its own to be shown.
             hidden.setdefault(node, TOO_FEW)
 
-    def answers(node) -> int:
-        return int(n.get(node, 0))
-
-    def shown_kids(node) -> list:
-        return [kid for kid in tree.children.get(node, ()) if kid not in hidden and answers(kid) > 0]
-
-    def pick(candidates: list):
+    def rank(node) -> tuple:
         # The next smallest, so that as little as possible is hidden; ties in display order.
-        return min(candidates, key=lambda kid: (answers(kid), position[kid]))
+        return (count[node], position[node])
 
-    changed = True
-    while changed:
-        changed = False
-        atoms: dict = {}
-        for node in order:  # bottom-up: a node's atoms are known before its parent's
-            kids = tree.children.get(node, ())
-            hidden_kids = [kid for kid in kids if kid in hidden and answers(kid) > 0]
-            atoms[node] = sum(atoms[kid] for kid in hidden_kids) if hidden_kids else answers(node)
-            if not kids:
-                continue
-            if node in hidden and answers(node) > 0 and not hidden_kids:
-                # A hidden node whose children are all shown is their sum: hide one of them too.
-                hidden[pick(shown_kids(node))] = COMPLEMENTARY
-                changed = True
+    atoms: dict = {}  # a node's answers, expanded through its hidden children down to the smallest hidden groups
+
+    def expand(node) -> None:
+        hidden_kids = [kid for kid in children.get(node, ()) if kid in hidden and count[kid] > 0]
+        atoms[node] = sum(atoms[kid] for kid in hidden_kids) if hidden_kids else count[node]
+
+    def settle(node) -> None:
+        # A hidden node whose children are all shown is their sum: hide the smallest, and so on down.
+        chain = [node]
+        while True:
+            kids = [kid for kid in children.get(node, ()) if count[kid] > 0]
+            if count[node] == 0 or not kids or any(kid in hidden for kid in kids):
                 break
-            if node not in hidden and hidden_kids and sum(atoms[kid] for kid in hidden_kids) < k:
-                candidates = shown_kids(node)
-                if candidates:
-                    hidden[pick(candidates)] = COMPLEMENTARY
-                else:
-                    hidden[node] = COMPLEMENTARY
-                changed = True
-                break
+            node = min(kids, key=rank)
+            hidden[node] = COMPLEMENTARY
+            chain.append(node)
+        for node in reversed(chain):
+            expand(node)
+
+    for node in order:
+        kids = children.get(node, ())
+        if not kids:
+            atoms[node] = count[node]
+            continue
+        if node in hidden:
+            settle(node)
+            continue
+        hidden_kids = [kid for kid in kids if kid in hidden and count[kid] > 0]
+        cover = sum(atoms[kid] for kid in hidden_kids)
+        if hidden_kids and cover < k:
+            candidates = sorted((kid for kid in kids if kid not in hidden and count[kid] > 0), key=rank)
+            for kid in candidates:
+                hidden[kid] = COMPLEMENTARY
+                settle(kid)
+                cover += atoms[kid]
+                if cover >= k:
+                    break
+            else:
+                hidden[node] = COMPLEMENTARY
+        expand(node)
     return hidden
 
 
@@ -241,8 +268,17 @@ def decide(
     item_levels = item_levels or {}
     row_forced = dict(rows)
     levels = [c for c in columns if c not in item_levels and c not in (PYRAMID, ENPS)]
+    decided: dict = {}
+
+    def suppress(values: Mapping[Hashable, int], forced: dict) -> dict:
+        # Columns often hold the same counts (everyone answered every statement of a level): decide once.
+        key = (tuple(int(values.get(node, 0)) for node in tree.order), frozenset(forced.items()))
+        if key not in decided:
+            decided[key] = suppress_column(tree, values, k, forced)
+        return decided[key]
+
     for column in levels:
-        for node, reason in suppress_column(tree, columns[column], k, row_forced).items():
+        for node, reason in suppress(columns[column], row_forced).items():
             if node not in rows:
                 out.cells[(node, column)] = reason
     level_hidden = {node for (node, column) in out.cells if column in levels}
@@ -255,7 +291,7 @@ def decide(
         elif column in item_levels:
             level = item_levels[column]
             forced.update({node: LEVEL_HIDDEN for (node, col) in out.cells if col == level and node not in forced})
-        for node, reason in suppress_column(tree, values, k, forced).items():
+        for node, reason in suppress(values, forced).items():
             if node not in rows:
                 out.cells[(node, column)] = reason
     return out

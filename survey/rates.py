@@ -5,16 +5,26 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from . import invitations, privacy, responses
-from .surveys import Survey, departments
+from .surveys import Department, Survey, departments
 
 
 def forced_rows(db: Database, survey: Survey) -> dict[str, str]:
-    """Return the departments hidden whatever their answers: in an invitation-only survey, those with < k invited."""
+    """Return the units hidden whatever their answers: in an invitation-only survey, those with < k invited.
+
+    A unit's invited are those of its whole sub-tree.
+    """
     if not survey.invitation_only:
         return {}
     k = privacy.effective_k(survey.min_group_size)
-    invited = invitations.invited_by_department(db, survey)
-    return {d.code: privacy.FEW_INVITED for d in departments(db, survey) if invited.get(d.id, 0) < k}
+    depts = departments(db, survey)
+    invited = subtree_invited(depts, invitations.invited_by_department(db, survey))
+    return {d.code: privacy.FEW_INVITED for d in depts if invited[d.code] < k}
+
+
+def subtree_invited(depts: list[Department], invited: dict[int, int]) -> dict[str, int]:
+    """Return each unit's invitations together with those of every unit below it."""
+    tree = privacy.Tree.from_parents({d.code: d.parent for d in depts})
+    return tree.subtree_sums({d.code: invited.get(d.id, 0) for d in depts})
 
 
 def group_size(headcount: int | None, invited: int) -> tuple[int | None, str | None]:
@@ -34,7 +44,10 @@ def rate(count: int | None, size: int | None) -> float | None:
 
 
 def response_rates(db: Database, survey: Survey) -> dict:
-    """Return response counts and rates overall and per department, as they may be shown (open or closed).
+    """Return response counts and rates overall and per unit, as they may be shown (open or closed).
+
+    A unit counts the answers, invitations and size of its whole sub-tree (its headcount is
+    taken to include its sub-units).
 
     The counts form a table that adds up (the organisation is the sum of its departments), so
     they go through the same suppression as every figure: a department below the threshold,
@@ -43,7 +56,7 @@ def response_rates(db: Database, survey: Survey) -> dict:
     """
     depts = departments(db, survey)
     counts = responses.counts_by_department(db, survey)
-    invited = invitations.invited_by_department(db, survey)
+    invited = subtree_invited(depts, invitations.invited_by_department(db, survey))
     tree = privacy.Tree.from_parents({d.code: d.parent for d in depts})
     totals = tree.subtree_sums({d.code: counts.get(d.id, 0) for d in depts})
     hidden = privacy.suppress_column(tree, totals, survey.min_group_size, forced_rows(db, survey))
@@ -55,13 +68,13 @@ def response_rates(db: Database, survey: Survey) -> dict:
     for d in depts:
         reason = hidden.get(d.code)
         shown = None if reason else totals[d.code]
-        size, source = group_size(d.headcount, invited.get(d.id, 0))
+        size, source = group_size(d.headcount, invited[d.code])
         rows.append(
             {
                 "department": d,
                 "responses": shown,
                 "hidden": reason,
-                "invited": invited.get(d.id, 0),
+                "invited": invited[d.code],
                 "base": size,
                 "source": source,
                 "rate": rate(shown, size),
@@ -70,11 +83,12 @@ def response_rates(db: Database, survey: Survey) -> dict:
         )
     total = totals[privacy.ROOT]
     total_shown = None if privacy.ROOT in hidden else total
-    sizes = [r["base"] for r in rows]
+    # The organisation's size is that of its top-level units (each counts its sub-units already).
+    sizes = [r["base"] for r in rows if not r["department"].parent]
     base = sum(sizes) if sizes and all(sizes) else None
     return {
         "responses": total_shown,
-        "invited": sum(invited.values()),
+        "invited": invited[privacy.ROOT],
         "base": base,
         "rate": rate(total_shown, base),
         "over": total_shown is not None and base is not None and total_shown > base,
@@ -88,6 +102,8 @@ def rates_json(survey: Survey, rates: dict) -> dict:
     for row in rates["departments"]:
         d = row["department"]
         out = {"code": d.code, "name": d.name, "suppressed": row["hidden"] is not None, "invited": row["invited"]}
+        if d.parent:
+            out["parent"] = d.parent
         if row["hidden"]:
             out["reason"] = row["hidden"]
         if d.headcount is not None:

@@ -24,6 +24,7 @@ from . import charts, comments, i18n, results, scoring, surveys
 from .cache import Cache
 from .errors import AppError
 from .questionnaire import LANGUAGES
+from .report_actions import action_section
 from .surveys import Survey
 
 
@@ -228,24 +229,30 @@ def build_context(
     series = [(charts.organisation_label(lang), org["dimensions"])]
     if dept:
         series.insert(0, (dept.name, group["dimensions"]))
+        parent = group.get("parent")
+        if parent and not parent["suppressed"]:
+            series.insert(1, (parent["name"], parent["dimensions"]))
     figs = {
         "radar": charts.radar_figure(series, inst, lang),
         "items": charts.item_bars_figure(group["items"], inst, lang),
     }
     if group["pyramid"]:
         figs["pyramid"] = charts.pyramid_figure(group["pyramid"], inst, lang)
-    shown_depts = org["departments"]
-    if not dept:
-        with i18n.language(lang):
-            hidden = _("hidden")
-        # Hidden cells carry a mark for their reason, explained under the chart.
-        figs["heatmap"] = charts.heatmap_figure(shown_depts, inst, lang, hidden, marks=charts.REASON_MARKS)
+    # Every unit (or, for a unit's report, its sub-tree) in a table that pages: none is ever cut off.
+    units = unit_rows(org["departments"], surveys.departments(db, survey), dept.code if dept else None)
+    if dept and len(units) < 2:
+        units = []  # a unit without sub-units: its own figures are the whole report
     # Errors (a chart that cannot be drawn) speak the reader's language; the report's texts its own.
     figures, images = embed_charts(figs, {"pyramid": 520, "radar": 520})
     focus = group.get("focus_level")
-    comment_list = None
+    comment_list, comments_left = None, 0
     if with_comments and inst.comment is not None:
         comment_list = comments.comments_for(db, survey, dept.code if dept else None)
+    if comment_list is not None:
+        config = current_app.config
+        comment_list, comments_left = bounded_comments(
+            comment_list, int(config["PDF_COMMENT_CHARS"]), int(config["PDF_MAX_COMMENTS"])
+        )
     with i18n.language(lang):
         period, pyramid_title = _period(survey), _("The organisation's pyramid")
     return {
@@ -261,9 +268,11 @@ def build_context(
         "weaknesses": _top_two(group["dimensions"], reverse=False),
         "focus": inst.level(focus) if focus else None,
         "levels": {lv.id: lv for lv in inst.levels},
-        "departments": shown_depts,
+        "departments": [row for row, _ in units],
+        "units": units,
         "with_comments": with_comments and inst.comment is not None,
         "comments": comment_list,
+        "comments_left": comments_left,
         "period": period,
         "today": dt.date.today(),
         "today_iso": dt.date.today().isoformat(),
@@ -273,8 +282,46 @@ def build_context(
         "band": scoring.band,
         "alpha_warning": scoring.ALPHA_WARNING,
         "alpha_min_n": scoring.ALPHA_MIN_RESPONDENTS,
-        "reason_marks": charts.REASON_MARKS,
+        # The organisation's report: its action plan and what became of the previous round's.
+        "action_plan": "" if dept else action_section(db, survey, lang),
     }
+
+
+# WeasyPrint breaks a word too long for its line by laying out the rest of the word again for
+# every line: the cost grows with the square of the word's length (10 words of 5,000 letters took
+# 20 s, with hyphenation several minutes). A zero-width space after every RUN characters without a
+# space gives the line breaker ordinary break opportunities, so the layout stays linear.
+RUN = 30
+_LONG_RUN = re.compile(rf"(\S{{{RUN}}})(?=\S)")
+
+
+def bounded_comments(texts: list[str], max_chars: int, max_count: int) -> tuple[list[dict], int]:
+    """Return what the PDF shows of the comments (each at most max_chars, at most max_count) and how many are left.
+
+    Bounding the length and the number of comments, and breaking long runs of characters,
+    bounds the work of a report whatever respondents write. The export holds every comment in full.
+    """
+    shown = []
+    for comment in texts[:max_count]:
+        shortened = len(comment) > max_chars
+        cut = comment[:max_chars].rstrip() if shortened else comment
+        shown.append({"text": _LONG_RUN.sub("\\1\u200b", cut), "shortened": shortened})
+    return shown, max(0, len(texts) - max_count)
+
+
+def unit_rows(rows: list[dict], depts: list[surveys.Department], top: str | None = None) -> list[tuple[dict, int]]:
+    """Return the units' table rows depth first with their depth (from 0), all of them or `top`'s sub-tree."""
+    by_code = {row["code"]: row for row in rows}
+    ordered = surveys.tree_order(depts)
+    depth: dict[str, int] = {}
+    for d in ordered:
+        depth[d.code] = depth[d.parent] + 1 if d.parent in depth else 0
+    if top is not None:
+        inside = set(surveys.subtree_codes(depts, top))
+        ordered = [d for d in ordered if d.code in inside]
+        offset = depth[top]
+        return [(by_code[d.code], depth[d.code] - offset) for d in ordered if d.code in by_code]
+    return [(by_code[d.code], depth[d.code]) for d in ordered if d.code in by_code]
 
 
 def render_html(context: dict) -> str:
@@ -336,12 +383,14 @@ def make_comparison(
         raise too_few(survey)
     inst = survey.instrument
     picked = compare.chosen_departments(body, codes or [])
-    with i18n.language(lang):
-        hidden = _("hidden")
-    figs = compare.comparison_figures(body, picked, inst, lang, hidden, marks=charts.REASON_MARKS)
+    figs = compare.comparison_figures(body, picked, inst, lang)
     # Each chart has a landscape page of its own, at the width it is drawn for.
-    figures, images = embed_charts(figs, {"radar": 700, "pyramids": 1100, "heatmap": 1100, "trend": 1100})
+    figures, images = embed_charts(figs, {"radar": 700, "pyramids": 1100, "trend": 1100})
     gaps = compare.reading([compare.Gap(**g) for g in body["gaps"]], inst, lang)
+    if sort:
+        units = [(row, 0) for row in body["departments"]]  # sorted by a figure: depth would mislead
+    else:
+        units = unit_rows(body["departments"], surveys.departments(db, survey))
     with i18n.language(lang):
         html = render_template(
             "report/compare.html",
@@ -351,10 +400,10 @@ def make_comparison(
             body=body,
             picked=picked,
             figures=figures,
+            units=units,
             reading=gaps,
             levels={lv.id: lv for lv in inst.levels},
             today_iso=dt.date.today().isoformat(),
             k=survey.min_group_size,
-            reason_marks=charts.REASON_MARKS,
         )
     return write_pdf(html, images)

@@ -33,21 +33,31 @@ class Submission:
     answers: dict[str, int]
     enps: int | None
     comment: str | None
+    followup: int | None = None  # the follow-up statement, stored apart from the instrument's answers
     not_applicable: frozenset[str] = frozenset()  # stored as NOT_APPLICABLE; a blank item is not stored at all
 
 
 def validate(
-    survey: Survey, department_id: int | None, answers: object, enps: object, comment: object, max_comment: int
+    survey: Survey,
+    department_id: int | None,
+    answers: object,
+    enps: object,
+    comment: object,
+    max_comment: int,
+    followup: object = None,
 ) -> Submission:
-    """Check a submission against the survey's instrument (AnswersIn); raise ResponseError naming each bad field."""
+    """Check a submission against the survey's instrument (AnswersIn); raise ResponseError naming each bad field.
+
+    `followup` is the answer to the follow-up statement, sent only by callers whose survey asks it.
+    """
     errors: dict[str, str] = {}
     if department_id is None:
         errors["department"] = _("Choose your department.")
-    given = {"answers": answers, "enps": enps, "comment": comment}
+    given = {"answers": answers, "enps": enps, "comment": comment, "followup": followup}
     try:
         body = AnswersIn.model_validate(
             {name: value for name, value in given.items() if value is not None or name == "answers"},
-            context=answers_context(survey.instrument, max_comment),
+            context=answers_context(survey.instrument, max_comment, followup=followup is not None),
         )
     except ValidationError as exc:
         errors.update(field_errors(exc, AnswersIn))
@@ -57,7 +67,7 @@ def validate(
     # null is "not applicable" (the form's "na"); an item left out was skipped.
     na = frozenset(item_id for item_id, value in body.answers.items() if value is None)
     text = body.comment.strip() if body.comment is not None else None
-    return Submission(department_id, clean, body.enps, text or None, not_applicable=na)
+    return Submission(department_id, clean, body.enps, text or None, body.followup, not_applicable=na)
 
 
 def hash_token(token: str) -> str:
@@ -110,6 +120,8 @@ def store(
         [(response_id, position[item_id], value) for item_id, value in sub.answers.items()]
         + [(response_id, position[item_id], NOT_APPLICABLE) for item_id in sorted(sub.not_applicable)],
     )
+    if sub.followup is not None:
+        db.execute("INSERT INTO followup_answers (response_id, value) VALUES (?, ?)", [response_id, sub.followup])
 
 
 FORM_KEY_DAYS = 2  # a form key is remembered this long (the form's own token expires sooner)

@@ -120,16 +120,20 @@ def mark_read(db: Database, survey: Survey) -> None:
 
 
 def survey_results(db: Database, survey: Survey, department: str | None = None) -> dict:
-    """Return the survey's results as they may be shown (the API's results shape), cached until anything changes."""
+    """Return the survey's results as they may be shown (the API's results shape), cached until anything changes.
+
+    With `department`, one unit's results: its figures, its parent's and the organisation's,
+    its children side by side and how it differs from the rest of its parent and of the
+    organisation (see unit_view). Every output reads the same decision of what may be shown.
+    """
     require_released(survey)
     mark_read(db, survey)
     key = (stamp(db, survey), department.lower() if department else None)
     cached = CACHE.get(key)
     if cached is not None:
         return cached
-    result = compute_results(
-        load_answers(db, survey), survey, departments(db, survey), department, rates.forced_rows(db, survey)
-    )
+    state = survey_state(db, survey)
+    result = table_results(state) if department is None else unit_view(state, department)
     result["collection"] = survey.collection
     if not result.get("suppressed"):
         result["focus_level"] = focus_level(result["dimensions"], survey.instrument)
@@ -138,75 +142,121 @@ def survey_results(db: Database, survey: Survey, department: str | None = None) 
     return result
 
 
+def survey_state(db: Database, survey: Survey) -> State:
+    """Return the scored and decided survey (see analyse), computed once until anything changes."""
+    key = ("state", stamp(db, survey))
+    state = CACHE.get(key)
+    if state is None:
+        state = analyse(load_answers(db, survey), survey, departments(db, survey), rates.forced_rows(db, survey))
+        CACHE.put(key, state)
+    return state
+
+
 def add_response_rates(result: dict, found: dict) -> None:
     """Add the response rates (one definition, in rates.py) to results, where the group is shown."""
     by_code = {r["department"].code: r for r in found["departments"]}
+
+    def add(row: dict, rate_row: dict | None) -> None:
+        if rate_row and rate_row["rate"] is not None and not row.get("suppressed"):
+            row["response_rate"] = rate_row["rate"]
+
     if "department" in result:
-        row = by_code.get(result["department"])
-        if row and row["rate"] is not None and not result.get("suppressed"):
-            result["response_rate"] = row["rate"]
+        add(result, by_code.get(result["department"]))
+        if result.get("parent"):
+            add(result["parent"], by_code.get(result["parent"]["code"]))
+        for child in result.get("children", []):
+            add(child, by_code.get(child["code"]))
         return
     if found["rate"] is not None and not result.get("suppressed"):
         result["response_rate"] = found["rate"]
     for dept in result.get("departments", []):
-        row = by_code.get(dept["code"])
-        if row and row["rate"] is not None and not dept.get("suppressed"):
-            dept["response_rate"] = row["rate"]
+        add(dept, by_code.get(dept["code"]))
 
 
 @dataclass(frozen=True)
 class Groups:
-    """The survey's groups as a tree of department codes, and which respondents belong to each node."""
+    """The survey's groups as a tree of unit codes, and the smallest group (atom) of each respondent.
+
+    `nodes` lists every node children first (the tree's order, the organisation last); a unit
+    with sub-units keeps the people who answered for the unit itself in a pseudo-child of its own.
+    """
 
     tree: privacy.Tree
-    members: dict  # node -> boolean mask over respondents (subtree)
-    answered_for: dict  # unit code -> respondents who answered for exactly that unit
+    nodes: tuple
+    row: dict  # node -> its position in nodes
+    atom_rows: np.ndarray  # per respondent: the row of their smallest group
 
 
 def group_tree(data: AnswerData, depts: list[Department]) -> Groups:
-    """Build the tree of groups and each node's respondents (a unit's figures include its sub-units)."""
-    parents = {d.code: d.parent for d in depts}
-    tree = privacy.Tree.from_parents(parents)
-    code_of = {d.id: d.code for d in depts}
-    codes = np.array([code_of[int(d)] for d in data.department], dtype=object)
-    own = {d.code: codes == d.code for d in depts}
-    members: dict = {}
-    for node in tree.nodes_bottom_up():
-        kids = tree.children.get(node, ())
-        if privacy.is_direct(node):
-            members[node] = own[node[1]]
-        elif node == privacy.ROOT:
-            members[node] = np.ones(len(codes), dtype=bool)
-        elif kids:
-            mask = np.zeros(len(codes), dtype=bool)
-            for kid in kids:
-                mask |= members[kid]
-            members[node] = mask
-        else:
-            members[node] = own[node]
-    answered_for = {d.code: int(own[d.code].sum()) for d in depts}
-    return Groups(tree, members, answered_for)
+    """Build the tree of groups and each respondent's smallest group (a unit's figures include its sub-units)."""
+    tree = privacy.Tree.from_parents({d.code: d.parent for d in depts})
+    nodes = tree.order
+    row = {node: i for i, node in enumerate(nodes)}
+    atom_row = {d.id: row[privacy.direct_node(d.code) if tree.children.get(d.code) else d.code] for d in depts}
+    lookup = np.zeros(max(atom_row, default=0) + 1, dtype=np.int64)
+    for dept_id, r in atom_row.items():
+        lookup[dept_id] = r
+    ids = data.department.astype(np.int64)
+    atom_rows = lookup[ids] if len(ids) else np.zeros(0, dtype=np.int64)
+    return Groups(tree, nodes, row, atom_rows)
 
 
-def disclosure(data: AnswerData, inst: Instrument, groups: Groups, k: int, forced: dict | None = None):
+def node_sums(groups: Groups, data: AnswerData, inst: Instrument) -> np.ndarray:
+    """Return every node's additive sums (see scoring.atom_sums): its atoms' sums added up the tree."""
+    sums = scoring.atom_sums(data.values, data.enps, inst, groups.atom_rows, len(groups.nodes))
+    children = groups.tree.children
+    for node in groups.nodes:  # children before parents, so each child's total is complete
+        kids = children.get(node, ())
+        if kids:
+            sums[groups.row[node]] = sums[[groups.row[kid] for kid in kids]].sum(axis=0)
+    return sums
+
+
+@dataclass(frozen=True)
+class State:
+    """A survey scored and decided once: every node's figures and what may be shown of them."""
+
+    survey: Survey
+    depts: tuple
+    groups: Groups
+    figures: scoring.Figures  # one row per node, in groups.nodes order
+    rules: privacy.Disclosure
+
+    def result(self, node, items: bool = True) -> dict:
+        """Return a node's full figures (before the rules)."""
+        return self.figures.result(self.groups.row[node], items)
+
+    def shown(self, node, items: bool = True) -> dict:
+        """Return a node's figures as they may be shown (item figures only when asked for)."""
+        if self.rules.row_hidden(node) is not None:
+            return {"suppressed": True, "reason": self.rules.row_hidden(node)}
+        return shown_figures(self.result(node, items), node, self.rules)
+
+
+def analyse(data: AnswerData, survey: Survey, depts: list[Department], forced: dict | None = None) -> State:
+    """Score every group of the survey at once and decide what may be shown of each figure."""
+    inst = survey.instrument
+    groups = group_tree(data, depts)
+    figures = scoring.Figures(node_sums(groups, data, inst), inst)
+    rules = disclosure(figures, inst, groups, privacy.effective_k(survey.min_group_size), forced)
+    return State(survey, tuple(depts), groups, figures, rules)
+
+
+def disclosure(figures: scoring.Figures, inst: Instrument, groups: Groups, k: int, forced: dict | None = None):
     """Decide what may be shown of every group: counts, levels, items, pyramid and eNPS per node."""
-    if len(data.values):
-        dims = scoring.dimension_scores(data.values, inst)
-        answered = ~np.isnan(scoring.scored(data.values, inst))
-    else:
-        dims = np.empty((0, len(inst.levels)))
-        answered = np.zeros((0, len(inst.items)), dtype=bool)
-    enps_answered = ~np.isnan(data.enps)
-    nodes = list(groups.members)
-    counts = {node: int(groups.members[node].sum()) for node in nodes}
+    nodes = groups.nodes
+
+    def column(values: np.ndarray) -> dict:
+        return dict(zip(nodes, values.tolist(), strict=True))
+
+    counts = column(figures.n)
     columns: dict = {}
     for j, level in enumerate(inst.levels):
-        has = ~np.isnan(dims[:, j])
-        columns[level.id] = {node: int((has & groups.members[node]).sum()) for node in nodes}
+        columns[level.id] = column(figures.dim_n[:, j])
     for i, item in enumerate(inst.items):
-        columns[item.id] = {node: int((answered[:, i] & groups.members[node]).sum()) for node in nodes}
+        columns[item.id] = column(figures.item_n[:, i])
     columns[privacy.PYRAMID] = counts
-    columns[privacy.ENPS] = {node: int((enps_answered & groups.members[node]).sum()) for node in nodes}
+    columns[privacy.ENPS] = column(figures.enps_n)
     item_levels = {item.id: item.level for item in inst.items}
     return privacy.decide(groups.tree, k, counts, columns, item_levels, forced)
 
@@ -231,16 +281,24 @@ def shown_figures(result: dict, node, rules: privacy.Disclosure) -> dict:
     out["pyramid"] = [dict(p) for p in result["pyramid"]] if not why else None
     if why:
         out["pyramid_hidden"] = why
-    out["items"] = [
-        {"id": item["id"], "level": item["level"], "suppressed": True, "reason": rules.cell_hidden(node, item["id"])}
-        if rules.cell_hidden(node, item["id"])
-        else {key: item[key] for key in ("id", "level", "n", "mean", "favourable", "counts") if key in item}
-        for item in result["items"]
-    ]
+    if "items" in result:
+        out["items"] = [
+            {
+                "id": item["id"],
+                "level": item["level"],
+                "suppressed": True,
+                "reason": rules.cell_hidden(node, item["id"]),
+            }
+            if rules.cell_hidden(node, item["id"])
+            else {key: item[key] for key in ("id", "level", "n", "mean", "favourable", "counts") if key in item}
+            for item in result["items"]
+        ]
     return out
 
 
 DIMENSION_KEYS = ("id", "n", "mean", "score", "ci_low", "ci_high", "favourable", "alpha", "alpha_n", "alpha_flag")
+COMPARISON_KEYS = ("diff", "p", "p_adj", "d")
+ROW_KEYS = ("n", "index", "enps", "enps_n", "dimensions", "pyramid", "pyramid_hidden")
 
 
 def public_dimension(dim: dict) -> dict:
@@ -289,65 +347,146 @@ def compute_results(
     department: str | None = None,
     forced: dict | None = None,
 ) -> dict:
-    """Score the organisation and every department, compare them, and remove what may not be shown.
+    """Score the organisation and every unit, compare them, and remove what may not be shown.
 
     One disclosure decision covers every group and column, so the departments table and a
-    department's own results (`department`) always hide the same cells.
+    unit's own results (`department`, see unit_view) always hide the same cells.
     """
-    inst = survey.instrument
-    k = privacy.effective_k(survey.min_group_size)
-    groups = group_tree(data, depts)
-    rules = disclosure(data, inst, groups, k, forced)
-    by_code = {d.code.lower(): d for d in depts}
+    state = analyse(data, survey, depts, forced)
+    return table_results(state) if department is None else unit_view(state, department)
 
-    def figures(node) -> dict:
-        mask = groups.members[node]
-        return shown_figures(scoring.group_results(data.values[mask], data.enps[mask], inst), node, rules)
 
-    if department is not None:
-        dept = by_code.get(department.lower())
-        if dept is None:
-            raise UnknownDepartment(survey, department)
-        return {"department": dept.code, "name": dept.name, **figures(dept.code)}
+def _rest(state: State, node, whole=privacy.ROOT) -> np.ndarray:
+    """Return the sums of everyone in `whole` outside node's sub-tree."""
+    sums = state.figures.sums
+    return sums[state.groups.row[whole]] - sums[state.groups.row[node]]
 
-    org = figures(privacy.ROOT)
+
+def table_results(state: State) -> dict:
+    """Return the organisation's results with every unit side by side (each with its parent's code)."""
+    rules, depts = state.rules, state.depts
+    org = state.shown(privacy.ROOT)
     if org["suppressed"]:
         return {**org, "departments": [_hidden_row(d, rules) for d in depts]}
-    index_of = {d.code: n for n, d in enumerate(depts)}
-    shown = [d for d in depts if not rules.row_hidden(d.code)]
-    code_of_id = {d.id: n for n, d in enumerate(depts)}
-    group_ids = np.array([code_of_id[int(x)] for x in data.department], dtype=np.int64)
-    comparisons = {
-        depts[row["group"]].code: row
-        for row in scoring.compare_departments(data.values, group_ids, inst, {index_of[d.code] for d in shown})
-    }
-    rows = []
-    for d in depts:
-        if rules.row_hidden(d.code):
-            rows.append(_hidden_row(d, rules))
-            continue
-        row = {"code": d.code, "name": d.name, **figures(d.code)}
-        comp = {c["id"]: c for c in comparisons[d.code]["dimensions"]}
-        for dim in row["dimensions"]:
-            # "The rest of the organisation" is the organisation minus the department: where the
-            # organisation's own figure is hidden, a difference from the rest would give it away.
-            if dim.get("suppressed") or rules.cell_hidden(privacy.ROOT, dim["id"]):
-                continue
-            c = comp[dim["id"]]
-            dim.update({key: c[key] for key in ("diff", "p", "p_adj", "d") if key in c})
-            dim["significant"] = c["significant"]
-        if d.headcount:
-            row["headcount"] = d.headcount
-        if d.parent:
-            row["parent"] = d.parent
-        rows.append(row)
+    rows = [
+        {"code": d.code, "name": d.name, **_row_figures(state, d.code), **_unit_facts(d)}
+        if not rules.row_hidden(d.code)
+        else _hidden_row(d, rules)
+        for d in depts
+    ]
+    # Each shown unit against everyone outside its sub-tree ("the rest of the organisation"),
+    # one Benjamini-Hochberg family for the table. The rest is the organisation minus the unit:
+    # where the organisation's own figure is hidden, a difference from the rest would give it away.
+    shown = [row for row in rows if not row["suppressed"]]
+    _add_differences(state, [(row, privacy.ROOT) for row in shown])
     return {**org, "departments": rows}
+
+
+def _row_figures(state: State, code: str) -> dict:
+    """Return a unit's figures for a table row (no item figures: those are on the unit's own results)."""
+    figures = state.shown(code, items=False)
+    return {key: figures[key] for key in ("suppressed", "reason", *ROW_KEYS) if key in figures}
+
+
+def _unit_facts(d: Department) -> dict:
+    facts = {}
+    if d.headcount:
+        facts["headcount"] = d.headcount
+    if d.parent:
+        facts["parent"] = d.parent
+    return facts
+
+
+def _add_differences(state: State, pairs: list[tuple[dict, str]]) -> None:
+    """Add to each row how its unit differs from the rest of `whole` (diff, p, p_adj, d, significant).
+
+    Only cells shown for the unit and for `whole` get a difference, and only their p-values
+    form the Benjamini-Hochberg family.
+    """
+    if not pairs:
+        return
+    inst, rules = state.survey.instrument, state.rules
+    own = scoring.Figures(state.figures.sums[[state.groups.row[row["code"]] for row, _ in pairs]], inst)
+    rest = scoring.Figures(np.stack([_rest(state, row["code"], whole) for row, whole in pairs]), inst)
+    p, d = scoring.welch(own, rest)
+    cells = []
+    for g, (row, whole) in enumerate(pairs):
+        compared = {c["id"]: c for c in scoring.comparison_rows(own, rest, g, p, d)}
+        for dim in row["dimensions"]:
+            if dim.get("suppressed") or rules.cell_hidden(whole, dim["id"]):
+                continue
+            c = compared[dim["id"]]
+            dim.update({key: c[key] for key in ("diff", "p", "d") if key in c})
+            cells.append(dim)
+    tested = [dim for dim in cells if "p" in dim]
+    for dim, p_adj in zip(tested, scoring.benjamini_hochberg([dim["p"] for dim in tested]).tolist(), strict=True):
+        dim["p_adj"] = float(p_adj)
+    for dim in cells:
+        dim["significant"] = bool(dim.get("p_adj", 1.0) < scoring.SIGNIFICANCE)
+
+
+def unit_view(state: State, department: str) -> dict:
+    """Return one unit's results for its manager, as they may be shown.
+
+    - the unit's own figures (items included);
+    - `parent` (null at the top) and `organisation`: their figures as in the departments table;
+    - `children`: the units directly below it, side by side as in the departments table;
+    - `versus`: per level, the unit against the rest of its parent and of the organisation
+      (difference of means, Welch's p, Benjamini-Hochberg within this view, Cohen's d), only
+      where the unit's cell and the other group's cell are both shown.
+    """
+    by_code = {d.code.lower(): d for d in state.depts}
+    dept = by_code.get(department.lower())
+    if dept is None:
+        raise UnknownDepartment(state.survey, department)
+    rules = state.rules
+    out = {"department": dept.code, "name": dept.name, **state.shown(dept.code)}
+    out["parent"] = None
+    if dept.parent:
+        parent = by_code[dept.parent.lower()]
+        out["parent"] = {"code": parent.code, "name": parent.name, **_row_figures(state, parent.code)}
+    org = _row_figures(state, privacy.ROOT)
+    out["organisation"] = org
+    children = [d for d in state.depts if d.parent == dept.code]
+    out["children"] = [
+        {"code": d.code, "name": d.name, **_row_figures(state, d.code), **_unit_facts(d)}
+        if not rules.row_hidden(d.code)
+        else _hidden_row(d, rules)
+        for d in children
+    ]
+    if not out["suppressed"] and not org["suppressed"]:
+        out["versus"] = _versus(state, dept)
+    return out
+
+
+def _versus(state: State, dept: Department) -> dict:
+    """Return the unit against the rest of its parent and of the organisation, per level (shown cells only)."""
+    wholes = {"organisation": privacy.ROOT}
+    if dept.parent and not state.rules.row_hidden(dept.parent):
+        wholes = {"parent": dept.parent, **wholes}
+    rows = {
+        name: {"code": dept.code, "dimensions": [{"id": lv.id} for lv in state.survey.instrument.levels]}
+        for name in wholes
+    }
+    for row in rows.values():
+        for dim in row["dimensions"]:
+            if state.rules.cell_hidden(dept.code, dim["id"]):
+                dim["suppressed"] = True
+    _add_differences(state, [(row, wholes[name]) for name, row in rows.items()])
+    out = {}
+    for name, row in rows.items():
+        out[name] = [
+            {
+                "id": dim["id"],
+                **({"suppressed": True} if "significant" not in dim else {}),
+                **{key: dim[key] for key in (*COMPARISON_KEYS, "significant") if key in dim},
+            }
+            for dim in row["dimensions"]
+        ]
+    return out
 
 
 def _hidden_row(d: Department, rules: privacy.Disclosure) -> dict:
     row = {"code": d.code, "name": d.name, "suppressed": True, "reason": rules.row_hidden(d.code) or "too_few"}
-    if d.headcount:
-        row["headcount"] = d.headcount
-    if d.parent:
-        row["parent"] = d.parent
+    row.update(_unit_facts(d))
     return row

@@ -8,7 +8,7 @@ optional `:error_type`), or from the message a validator raised with `rule(...)`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, ClassVar, Literal
 
 from flask_babel import gettext
@@ -113,6 +113,11 @@ class SurveyIn(Strict):
     small_groups: Literal["merge", "omit"] = Field(
         "merge", description="whether the raw export merges groups below the threshold into 'other' or omits them"
     )
+    followup_statement: bool = Field(
+        False,
+        description="also ask 'I have seen changes since the last survey' (1-5), reported on its own, never part "
+        "of a level or the index",
+    )
     draft: bool = Field(False, description="true: prepare it as a draft, not answerable until opened (or opens_at)")
     opens_at: Day | None = Field(None, description="the day it opens for answers (a draft until then); default today")
     closes_at: Day | None = Field(None, description="the last day it takes answers; it closes by itself after it")
@@ -138,6 +143,7 @@ class SurveyIn(Strict):
         "instrument": N_("Choose 'full' (every statement) or 'short' (one statement per level)."),
         "previous": N_("Send the slug of the earlier round, or leave it out."),
         "small_groups": N_("Choose 'merge' (into one 'other' group) or 'omit'."),
+        "followup_statement": N_("Send true to ask the follow-up statement, or false (the default)."),
         "draft": N_("Send true (a draft) or false."),
         "opens_at": N_("Give the opening day as a date (YYYY-MM-DD)."),
         "closes_at": N_("Give the last day for answers as a date (YYYY-MM-DD)."),
@@ -158,37 +164,75 @@ class SurveyIn(Strict):
     @field_validator("departments")
     @classmethod
     def _codes_unique_parents_known(cls, departments: list[DepartmentIn]) -> list[DepartmentIn]:
-        codes: dict[str, int] = {}
-        names: set[str] = set()
-        for n, dept in enumerate(departments, start=1):
-            if dept.code.lower() in codes:
-                raise rule("Department {n}: the code '{code}' is used twice.", n=n, code=dept.code)
-            codes[dept.code.lower()] = n
-            name = dept.name.strip().casefold()
-            if name in names:
-                # Two units with one name would let a "department" of one person hide behind the other.
-                raise rule(
-                    "Department {n}: the name '{name}' is used twice; give each department its own name.",
-                    n=n,
-                    name=dept.name.strip(),
-                )
-            names.add(name)
-        parents = {dept.code.lower(): (dept.parent or "").lower() for dept in departments}
-        for n, dept in enumerate(departments, start=1):
-            if dept.parent is None:
-                continue
-            if dept.parent.lower() not in codes:
-                raise rule(
-                    "Department {n}: the parent '{parent}' is not one of the departments.", n=n, parent=dept.parent
-                )
-            # Follow the parents up: a unit must never end up inside itself.
-            seen, code = set(), dept.code.lower()
-            while code and code not in seen:
-                seen.add(code)
-                code = parents.get(code, "")
-            if code:
-                raise rule("Department {n}: the parents of '{code}' go round in a circle.", n=n, code=dept.code)
+        problem = unit_problem(
+            [(d.code, d.name, d.parent) for d in departments], lambda n: gettext("Department %(n)s", n=n)
+        )
+        if problem:
+            raise rule("{problem}", problem=problem)  # a name may hold braces: never a template
         return departments
+
+
+def unit_problem(units: list[tuple[str, str, str | None]], label: Callable[[int], str]) -> str | None:
+    """Return what is wrong with a list of (code, name, parent code) units, naming the unit by label(n), or None.
+
+    Codes and names must be unique (case-insensitively); a parent must be one of the units, not
+    the unit itself, and following parents upwards must never come back to where it started.
+    Shared by the API (SurveyIn: "Department 3") and the HR form ("Line 4").
+    """
+    codes: dict[str, int] = {}
+    names: set[str] = set()
+    for n, (code, name, _) in enumerate(units, start=1):
+        if code.lower() in codes:
+            return gettext("%(where)s: the code '%(code)s' is used twice.", where=label(n), code=code)
+        codes[code.lower()] = n
+        if name.strip().casefold() in names:
+            # Two units with one name would let a "department" of one person hide behind the other.
+            return gettext(
+                "%(where)s: the name '%(name)s' is used twice; give each department its own name.",
+                where=label(n),
+                name=name.strip(),
+            )
+        names.add(name.strip().casefold())
+    parents = {code.lower(): (parent or "").lower() for code, _, parent in units}
+    spelled = {code.lower(): code for code, _, _ in units}
+    for n, (code, _, parent) in enumerate(units, start=1):
+        if not parent:
+            continue
+        if parent.lower() == code.lower():
+            return gettext("%(where)s: '%(code)s' cannot be its own parent.", where=label(n), code=code)
+        if parent.lower() not in codes:
+            return gettext(
+                "%(where)s: the parent '%(parent)s' is not one of the departments.", where=label(n), parent=parent
+            )
+        # Follow the parents up: a unit must never end up inside itself.
+        path, current = [code.lower()], parents[code.lower()]
+        while current and current not in path:
+            path.append(current)
+            current = parents.get(current, "")
+        if current:
+            circle = " → ".join(spelled[c] for c in [*path[path.index(current) :], current])
+            return gettext(
+                "%(where)s: the parents of '%(code)s' go round in a circle (%(circle)s).",
+                where=label(n),
+                code=code,
+                circle=circle,
+            )
+    return None
+
+
+def department_problem(unit: dict, label: str) -> str | None:
+    """Return what is wrong with one unit's own fields (code, name, headcount, parent), naming it by label."""
+    try:
+        DepartmentIn.model_validate(unit)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        parts = ["departments", "*", *_pattern(error["loc"])]
+        text = _lookup(SurveyIn.messages, parts, error["type"]) or f"Department %(n)s: {GENERIC}"
+        # The message names "Department N" (the API's words); the form names its line instead: the
+        # translated message is filled with a marker where N goes, and everything before it replaced.
+        full = message_text(text, n="\x00", name=error["loc"][-1] if error["loc"] else "")
+        return label + full.split("\x00", 1)[1] if "\x00" in full else full
+    return None
 
 
 class SurveyChange(Strict):
@@ -225,13 +269,17 @@ class NextRoundIn(Strict):
 # --- Responses ----------------------------------------------------------------------------------
 
 
-def answers_context(instrument: Any, max_comment: int) -> dict:
-    """Return the validation context that checks answers against one survey's instrument."""
+def answers_context(instrument: Any, max_comment: int, followup: bool = False) -> dict:
+    """Return the validation context that checks answers against one survey's instrument.
+
+    `followup`: the survey asks the follow-up statement (survey/followup.py).
+    """
     return {
         "items": {item.id for item in instrument.items},
         "enps": instrument.enps is not None,
         "comment": instrument.comment is not None,
         "max_comment": max_comment,
+        "followup": followup,
     }
 
 
@@ -251,13 +299,24 @@ class AnswersIn(Strict):
     )
     enps: Annotated[int, Field(ge=0, le=10)] | None = Field(None, description="would you recommend us: 0..10")
     comment: str | None = Field(None, description="free text, at most MAX_COMMENT_LENGTH (5,000) characters")
+    followup: Annotated[int, Field(ge=1, le=5)] | None = Field(
+        None, description="the follow-up statement (1..5), when the survey asks it; never part of a level"
+    )
 
     messages: ClassVar[dict[str, str]] = {
         "answers": N_("Send answers as an object of item id to a whole number 1-5 (or null)."),
         "answers.*": N_("Answer with a whole number from 1 to 5, or null for not applicable."),
         "enps": N_("Answer with a whole number from 0 to 10, or leave it out."),
         "comment": N_("The comment must be text."),
+        "followup": N_("Answer the follow-up statement with a whole number from 1 to 5, or leave it out."),
     }
+
+    @field_validator("followup", mode="before")
+    @classmethod
+    def _survey_asks_followup(cls, value: object, info: ValidationInfo) -> object:
+        if value is not None and not (info.context or {}).get("followup"):
+            raise rule("This survey has no follow-up statement.")
+        return value
 
     @field_validator("answers")
     @classmethod
@@ -318,6 +377,35 @@ class ResponseIn(AnswersIn):
         return self
 
 
+def _questionnaire_item(item_id: str, info: ValidationInfo) -> str:
+    items = (info.context or {}).get("items")
+    if items is not None and item_id not in items:
+        raise rule("Unknown item id; the questionnaire's ids are {ids}.", ids=", ".join(items))
+    return item_id
+
+
+class SelfAssessmentIn(Strict):
+    """The self-assessment on its own: answers to the statements of questions.yaml, and the language of the texts."""
+
+    answers: dict[Annotated[str, AfterValidator(_questionnaire_item)], Annotated[int, Field(ge=1, le=5)] | None] = (
+        Field(description="item id (obs1 ... lea4) -> 1..5, or null for 'not applicable'")
+    )
+    language: Literal["nb", "nn", "en"] = Field("nb", description="language of the next steps (default nb)")
+
+    messages: ClassVar[dict[str, str]] = {
+        "answers": "Send answers as an object of item id to a whole number 1-5 (or null).",
+        "answers.*": "Answer with a whole number from 1 to 5, or null for not applicable.",
+        "language": "Choose the language 'nb' (Norwegian bokmål), 'nn' (Norwegian nynorsk) or 'en' (English).",
+    }
+
+    @field_validator("answers")
+    @classmethod
+    def _at_least_one(cls, answers: dict[str, int | None]) -> dict[str, int | None]:
+        if all(value is None for value in answers.values()):
+            raise rule("Answer at least one item with a value from 1 to 5.")
+        return answers
+
+
 # --- Query parameters -----------------------------------------------------------------------------
 
 
@@ -332,19 +420,48 @@ class ResultsQuery(Query):
     }
 
 
+def _whole_number(value: object) -> object:
+    # Query parameters are text: "2" is the number 2 (anything else fails as a number would).
+    if value == "":
+        return None
+    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 10 else value
+
+
+MAX_PER_PAGE = 500
+
+
 class CompareQuery(Query):
-    """?sort=LEVEL: order the departments by their score on one level."""
+    """Which units to compare, in what order, a page at a time."""
 
-    sort: Annotated[str | None, BeforeValidator(_blank_is_none)] = Field(None, description="a level id")
+    sort: Annotated[str | None, BeforeValidator(_blank_is_none)] = Field(
+        None, description="a level id (by its score), 'index', 'n' (answers) or 'name'"
+    )
+    order: Annotated[Literal["asc", "desc"] | None, BeforeValidator(_blank_is_none)] = Field(
+        None, description="default: highest first for numbers, A-Z for names"
+    )
+    parent: Annotated[
+        str | None, BeforeValidator(_blank_is_none), Field(pattern=r"^(\*|[A-Za-z0-9][A-Za-z0-9_-]{0,31})$")
+    ] = Field(None, description="only the units directly below this unit's code; '*' for the top-level units")
+    page: Annotated[int, BeforeValidator(_whole_number), Field(ge=1)] | None = Field(None, description="from 1")
+    per_page: Annotated[int, BeforeValidator(_whole_number), Field(ge=1, le=MAX_PER_PAGE)] | None = Field(
+        None, description=f"units a page, 1-{MAX_PER_PAGE} (default 100)"
+    )
 
-    messages: ClassVar[dict[str, str]] = {**Query.messages, "sort": "Sort by a level id."}
+    messages: ClassVar[dict[str, str]] = {
+        **Query.messages,
+        "sort": "Sort by a level id, 'index', 'n' or 'name'.",
+        "order": "Choose the order 'asc' or 'desc'.",
+        "parent": "Give a unit's code, e.g. ?parent=OPS, or '*' for the top-level units.",
+        "page": "Give the page as a whole number from 1.",
+        "per_page": f"Give the page size as a whole number from 1 to {MAX_PER_PAGE}.",
+    }
 
     @field_validator("sort")
     @classmethod
     def _known_level(cls, value: str | None, info: ValidationInfo) -> str | None:
         levels = (info.context or {}).get("levels")
         if value is not None and levels is not None and value not in levels:
-            raise rule("Sort by a level id: {levels}.", levels=", ".join(levels))
+            raise rule("Sort by a level id ({levels}), 'index', 'n' or 'name'.", levels=", ".join(levels))
         return value
 
 
@@ -432,3 +549,132 @@ def bounds(model: type[BaseModel], name: str) -> tuple[int | None, int | None]:
         if option.get("type") == "string":
             return option.get("minLength"), option.get("maxLength")
     raise LookupError(f"{model.__name__}.{name} has no bounds")
+
+
+# --- Action plans ---------------------------------------------------------------------------------
+
+LEVEL_IDS = ("observing", "following", "endorsing", "contributing", "owning", "leading")  # questionnaire.LEVEL_IDS
+ACTION_THEMES = ("goals", "roles", "means", "follow_up", "anchoring", "freedom")  # questionnaire.THEMES
+ACTION_STATUSES = ("planned", "in_progress", "done", "dropped")
+MAX_ACTION_TITLE = 300
+MAX_OWNER = 120
+MAX_NOTE = 2000
+EMAIL_PATTERN = (
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+LevelId = Literal["observing", "following", "endorsing", "contributing", "owning", "leading"]
+Theme = Literal["goals", "roles", "means", "follow_up", "anchoring", "freedom"]
+ActionStatus = Literal["planned", "in_progress", "done", "dropped"]
+
+
+def _plain_text(value: str) -> str:
+    # Control characters (a NUL, an escape) have no place in a title, a name or a note; line breaks
+    # and tabs do in a note.
+    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
+        raise rule("Remove the control characters from the text.")
+    return value
+
+
+def _real_date(value: str) -> str:
+    import datetime as dt
+
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise rule("'{value}' is not a date in the calendar; write YYYY-MM-DD.", value=value) from None
+    return value
+
+
+def _known_department(code: str, info: ValidationInfo) -> str:
+    known = (info.context or {}).get("departments")
+    if known is not None and code.lower() not in known:
+        raise rule("Unknown department code; see GET /surveys/<slug> for the codes.")
+    return code
+
+
+Title = Annotated[str, Field(min_length=1, max_length=MAX_ACTION_TITLE, pattern=r"\S"), AfterValidator(_plain_text)]
+Owner = Annotated[str, Field(min_length=1, max_length=MAX_OWNER, pattern=r"\S"), AfterValidator(_plain_text)]
+Email = Annotated[str, Field(max_length=254, pattern=EMAIL_PATTERN)]
+Due = Annotated[str, Field(pattern=DATE_PATTERN, description="YYYY-MM-DD"), AfterValidator(_real_date)]
+Note = Annotated[str, Field(min_length=1, max_length=MAX_NOTE, pattern=r"\S"), AfterValidator(_plain_text)]
+ActionDepartment = Annotated[Code, AfterValidator(_known_department)]
+
+ACTION_MESSAGES = {
+    "level": "Choose a level: " + ", ".join(LEVEL_IDS) + ".",
+    "theme": "Choose a theme: " + ", ".join(ACTION_THEMES) + ".",
+    "title": f"Give the action a title of 1-{MAX_ACTION_TITLE} characters.",
+    "title:string_too_long": f"Keep the title to at most {MAX_ACTION_TITLE} characters.",
+    "department": "Give the code of one of the survey's departments, or leave it out for the whole organisation.",
+    "owner": f"Give the owner as a name or a role of at most {MAX_OWNER} characters, or leave it out.",
+    "owner_email": "Give the owner's e-mail address (name@example.org), or leave it out.",
+    "due": "Give the due date as YYYY-MM-DD, or leave it out.",
+    "status": "Choose a status: " + ", ".join(ACTION_STATUSES) + ".",
+    "note": f"Write the progress note in 1-{MAX_NOTE:,} characters.",
+}
+
+
+class ActionIn(Strict):
+    """A new action of a survey's action plan; without department it is the whole organisation's."""
+
+    level: LevelId = Field(description="the pyramid level the action works on")
+    theme: Theme = Field(description="the part of the strategy it serves")
+    title: Title
+    department: ActionDepartment | None = Field(None, description="a department code of the survey")
+    owner: Owner | None = Field(None, description="a name or a role")
+    owner_email: Email | None = Field(None, description="where `actions remind` sends reminders")
+    due: Due | None = None
+    status: ActionStatus = "planned"
+    note: Note | None = Field(None, description="a first progress note")
+
+    messages: ClassVar[dict[str, str]] = ACTION_MESSAGES
+
+
+def _no_default(schema: dict) -> None:
+    # A field that may be left out but never sent as null: its schema must not claim a null default.
+    schema.pop("default", None)
+
+
+def _optional(description: str | None = None) -> Any:
+    """Return a field that may be left out, but not sent as null."""
+    return Field(None, description=description, json_schema_extra=_no_default)
+
+
+class ActionPatch(Strict):
+    """Changes to an action: only the fields sent change; null clears department, owner, e-mail or due date."""
+
+    level: LevelId = _optional("the pyramid level the action works on")
+    theme: Theme = _optional()
+    title: Title = _optional()
+    department: ActionDepartment | None = Field(None, description="null: the whole organisation")
+    owner: Owner | None = None
+    owner_email: Email | None = None
+    due: Due | None = None
+    status: ActionStatus = _optional()
+    note: Note = _optional("a progress note added to the action's history")
+
+    messages: ClassVar[dict[str, str]] = ACTION_MESSAGES
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> ActionPatch:
+        if not self.model_fields_set:
+            raise rule("Send at least one field to change.", field="body")
+        return self
+
+
+class ActionsQuery(Query):
+    """?status=...&department=CODE: only some of the actions."""
+
+    # A blank parameter is refused (not read as "no filter"): a filter someone meant to set must not pass unseen.
+    status: ActionStatus | None = None
+    department: Annotated[str, Field(pattern=r"\S", max_length=64)] | None = Field(
+        None, description="a department code, or 'organisation' for the actions of the whole organisation"
+    )
+
+    messages: ClassVar[dict[str, str]] = {
+        **Query.messages,
+        "status": "Filter by a status: " + ", ".join(ACTION_STATUSES) + ".",
+        "department": "Filter by a department code, or 'organisation'.",
+    }

@@ -16,6 +16,7 @@ Results of ``group_results``, ``compare`` and ``compare_departments`` are plain 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -130,6 +131,11 @@ def level_id(level: int, instrument: Instrument) -> str:
     return ids[level]
 
 
+def to_score(mean):
+    """Turn a mean on the 1..5 answer scale into the 0..100 score shown first everywhere (nan stays nan)."""
+    return (mean - LIKERT_MIN) / (LIKERT_MAX - LIKERT_MIN) * 100
+
+
 def band(score: float) -> str:
     """Return the recommendation band of a 0..100 score: "low" (< 50), "medium" (< 70) or "high"."""
     if math.isnan(score):
@@ -139,54 +145,319 @@ def band(score: float) -> str:
     return "medium" if score < BAND_HIGH else "high"
 
 
-# --- per group ----------------------------------------------------------------------------------
+# --- sufficient statistics of groups -------------------------------------------------------------
+#
+# Every figure of a group follows from sums over its respondents that simply add up: counts of
+# each answer per item, per level the number, sum and sum of squares of the scores, the pyramid's
+# counts, eNPS counts and, for Cronbach's alpha, per level the sums and sums of squares of the
+# items and of the totals over complete respondents. A survey's respondents are summed once per
+# smallest group ("atom"); any group made of atoms (a unit with its sub-units, "everyone outside
+# a unit") is then a sum or a difference of rows, however many groups there are.
+#
+# The sums are exact integers: a level score is total / count, and count is one of k/2..k, so
+# score * lcm(k/2..k) is a whole number. Means, variances and alpha are then ratios of exact
+# integers, so "all scores equal" (variance 0) is decided exactly rather than by rounding luck.
+
+EXACT = 2**53  # float64 holds every integer below this exactly
 
 
-def _column_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return per column the count, mean and sample variance (ddof=1) of the non-missing values.
+@dataclass(frozen=True)
+class Layout:
+    """Where each sum sits in a row of the statistics matrix, for one instrument."""
 
-    Mean is nan when the count is 0 and variance nan when it is below 2. A column whose values are
-    all equal gets variance exactly 0: floating-point rounding of the mean (e.g. of 10/3 repeated)
-    would otherwise leave a tiny positive variance and make "zero variance" depend on luck.
+    n_items: int
+    n_levels: int
+    sizes: tuple[int, ...]  # items per level
+    scales: tuple[int, ...]  # per level: lcm of the possible answer counts, so that scaled scores are integers
+    slices: tuple[slice, ...]  # each level's item columns
+
+    @property
+    def width(self) -> int:
+        """Return the number of columns of a statistics row."""
+        return self.counts + 5 * self.n_items
+
+    # Column offsets, in order: n, eNPS (answered, promoters, detractors), pyramid (levels + 1),
+    # per level: scores (n, sum, squares), complete respondents, their totals (sum, squares),
+    # per item over complete respondents (sum, squares), then the answer counts (5 x items).
+    N, ENPS = 0, 1
+
+    @property
+    def pyramid(self) -> int:
+        return 4
+
+    @property
+    def dim_n(self) -> int:
+        return self.pyramid + self.n_levels + 1
+
+    @property
+    def dim_s(self) -> int:
+        return self.dim_n + self.n_levels
+
+    @property
+    def dim_q(self) -> int:
+        return self.dim_s + self.n_levels
+
+    @property
+    def alpha_m(self) -> int:
+        return self.dim_q + self.n_levels
+
+    @property
+    def total_s(self) -> int:
+        return self.alpha_m + self.n_levels
+
+    @property
+    def total_q(self) -> int:
+        return self.total_s + self.n_levels
+
+    @property
+    def item_s(self) -> int:
+        return self.total_q + self.n_levels
+
+    @property
+    def item_q(self) -> int:
+        return self.item_s + self.n_items
+
+    @property
+    def counts(self) -> int:
+        return self.item_q + self.n_items
+
+
+def layout(instrument: Instrument) -> Layout:
+    """Return the statistics layout of an instrument."""
+    sizes = tuple(len(level.items) for level in instrument.levels)
+    scales = tuple(math.lcm(*range(max(1, math.ceil(k / 2)), k + 1)) if k else 1 for k in sizes)
+    return Layout(len(instrument.items), len(sizes), sizes, scales, tuple(_level_slices(instrument)))
+
+
+def atom_sums(
+    values: np.ndarray, enps: np.ndarray | None, instrument: Instrument, atoms: np.ndarray, n_atoms: int
+) -> np.ndarray:
+    """Return the sums of every atom (group index per respondent, 0..n_atoms-1) as an integer matrix.
+
+    One pass over the respondents, whatever the number of atoms; rows add up to the sums of
+    any union of atoms. See `Figures` for what follows from them.
     """
-    ok = ~np.isnan(x)
-    n = ok.sum(axis=0)
-    mean = np.divide(np.where(ok, x, 0.0).sum(axis=0), n, out=np.full(x.shape[1], np.nan), where=n > 0)
-    squares = np.where(ok, x - mean, 0.0) ** 2
-    var = np.divide(squares.sum(axis=0), n - 1, out=np.full(x.shape[1], np.nan), where=n > 1)
-    low = np.min(np.where(ok, x, np.inf), axis=0, initial=np.inf)
-    high = np.max(np.where(ok, x, -np.inf), axis=0, initial=-np.inf)
-    var = np.where((n > 1) & (low == high), 0.0, var)
-    return n, mean, var
+    values = _check_answers(values, instrument)
+    n = values.shape[0]
+    enps = np.full(n, np.nan) if enps is None else _check_vector(enps, n, "enps")
+    _check_range(enps, ENPS_MIN, ENPS_MAX, "eNPS answers")
+    atoms = np.asarray(atoms, dtype=np.int64)
+    if atoms.shape != (n,) or (n and (atoms.min() < 0 or atoms.max() >= n_atoms)):
+        raise ValueError(f"atoms must be integers 0..{n_atoms - 1} of shape ({n},)")
+    lay = layout(instrument)
+    s = _scored(values, instrument)
+    answered = ~np.isnan(s)
+    si = np.where(answered, s, 0.0).astype(np.int64)  # whole answers 0..5 (0: none)
+    # Column by column (contiguous writes and sums); 32 bits a value when the largest (a squared
+    # scaled score) fits, which halves the memory of the pass.
+    small = 25 * max(lay.scales, default=1) ** 2 < 2**31 and 25 * max(lay.sizes, default=1) ** 2 < 2**31
+    x = np.zeros((n, lay.counts), dtype=np.int32 if small else np.int64, order="F")
+    x[:, lay.N] = 1
+    enps_answered = ~np.isnan(enps)
+    x[:, lay.ENPS] = enps_answered
+    x[:, lay.ENPS + 1] = enps_answered & (np.nan_to_num(enps, nan=-1) >= PROMOTER_MIN)
+    x[:, lay.ENPS + 2] = enps_answered & (np.nan_to_num(enps, nan=99) <= DETRACTOR_MAX)
+    dims = np.full((n, lay.n_levels), np.nan)
+    for j, cols in enumerate(lay.slices):
+        k = lay.sizes[j]
+        count = answered[:, cols].sum(axis=1)
+        total = si[:, cols].sum(axis=1)
+        ok = (count >= math.ceil(k / 2)) & (count > 0)
+        scaled = np.where(ok, total * (lay.scales[j] // np.maximum(count, 1)), 0)
+        x[:, lay.dim_n + j] = ok
+        x[:, lay.dim_s + j] = scaled
+        x[:, lay.dim_q + j] = scaled * scaled
+        dims[ok, j] = total[ok] / count[ok]
+        complete = count == k
+        x[:, lay.alpha_m + j] = complete
+        x[:, lay.total_s + j] = total * complete
+        x[:, lay.total_q + j] = total * total * complete
+        x[:, lay.item_s + cols.start : lay.item_s + cols.stop] = si[:, cols] * complete[:, None]
+        x[:, lay.item_q + cols.start : lay.item_q + cols.stop] = si[:, cols] ** 2 * complete[:, None]
+    x[np.arange(n), lay.pyramid + pyramid_levels(dims, instrument.reach_threshold)] = 1
+    out = np.empty((n_atoms, lay.width), dtype=np.int64)
+    out[:, : lay.counts] = _sum_rows(x, atoms, n_atoms)
+    # Answer counts: one bincount over (atom, value, item) instead of five columns per item.
+    width = np.int32 if n_atoms * 5 * lay.n_items < 2**31 else np.int64
+    code = (
+        atoms.astype(width)[:, None] * (5 * lay.n_items)
+        + (si.astype(width) - 1) * lay.n_items
+        + np.arange(lay.n_items, dtype=width)
+    )
+    out[:, lay.counts :] = np.bincount(code[answered], minlength=n_atoms * 5 * lay.n_items).reshape(n_atoms, -1)
+    return out
+
+
+def _sum_rows(x: np.ndarray, atoms: np.ndarray, n_atoms: int) -> np.ndarray:
+    """Return the column sums of x per atom, exactly."""
+    if not len(x):
+        return np.zeros((n_atoms, x.shape[1]), dtype=np.int64)
+    if int(np.abs(x).max()) * len(x) < EXACT:
+        # bincount adds in float64, exact below 2**53; far faster than sorting the rows.
+        return np.stack(
+            [np.bincount(atoms, weights=x[:, c], minlength=n_atoms) for c in range(x.shape[1])], axis=1
+        ).astype(np.int64)
+    order = np.argsort(atoms, kind="stable")
+    present, starts = np.unique(atoms[order], return_index=True)
+    out = np.zeros((n_atoms, x.shape[1]), dtype=np.int64)
+    out[present] = np.add.reduceat(x[order].astype(np.int64), starts, axis=0)
+    return out
+
+
+def _exact(a: np.ndarray) -> np.ndarray:
+    """Return integer sums as Python integers (object array) when products of them could overflow int64."""
+    return a.astype(object) if a.size and int(np.abs(a).max()) >= 2**31 else a
+
+
+def _moments(n: np.ndarray, s: np.ndarray, q: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return mean and sample variance of scaled integer scores from their count, sum and sum of squares.
+
+    Mean is nan when n is 0 and variance nan when n is below 2; a variance of 0 is exactly 0.
+    """
+    nf = n.astype(float)
+    mean = np.divide(s, nf * scale, out=np.full(n.shape, np.nan), where=n > 0)
+    m2 = _exact(n) * _exact(q) - _exact(s) * _exact(s)  # n * sum of squared deviations, exactly
+    denom = _exact(n) * _exact(n - 1) * _exact(np.broadcast_to(scale, n.shape) ** 2)
+    var = np.full(n.shape, np.nan)
+    ok = n > 1
+    if ok.any():
+        var[ok] = np.asarray(m2[ok] / denom[ok], dtype=float)
+    return mean, var
+
+
+def _t_quantiles(df: np.ndarray) -> np.ndarray:
+    """Return the two-sided 95 % t quantile for each degrees of freedom (computed once per distinct value)."""
+    out = np.full(df.shape, np.nan)
+    ok = df > 0
+    if ok.any():
+        unique, inverse = np.unique(df[ok], return_inverse=True)
+        out[ok] = stats.t.ppf((1 + CONFIDENCE) / 2, unique)[inverse]
+    return out
+
+
+class Figures:
+    """Every figure of many groups at once, from their sums (rows of `atom_sums`, or sums of those rows)."""
+
+    def __init__(self, sums: np.ndarray, instrument: Instrument):
+        lay = layout(instrument)
+        self.instrument, self.layout = instrument, lay
+        sums = np.asarray(sums, dtype=np.int64).reshape(-1, lay.width)
+        self.sums = sums
+        levels = slice(0, lay.n_levels)
+        scale = np.array(lay.scales, dtype=np.int64)
+        self.n = sums[:, lay.N]
+        self.enps_n = sums[:, lay.ENPS]
+        self.enps = np.divide(
+            100.0 * (sums[:, lay.ENPS + 1] - sums[:, lay.ENPS + 2]),
+            self.enps_n,
+            out=np.full(len(sums), np.nan),
+            where=self.enps_n > 0,
+        )
+        self.pyramid = sums[:, lay.pyramid : lay.pyramid + lay.n_levels + 1]
+        self.dim_n = sums[:, lay.dim_n :][:, levels]
+        self.dim_mean, self.dim_var = _moments(
+            self.dim_n, sums[:, lay.dim_s :][:, levels], sums[:, lay.dim_q :][:, levels], scale
+        )
+        half = _t_quantiles(self.dim_n - 1) * np.sqrt(self.dim_var) / np.sqrt(np.maximum(self.dim_n, 1))
+        self.ci_low, self.ci_high = self.dim_mean - half, self.dim_mean + half
+        self.counts = sums[:, lay.counts :].reshape(len(sums), 5, lay.n_items)
+        self.item_n = self.counts.sum(axis=1)
+        favourable = self.counts[:, FAVOURABLE_MIN - LIKERT_MIN :, :].sum(axis=1)
+        weighted = (self.counts * np.arange(LIKERT_MIN, LIKERT_MAX + 1)[None, :, None]).sum(axis=1)
+        self.item_mean = np.divide(weighted, self.item_n, out=np.full(self.item_n.shape, np.nan), where=self.item_n > 0)
+        self.item_favourable = np.divide(
+            favourable, self.item_n, out=np.full(self.item_n.shape, np.nan), where=self.item_n > 0
+        )
+        level_answers = np.stack([self.item_n[:, c].sum(axis=1) for c in lay.slices], axis=1)
+        level_favourable = np.stack([favourable[:, c].sum(axis=1) for c in lay.slices], axis=1)
+        self.dim_favourable = np.divide(
+            level_favourable, level_answers, out=np.full(level_answers.shape, np.nan), where=level_answers > 0
+        )
+        self.alpha_n = sums[:, lay.alpha_m :][:, levels]
+        self.alpha = self._alpha(sums, lay)
+
+    def _alpha(self, sums: np.ndarray, lay: Layout) -> np.ndarray:
+        """Return Cronbach's alpha per group and level over complete respondents (nan when undefined)."""
+        out = np.full((len(sums), lay.n_levels), np.nan)
+        for j, cols in enumerate(lay.slices):
+            k = lay.sizes[j]
+            m = _exact(sums[:, lay.alpha_m + j])
+            ts, tq = _exact(sums[:, lay.total_s + j]), _exact(sums[:, lay.total_q + j])
+            item_s = _exact(sums[:, lay.item_s + cols.start : lay.item_s + cols.stop])
+            item_q = _exact(sums[:, lay.item_q + cols.start : lay.item_q + cols.stop])
+            total_m2 = m * tq - ts * ts  # m(m-1) times the variance of the totals, exactly
+            item_m2 = (m[:, None] * item_q - item_s * item_s).sum(axis=1)
+            # Whole-number answers give exact totals: equal totals (no spread) leave alpha undefined.
+            ok = (
+                (sums[:, lay.alpha_m + j] >= ALPHA_MIN_RESPONDENTS) & (total_m2 != 0)
+                if k >= 2
+                else np.zeros(len(m), bool)
+            )
+            if ok.any():
+                ratio = np.asarray(item_m2[ok] / total_m2[ok], dtype=float)
+                out[ok, j] = k / (k - 1) * (1 - ratio)
+        return out
+
+    def __len__(self) -> int:
+        return len(self.sums)
+
+    def result(self, g: int, items: bool = True) -> dict:
+        """Return group g's figures in the shape of group_results (without "items" when items is False)."""
+        inst = self.instrument
+        n = int(self.n[g])
+        dimensions = []
+        dim_n, mean = self.dim_n[g].tolist(), self.dim_mean[g].tolist()
+        low, high, fav = self.ci_low[g].tolist(), self.ci_high[g].tolist(), self.dim_favourable[g].tolist()
+        alpha, alpha_n = self.alpha[g].tolist(), self.alpha_n[g].tolist()
+        for j, level in enumerate(inst.levels):
+            row: dict[str, Any] = {"id": level.id, "n": dim_n[j]}
+            if dim_n[j] > 0:
+                _put(row, "mean", mean[j])
+                _put(row, "score", (mean[j] - LIKERT_MIN) / (LIKERT_MAX - LIKERT_MIN) * 100)
+            if dim_n[j] >= 2:
+                _put(row, "ci_low", low[j])
+                _put(row, "ci_high", high[j])
+            _put(row, "favourable", fav[j])
+            _put(row, "alpha", alpha[j])
+            row["alpha_n"] = alpha_n[j]
+            dimensions.append(row)
+        pyramid = [
+            {"level": lid, "count": c, "share": c / n if n else 0.0}
+            for lid, c in zip(pyramid_ids(inst), self.pyramid[g].tolist(), strict=True)
+        ]
+        result: dict[str, Any] = {"n": n}
+        if all("score" in d for d in dimensions):
+            _put(result, "index", sum(d["score"] for d in dimensions) / len(dimensions))
+        _put(result, "enps", float(self.enps[g]))
+        result["enps_n"] = int(self.enps_n[g])
+        result["dimensions"] = dimensions
+        result["pyramid"] = pyramid
+        if items:
+            result["items"] = self._items(g)
+        return result
+
+    def _items(self, g: int) -> list[dict]:
+        items = []
+        item_n, item_mean, item_fav = (
+            self.item_n[g].tolist(),
+            self.item_mean[g].tolist(),
+            self.item_favourable[g].tolist(),
+        )
+        counts = self.counts[g].T.tolist()
+        for i, item in enumerate(self.instrument.items):
+            row = {"id": item.id, "level": item.level, "n": item_n[i]}
+            if item_n[i] > 0:
+                _put(row, "mean", item_mean[i])
+                _put(row, "favourable", item_fav[i])
+            row["counts"] = counts[i]
+            items.append(row)
+        return items
 
 
 def _put(row: dict, key: str, value: float) -> None:
     """Store value as a Python float, or leave the key out when it is undefined (nan or inf)."""
     if math.isfinite(value):
         row[key] = float(value)
-
-
-def _cronbach_alpha(block: np.ndarray) -> tuple[float, int]:
-    """Return Cronbach's alpha over complete respondents (nan when undefined) and their count."""
-    complete = block[~np.isnan(block).any(axis=1)]
-    m, k = complete.shape
-    if k < 2 or m < ALPHA_MIN_RESPONDENTS:
-        return math.nan, m
-    total = complete.sum(axis=1)
-    # Answers are whole numbers, so totals are exact and equal totals give a variance of exactly 0.
-    if total.min() == total.max():
-        return math.nan, m  # alpha = k/(k-1) * (1 - x/0) is undefined: no spread to explain
-    item_var = complete.var(axis=0, ddof=1).sum()
-    return k / (k - 1) * (1 - item_var / total.var(ddof=1)), m
-
-
-def _enps(enps: np.ndarray) -> tuple[float, int]:
-    answered = enps[~np.isnan(enps)]
-    if answered.size == 0:
-        return math.nan, 0
-    promoters = np.count_nonzero(answered >= PROMOTER_MIN)
-    detractors = np.count_nonzero(answered <= DETRACTOR_MAX)
-    return 100.0 * (promoters - detractors) / answered.size, int(answered.size)
 
 
 def group_results(values: np.ndarray, enps: np.ndarray | None, instrument: Instrument) -> dict:
@@ -211,145 +482,59 @@ def group_results(values: np.ndarray, enps: np.ndarray | None, instrument: Instr
     - ``enps=None`` means the survey has no eNPS question (same as nobody answering it).
     """
     values = _check_answers(values, instrument)
-    n = values.shape[0]
-    enps = np.full(n, np.nan) if enps is None else _check_vector(enps, n, "enps")
-    _check_range(enps, ENPS_MIN, ENPS_MAX, "eNPS answers")
-
-    s = _scored(values, instrument)
-    dims = _dimension_scores(s, instrument)
-
-    # Item level: counts of each scored answer 1..5, everything else follows from them.
-    answered = ~np.isnan(s)
-    item_n = answered.sum(axis=0)
-    counts = np.stack([(s == v).sum(axis=0) for v in range(LIKERT_MIN, LIKERT_MAX + 1)])  # (5, items)
-    favourable = counts[FAVOURABLE_MIN - LIKERT_MIN :].sum(axis=0)
-    item_sum = np.where(answered, s, 0.0).sum(axis=0)
-
-    dim_n, dim_mean, dim_var = _column_stats(dims)
-    dimensions = []
-    for j, (level, cols) in enumerate(zip(instrument.levels, _level_slices(instrument), strict=True)):
-        nj = int(dim_n[j])
-        row: dict[str, Any] = {"id": level.id, "n": nj}
-        if nj > 0:
-            _put(row, "mean", dim_mean[j])
-            _put(row, "score", (dim_mean[j] - LIKERT_MIN) / (LIKERT_MAX - LIKERT_MIN) * 100)
-        if nj >= 2:
-            half = stats.t.ppf((1 + CONFIDENCE) / 2, nj - 1) * math.sqrt(dim_var[j]) / math.sqrt(nj)
-            _put(row, "ci_low", dim_mean[j] - half)
-            _put(row, "ci_high", dim_mean[j] + half)
-        level_answers = int(item_n[cols].sum())
-        if level_answers > 0:
-            _put(row, "favourable", favourable[cols].sum() / level_answers)
-        alpha, alpha_n = _cronbach_alpha(s[:, cols])
-        _put(row, "alpha", alpha)
-        row["alpha_n"] = int(alpha_n)
-        dimensions.append(row)
-
-    level_of = pyramid_levels(dims, instrument.reach_threshold)
-    level_counts = np.bincount(level_of, minlength=len(instrument.levels) + 1)
-    pyramid = [
-        {"level": lid, "count": int(c), "share": float(c / n) if n else 0.0}
-        for lid, c in zip(pyramid_ids(instrument), level_counts, strict=True)
-    ]
-
-    items = []
-    for i, item in enumerate(instrument.items):
-        ni = int(item_n[i])
-        row = {"id": item.id, "level": item.level, "n": ni}
-        if ni > 0:
-            _put(row, "mean", item_sum[i] / ni)
-            _put(row, "favourable", favourable[i] / ni)
-        row["counts"] = [int(c) for c in counts[:, i]]
-        items.append(row)
-
-    result: dict[str, Any] = {"n": int(n)}
-    if all("score" in d for d in dimensions):
-        _put(result, "index", sum(d["score"] for d in dimensions) / len(dimensions))
-    enps_value, enps_n = _enps(enps)
-    _put(result, "enps", enps_value)
-    result["enps_n"] = enps_n
-    result["dimensions"] = dimensions
-    result["pyramid"] = pyramid
-    result["items"] = items
-    return result
+    sums = atom_sums(values, enps, instrument, np.zeros(values.shape[0], dtype=np.int64), 1)
+    return Figures(sums, instrument).result(0)
 
 
 # --- comparing groups ---------------------------------------------------------------------------
 
 
-def _compare_scores(dims_a: np.ndarray, dims_b: np.ndarray, instrument: Instrument) -> list[dict]:
-    """Compare two groups' dimension scores (n x levels), one row per level."""
-    return _compare_stats(_column_stats(dims_a), _column_stats(dims_b), instrument)
+def welch(a: Figures, b: Figures) -> tuple[np.ndarray, np.ndarray]:
+    """Return Welch's t-test p-values and Cohen's d (pooled sd) of groups a[i] against b[i], per level.
 
-
-def _merge_stats(parts: list[tuple]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Combine per-group (n, mean, var, low, high) column statistics into those of their union.
-
-    Uses the pairwise update of Chan, Golub and LeVeque: exact up to rounding, and it lets the
-    "rest of the organisation" of every department come from per-group summaries instead of
-    another pass over all respondents for each department.
+    Both are nan where either side has fewer than 2 scores; p also where both variances are 0,
+    d where the pooled sd is 0. Vectorised over every group and level at once.
     """
-    n = np.zeros_like(parts[0][0], dtype=float)
-    mean = np.zeros_like(n)
-    m2 = np.zeros_like(n)
-    low = np.full_like(n, np.inf)
-    high = np.full_like(n, -np.inf)
-    for pn, pmean, pvar, plow, phigh in parts:
-        pn = pn.astype(float)
-        has = pn > 0
-        pm2 = np.where(pn > 1, np.nan_to_num(pvar) * (pn - 1), 0.0)
-        total = n + pn
-        delta = np.where(has, np.nan_to_num(pmean) - mean, 0.0)
-        safe = np.where(total > 0, total, 1.0)
-        mean = np.where(has, mean + delta * pn / safe, mean)
-        m2 = np.where(has, m2 + pm2 + delta**2 * n * pn / safe, m2)
-        n = total
-        low, high = np.minimum(low, plow), np.maximum(high, phigh)
-    mean = np.where(n > 0, mean, np.nan)
-    var = np.divide(m2, n - 1, out=np.full(n.shape, np.nan), where=n > 1)
-    var = np.where((n > 1) & (low == high), 0.0, var)  # exact zero, as in _column_stats
-    return n.astype(np.int64), mean, var
+    return welch_moments(a.dim_n, a.dim_mean, a.dim_var, b.dim_n, b.dim_mean, b.dim_var)
 
 
-def _group_stats(x: np.ndarray) -> tuple:
-    """Return (n, mean, var, low, high) per column, for merging with _merge_stats."""
-    n, mean, var = _column_stats(x)
-    ok = ~np.isnan(x)
-    low = np.min(np.where(ok, x, np.inf), axis=0, initial=np.inf)
-    high = np.max(np.where(ok, x, -np.inf), axis=0, initial=-np.inf)
-    return n, mean, var, low, high
-
-
-def _compare_stats(a: tuple, b: tuple, instrument: Instrument) -> list[dict]:
-    """Compare two groups given their per-level (n, mean, var), one row per level."""
-    na, ma, va = a[:3]
-    nb, mb, vb = b[:3]
+def welch_moments(
+    na: np.ndarray, ma: np.ndarray, va: np.ndarray, nb: np.ndarray, mb: np.ndarray, vb: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return Welch's p and Cohen's d from counts, means and variances (arrays of any one shape); see welch."""
     both = (na >= 2) & (nb >= 2)
-    # Welch's t-test from the groups' summary statistics: the same test as
-    # stats.ttest_ind(a, b, equal_var=False), vectorised over levels, and fed our exact zero
-    # variances. With both variances 0 the statistic is x/0 (scipy says nan or p = 0): left out.
+    # The same test as stats.ttest_ind(a, b, equal_var=False), from the groups' summary
+    # statistics and with their exact zero variances. Both variances 0: x/0, left out.
     testable = both & ((va > 0) | (vb > 0))
-    p = np.full(len(na), np.nan)
+    p = np.full(na.shape, np.nan)
     if testable.any():
         t = testable
         p[t] = stats.ttest_ind_from_stats(
             ma[t], np.sqrt(va[t]), na[t], mb[t], np.sqrt(vb[t]), nb[t], equal_var=False
         ).pvalue
     dof = np.maximum(na + nb - 2, 1)  # only used where both >= 2, so na + nb - 2 >= 2
-    pooled = np.sqrt(np.where(both, ((na - 1) * va + (nb - 1) * vb) / dof, np.nan))
-    d = np.divide(ma - mb, pooled, out=np.full(len(na), np.nan), where=both & (pooled > 0))
+    pooled_var = np.where(both, ((na - 1) * np.nan_to_num(va) + (nb - 1) * np.nan_to_num(vb)) / dof, np.nan)
+    pooled = np.sqrt(pooled_var)
+    d = np.divide(ma - mb, pooled, out=np.full(na.shape, np.nan), where=both & (pooled > 0))
+    return p, d
 
+
+def comparison_rows(a: Figures, b: Figures, g: int, p: np.ndarray, d: np.ndarray) -> list[dict]:
+    """Return the compare() rows of group a[g] against b[g], given welch(a, b)."""
     rows = []
-    for j, level in enumerate(instrument.levels):
-        row: dict[str, Any] = {"id": level.id, "n_a": int(na[j]), "n_b": int(nb[j])}
+    na, nb = a.dim_n[g].tolist(), b.dim_n[g].tolist()
+    ma, mb = a.dim_mean[g].tolist(), b.dim_mean[g].tolist()
+    pg, dg = p[g].tolist(), d[g].tolist()
+    for j, level in enumerate(a.instrument.levels):
+        row: dict[str, Any] = {"id": level.id, "n_a": na[j], "n_b": nb[j]}
         if na[j] > 0:
             _put(row, "mean_a", ma[j])
         if nb[j] > 0:
             _put(row, "mean_b", mb[j])
         if na[j] > 0 and nb[j] > 0:
             _put(row, "diff", ma[j] - mb[j])
-        _put(row, "p", p[j])
-        _put(row, "d", d[j])
+        _put(row, "p", pg[j])
+        _put(row, "d", dg[j])
         rows.append(row)
     return rows
 
@@ -362,9 +547,12 @@ def compare(values_a: np.ndarray, values_b: np.ndarray, instrument: Instrument) 
     the pooled sample sd (ddof=1). p and d are left out when either side has fewer than 2 scores,
     p also when both variances are 0 and d when the pooled sd is 0.
     """
-    dims_a = dimension_scores(values_a, instrument)
-    dims_b = dimension_scores(values_b, instrument)
-    return _compare_scores(dims_a, dims_b, instrument)
+    values_a = _check_answers(values_a, instrument)
+    values_b = _check_answers(values_b, instrument)
+    a = Figures(atom_sums(values_a, None, instrument, np.zeros(len(values_a), dtype=np.int64), 1), instrument)
+    b = Figures(atom_sums(values_b, None, instrument, np.zeros(len(values_b), dtype=np.int64), 1), instrument)
+    p, d = welch(a, b)
+    return comparison_rows(a, b, 0, p, d)
 
 
 def benjamini_hochberg(pvalues: Any) -> np.ndarray:
@@ -394,27 +582,31 @@ def compare_departments(
     groups = np.asarray(groups)
     if groups.shape != (values.shape[0],) or not (groups.size == 0 or np.issubdtype(groups.dtype, np.integer)):
         raise ValueError(f"groups must be integers of shape ({values.shape[0]},), got {groups.dtype} {groups.shape}")
-    dims = _dimension_scores(_scored(values, instrument), instrument)
     wanted = sorted(int(g) for g in (np.unique(groups) if shown is None else shown))
+    if not wanted:
+        return []
+    # One pass over the respondents: sums per group; "everyone else" is the total minus the group.
+    present = sorted({int(g) for g in np.unique(groups)} | set(wanted))
+    index = {g: i for i, g in enumerate(present)}
+    atoms = np.array([index[int(g)] for g in groups], dtype=np.int64)
+    sums = atom_sums(values, None, instrument, atoms, len(present))
+    own = sums[[index[g] for g in wanted]]
+    table = significance(Figures(own, instrument), Figures(sums.sum(axis=0) - own, instrument))
+    return [
+        {"group": g, "n": int(own[i, 0]), "dimensions": rows}
+        for i, (g, rows) in enumerate(zip(wanted, table, strict=True))
+    ]
 
-    # One pass over the respondents: summary statistics per group. The complement of a group
-    # ("everyone else") is then merged from the other groups' summaries.
-    present = [int(g) for g in np.unique(groups)]
-    summaries = {g: _group_stats(dims[groups == g]) for g in present}
-    sizes = {g: int(np.count_nonzero(groups == g)) for g in present}
-    empty = _group_stats(dims[:0])
-    table = []
-    for g in wanted:
-        own = summaries.get(g, empty)
-        rest = _merge_stats([summaries[h] for h in present if h != g] or [empty])
-        rows = _compare_stats(own, rest, instrument)
-        table.append({"group": g, "n": sizes.get(g, 0), "dimensions": rows})
 
-    tested = [row for entry in table for row in entry["dimensions"] if "p" in row]
+def significance(a: Figures, b: Figures) -> list[list[dict]]:
+    """Compare a[i] with b[i] for every i; all p-values form one Benjamini-Hochberg family ("significant")."""
+    p, d = welch(a, b)
+    table = [comparison_rows(a, b, g, p, d) for g in range(len(a))]
+    tested = [row for rows in table for row in rows if "p" in row]
     adjusted = benjamini_hochberg([row["p"] for row in tested])
-    for row, p_adj in zip(tested, adjusted, strict=True):
+    for row, p_adj in zip(tested, adjusted.tolist(), strict=True):
         row["p_adj"] = float(p_adj)
-    for entry in table:
-        for row in entry["dimensions"]:
+    for rows in table:
+        for row in rows:
             row["significant"] = bool(row.get("p_adj", 1.0) < SIGNIFICANCE)
     return table

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from flask import Flask, abort, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 
-from . import accounts
+from . import accounts, sessions
 from .db import get_db
 
 CSP = (
@@ -19,9 +19,12 @@ CSP = (
 
 
 def load_user() -> None:
-    """Put the logged-in user (or None) on g for this request."""
-    user_id = session.get("user_id")
-    g.user = accounts.get_user(get_db(), user_id) if user_id else None
+    """Put the logged-in user (or None) on g for this request: only a live server-side session counts."""
+    g.user = None
+    if sessions.SESSION_KEY in session:
+        db = get_db()
+        user_id = sessions.current_user_id(db)
+        g.user = accounts.get_user(db, user_id) if user_id else None
 
 
 def login_required(*roles: str) -> Callable:

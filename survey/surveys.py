@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from pydantic import ValidationError
 from sqlite_utils import Database
 
+from . import audit
 from .db import today, write_transaction
 from .errors import AppError
 from .questionnaire import Instrument, instrument_from_json
@@ -168,14 +169,18 @@ def create_survey(
     draft: bool = False,
     opens_at: str | None = None,
     closes_at: str | None = None,
+    followup_statement: bool = False,
 ) -> Survey:
     """Create a survey with its departments and a frozen copy of the instrument.
 
     `previous` is the slug of the earlier round of the same series, which the comparison
     pages measure change against; `small_groups` says whether the raw export merges
-    departments below the threshold into one "other" group or leaves them out.
-    A `draft` (or a survey with `opens_at` after today) takes no answers until it opens;
-    `closes_at` is the last day it takes answers (see apply_schedule).
+    departments below the threshold into one "other" group or leaves them out. The survey's
+    kind is the instrument's ('short': one statement per level, for a live poll);
+    `followup_statement` adds the statement "I have seen changes since the last survey",
+    reported on its own (survey/followup.py). A `draft` (or a survey with `opens_at` after
+    today) takes no answers until it opens; `closes_at` is the last day it takes answers
+    (see apply_schedule).
     """
     errors = validate_settings(
         title,
@@ -217,6 +222,7 @@ def create_survey(
                     "min_group_size": min_group_size,
                     "comment_min_group_size": comment_min_group_size,
                     "collection": collection,
+                    "kind": instrument.kind,
                     "instrument": instrument.to_json(),
                     "created_on": today(),
                     "previous_id": previous_survey.id if previous_survey else None,
@@ -235,11 +241,28 @@ def create_survey(
             }
             for n, d in enumerate(departments)
         )
+        _store_parents(db, survey_id, departments)
         db["survey_items"].insert_all(
             {"survey_id": survey_id, "item_id": it.id, "level": it.level, "position": n, "reverse": int(it.reverse)}
             for n, it in enumerate(instrument.items)
         )
+        if followup_statement:
+            from .followup import add_statement
+
+            add_statement(db, survey_id)
+        audit.record(db, "survey-created", slug, f"collection={collection}")
     return get_survey(db, slug)
+
+
+def _store_parents(db: Database, survey_id: int, departments: list[dict]) -> None:
+    """Link each unit to its parent (codes match case-insensitively, as SurveyIn checked them)."""
+    ids = {
+        code.lower(): dept_id
+        for dept_id, code in db.execute("SELECT id, code FROM departments WHERE survey_id = ?", [survey_id])
+    }
+    links = [(ids[d["parent"].lower()], ids[d["code"].lower()]) for d in departments if d.get("parent")]
+    if links:
+        db.conn.executemany("UPDATE departments SET parent_id = ? WHERE id = ?", links)
 
 
 def unique_slug(db: Database, base: str) -> str:
@@ -298,15 +321,18 @@ def previous_slug(db: Database, survey: Survey) -> str | None:
 
 
 LIST_QUERY = """SELECT s.id, s.slug, s.title, s.language, s.status, s.created_on, s.closed_on, s.opens_at,
-                         s.closes_at, s.archived_on, s.min_group_size,
+                         s.closes_at, s.archived_on, MAX(3, s.min_group_size) AS k,
                          (SELECT COUNT(*) FROM responses r WHERE r.survey_id = s.id) AS responses
                   FROM surveys s ORDER BY s.id DESC"""
 
 
 def list_surveys(db: Database) -> list[dict]:
-    """Return every survey, newest first, with its number of responses and its period; due schedules applied first.
+    """Return every survey, newest first, with its period and its number of responses as it may be shown.
 
     Each row has `starts_on` and `ends_on`, the same period every page shows (see Survey.starts_on).
+    A count is a figure too: below the survey's threshold it is None ("fewer than k"), so that
+    nobody can watch the list while a colleague answers (a live poll in the room, say).
+    Schedules that have come due are applied first.
     """
     rows = list(db.query(LIST_QUERY))
     today_here = local_today()
@@ -318,18 +344,65 @@ def list_surveys(db: Database) -> list[dict]:
     for row in rows:
         row["starts_on"] = row["opens_at"] or row["created_on"]
         row["ends_on"] = row["closed_on"] or row["closes_at"]
+        if row["responses"] < row["k"]:
+            row["responses"] = None
     return rows
 
 
 def departments(db: Database, survey: Survey) -> list[Department]:
-    """Return the survey's departments in the order they were given."""
+    """Return the survey's departments (units) in the order they were given, each with its parent's code."""
     return [
-        Department(r["id"], r["code"], r["name"], r["headcount"])
+        Department(r["id"], r["code"], r["name"], r["headcount"], r["parent"])
         for r in db.query(
-            "SELECT id, code, name, headcount FROM departments WHERE survey_id = ? ORDER BY position, id",
+            """SELECT d.id, d.code, d.name, d.headcount, p.code AS parent FROM departments d
+               LEFT JOIN departments p ON p.id = d.parent_id
+               WHERE d.survey_id = ? ORDER BY d.position, d.id""",
             [survey.id],
         )
     ]
+
+
+def subtree_codes(depts: list[Department], code: str) -> list[str]:
+    """Return the codes of a unit and every unit below it, the unit first, then in the survey's order."""
+    below: dict[str, list[str]] = {}
+    for d in depts:
+        if d.parent:
+            below.setdefault(d.parent, []).append(d.code)
+    found, stack = [], [code]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(below.get(current, ()))
+    order = {d.code: n for n, d in enumerate(depts)}
+    return [code, *sorted(found[1:], key=order.__getitem__)]
+
+
+def tree_order(depts: list[Department]) -> list[Department]:
+    """Return the units depth first: each unit followed by the units below it, siblings in the survey's order."""
+    known = {d.code for d in depts}
+    below: dict[str | None, list[Department]] = {}
+    for d in depts:
+        below.setdefault(d.parent if d.parent in known else None, []).append(d)
+    out: list[Department] = []
+    stack = list(reversed(below.get(None, [])))
+    while stack:
+        d = stack.pop()
+        out.append(d)
+        stack.extend(reversed(below.get(d.code, [])))
+    return out
+
+
+def unit_paths(depts: list[Department]) -> dict[str, list[str]]:
+    """Return each unit's path of codes from its top-level unit down to itself."""
+    parent = {d.code: d.parent for d in depts}
+    paths: dict[str, list[str]] = {}
+    for d in depts:
+        path, code = [], d.code
+        while code is not None and code not in path:  # stored trees have no cycles; never loop anyway
+            path.append(code)
+            code = parent.get(code)
+        paths[d.code] = path[::-1]
+    return paths
 
 
 def department_by_code(db: Database, survey: Survey, code: str) -> Department | None:
@@ -351,24 +424,37 @@ class ReopenRefused(AppError):
         )
 
 
-def close(db: Database, survey: Survey) -> None:
-    """Close a survey: no more answers; its results are released; its pages are rebuilt."""
+def close(db: Database, survey: Survey, actor: str | None = None, detail: str | None = None) -> None:
+    """Close a survey: no more answers; its results are released; its pages are rebuilt.
+
+    `actor` and `detail` go to the audit trail (default: whoever is acting; SCHEDULE when its day passed).
+    """
     with write_transaction(db):
-        db.execute(
+        changed = db.execute(
             "UPDATE surveys SET status = 'closed', closed_on = ? WHERE id = ? AND status != 'closed'",
             [today(), survey.id],
-        )
+        ).rowcount
+        if changed:
+            audit.record(db, "survey-closed", survey.slug, detail, actor=actor)
     rebuild(db)
+    if has_app_context():
+        # A retention of 0 days erases the invitation e-mails at once.
+        from .retention import purge
+
+        purge(db)
 
 
 def reopen(db: Database, survey: Survey) -> None:
     """Take answers again, unless results of the closed survey have been read (then raise ReopenRefused)."""
     with write_transaction(db):
         # One statement checks and changes, so a reading of results cannot slip in between.
+        before = db.execute("SELECT status FROM surveys WHERE id = ?", [survey.id]).fetchone()
         changed = db.execute(
             "UPDATE surveys SET status = 'open', closed_on = NULL WHERE id = ? AND results_read_on IS NULL",
             [survey.id],
         ).rowcount
+        if changed and before and before[0] != "open":
+            audit.record(db, "survey-opened" if before[0] == "draft" else "survey-reopened", survey.slug)
     if not changed:
         raise ReopenRefused(survey)
 
@@ -386,6 +472,7 @@ def set_status(db: Database, survey: Survey, status: str) -> None:
 # --- The survey's life: draft, scheduled opening and closing, archive, next round ------------------
 
 DEFAULT_TIMEZONE = "Europe/Oslo"
+SCHEDULE = "automatic (the survey's dates)"  # who opens and closes a survey on its days, in the audit trail
 
 
 def local_today() -> str:
@@ -415,10 +502,14 @@ def apply_schedule(db: Database, survey: Survey) -> Survey:
         return survey
     if survey.is_draft and survey.opens_at and survey.opens_at <= today_here:
         with write_transaction(db):
-            db.execute("UPDATE surveys SET status = 'open' WHERE id = ? AND status = 'draft'", [survey.id])
+            opened = db.execute(
+                "UPDATE surveys SET status = 'open' WHERE id = ? AND status = 'draft'", [survey.id]
+            ).rowcount
+            if opened:
+                audit.record(db, "survey-opened", survey.slug, f"opening day {survey.opens_at}", actor=SCHEDULE)
     row = db.execute("SELECT status, closes_at FROM surveys WHERE id = ?", [survey.id]).fetchone()
     if row and row[0] == "open" and row[1] and row[1] < today_here:
-        close(db, survey)
+        close(db, survey, actor=SCHEDULE, detail=f"after the last day for answers, {row[1]}")
     rows = list(db.query("SELECT * FROM surveys WHERE id = ?", [survey.id]))
     return _survey(rows[0]) if rows else survey
 
@@ -475,6 +566,8 @@ def set_schedule(db: Database, survey: Survey, opens_at: str | None, closes_at: 
             )
         else:
             db.execute("UPDATE surveys SET closes_at = ? WHERE id = ? AND status = 'open'", [closes_at, survey.id])
+        detail = f"opens {opens_at or 'by hand'}, last day {closes_at or 'none'}" if survey.is_draft else None
+        audit.record(db, "survey-scheduled", survey.slug, detail or f"last day {closes_at or 'none'}")
     return get_survey_by_id(db, survey.id)
 
 
@@ -489,6 +582,7 @@ def open_now(db: Database, survey: Survey) -> Survey:
             "closes_at = CASE WHEN closes_at < :today THEN NULL ELSE closes_at END WHERE id = :id AND status = 'draft'",
             {"today": local_today(), "id": survey.id},
         )
+        audit.record(db, "survey-opened", survey.slug)
     return get_survey_by_id(db, survey.id)
 
 
@@ -509,17 +603,21 @@ def archive(db: Database, survey: Survey) -> Survey:
     if survey.is_open:
         raise LifeCycleError(_("Close '%(slug)s' before archiving it: it is still taking answers.", slug=survey.slug))
     with write_transaction(db):
-        db.execute(
+        changed = db.execute(
             "UPDATE surveys SET archived_on = ? WHERE id = ? AND archived_on IS NULL AND status != 'open'",
             [today(), survey.id],
-        )
+        ).rowcount
+        if changed:
+            audit.record(db, "survey-archived", survey.slug)
     return get_survey_by_id(db, survey.id)
 
 
 def unarchive(db: Database, survey: Survey) -> Survey:
     """Bring an archived survey back into the main list."""
     with write_transaction(db):
-        db.execute("UPDATE surveys SET archived_on = NULL WHERE id = ?", [survey.id])
+        sql = "UPDATE surveys SET archived_on = NULL WHERE id = ? AND archived_on IS NOT NULL"
+        if db.execute(sql, [survey.id]).rowcount:
+            audit.record(db, "survey-unarchived", survey.slug)
     return get_survey_by_id(db, survey.id)
 
 
@@ -595,14 +693,17 @@ def update_departments(db: Database, survey: Survey, new: list[dict]) -> None:
             for d in new:
                 parent = ids.get((d.get("parent") or "").lower())
                 db.execute("UPDATE departments SET parent_id = ? WHERE id = ?", [parent, ids[d["code"].lower()]])
+        audit.record(db, "departments-changed", survey.slug, f"{len(new)} departments")
 
 
 def copy_as_next_round(db: Database, survey: Survey, title: str, slug: str | None = None) -> Survey:
     """Create the next round of a survey as a draft: the same questionnaire, settings and departments.
 
     The copy follows this survey (its comparison shows the change) and uses the questionnaire this
-    survey was created with, so that the two rounds compare statement for statement.
+    survey was created with (full or short), so that the two rounds compare statement for statement.
     """
+    from .followup import statement
+
     depts = departments(db, survey)
     units = [{"code": d.code, "name": d.name, "headcount": d.headcount} for d in depts]
     for unit, d in zip(units, depts, strict=True):
@@ -621,6 +722,8 @@ def copy_as_next_round(db: Database, survey: Survey, title: str, slug: str | Non
         previous=survey.slug,
         small_groups=survey.small_groups,
         draft=True,
+        # The follow-up statement ("I have seen changes since the last survey") is asked again if it was.
+        followup_statement=statement(db, survey) is not None,
     )
 
 
@@ -643,6 +746,7 @@ def survey_summary(db: Database, survey: Survey) -> dict:
         "title": survey.title,
         "language": survey.language,
         "status": survey.status,
+        "kind": survey.kind,
         "opens_at": survey.opens_at,
         "closes_at": survey.closes_at,
         "closed_on": survey.closed_on,
@@ -652,7 +756,10 @@ def survey_summary(db: Database, survey: Survey) -> dict:
         "comment_min_group_size": survey.comment_min_group_size,
         "previous": previous_slug(db, survey),
         "small_groups": survey.small_groups,
-        "departments": [{"code": d.code, "name": d.name} for d in departments(db, survey)],
+        "departments": [
+            {"code": d.code, "name": d.name, **({"parent": d.parent} if d.parent else {})}
+            for d in departments(db, survey)
+        ],
         "instrument": {
             "reach_threshold": inst.reach_threshold,
             "levels": [{"id": lv.id, "name": lv.name[lang]} for lv in inst.levels],

@@ -1,7 +1,22 @@
-"""Token-guess throttling: after a few wrong invitation tokens a client must wait.
+"""Throttling of logins, invitation tokens and open-link answers, exact under concurrency.
 
-The counters live in SQLite, keyed by a keyed hash of the client's address and a time
-slot, so every gunicorn worker sees the same count and no address is stored in clear.
+The counters live in SQLite, keyed by a keyed hash of the client's address, so every gunicorn
+worker sees the same count and no address is stored in clear. Every attempt is counted in one
+write transaction *before* the password or token is checked, and given back when it was right:
+then no number of parallel requests can together get more checks than the limit.
+
+- Logins: LOGIN_LIMIT attempts per client and account within LOGIN_WINDOW (fixed slots, see take).
+- Invitation tokens: a token bucket per client. It holds TOKEN_GUESS_LIMIT (200) attempts and
+  refills completely in TOKEN_GUESS_WINDOW (2,000 s): one attempt every 10 s, 360 an hour. A right
+  token gives its attempt back, so only wrong ones use it up. An office of 500 behind one address
+  where every single person mistypes a link once in the first hour uses 500 of the 560 it has then
+  (200 in the bucket, 360 refilled); a whole day of one typo every 15 s (1,900 of them; a real
+  office makes a few dozen, since links are clicked, not typed) never empties it. A scan of random
+  tokens empties it in seconds and is then held to one guess per 10 s, 8,640 a day: against 192
+  random bits that is nothing. While the bucket is empty even a right token waits, or the answer
+  would tell a scanner which guess was right. There is no global budget on purpose: the tokens'
+  length is what makes guessing hopeless, and a budget shared by all would only let anyone with a
+  few addresses lock every invitee out.
 """
 
 from __future__ import annotations
@@ -90,19 +105,74 @@ def submission_client() -> str:
     return "submit:" + _this_client()
 
 
+def self_assessment_wait() -> int | None:
+    """Count one self-assessment of this request's client; return the seconds to wait instead when over the limit."""
+    config = current_app.config
+    db = get_db()
+    # One transaction: parallel requests in any worker cannot together get past the limit.
+    with write_transaction(db):
+        return take(
+            db,
+            "self:" + _this_client(),
+            int(config["SELF_ASSESSMENT_LIMIT"]),
+            int(config["SELF_ASSESSMENT_WINDOW"]),
+        )
+
+
 def _this_client() -> str:
     return client_key(request.remote_addr, current_app.config["SECRET_KEY"])
 
 
-def wait_seconds() -> int | None:
-    """Return how long this request's client must wait before trying an invitation token, or None."""
+def take_from_bucket(
+    db: Database, client: str, size: float, refill_seconds: float, now: float | None = None
+) -> int | None:
+    """Take one attempt from a client's token bucket; else return the seconds until one is back.
+
+    Call it inside a write transaction: the check and the take are then one atomic step.
+    """
+    now = time.time() if now is None else now
+    rate = size / refill_seconds
+    row = db.execute("SELECT level, updated FROM token_buckets WHERE client = ?", [client]).fetchone()
+    level = size if row is None else min(size, row[0] + (now - row[1]) * rate)
+    if level < 1:
+        return max(1, math.ceil((1 - level) / rate))
+    db.execute(
+        """INSERT INTO token_buckets (client, level, updated) VALUES (?, ?, ?)
+           ON CONFLICT (client) DO UPDATE SET level = excluded.level, updated = excluded.updated""",
+        [client, level - 1, now],
+    )
+    # A bucket untouched for refill_seconds is full again: it needs no row.
+    db.execute("DELETE FROM token_buckets WHERE updated < ?", [now - refill_seconds])
+    return None
+
+
+def give_back_to_bucket(db: Database, client: str, size: float) -> None:
+    """Return an attempt that turned out right (call inside a write transaction).
+
+    A bucket full again is deleted: a respondent with a right token leaves no row (and no time) behind.
+    """
+    db.execute("UPDATE token_buckets SET level = MIN(?, level + 1) WHERE client = ?", [size, client])
+    db.execute("DELETE FROM token_buckets WHERE client = ? AND level >= ?", [client, size])
+
+
+def _token_bucket() -> tuple[float, float]:
     config = current_app.config
-    return retry_after(get_db(), _this_client(), int(config["TOKEN_GUESS_LIMIT"]), int(config["TOKEN_GUESS_WINDOW"]))
+    return float(config["TOKEN_GUESS_LIMIT"]), float(config["TOKEN_GUESS_WINDOW"])
 
 
-def note_wrong_token() -> None:
-    """Count a wrong invitation token from this request's client."""
-    record_failure(get_db(), _this_client(), int(current_app.config["TOKEN_GUESS_WINDOW"]))
+def take_token_attempt() -> int | None:
+    """Count one invitation-token attempt of this client before the token is looked up; return a wait or None."""
+    db = get_db()
+    size, refill = _token_bucket()
+    with write_transaction(db):
+        return take_from_bucket(db, _this_client(), size, refill)
+
+
+def right_token() -> None:
+    """The token was a real invitation: give this client's attempt back (only wrong tokens use the bucket up)."""
+    db = get_db()
+    with write_transaction(db):
+        give_back_to_bucket(db, _this_client(), _token_bucket()[0])
 
 
 def _login_client(email: str) -> str:
@@ -112,12 +182,28 @@ def _login_client(email: str) -> str:
     return hmac.new(address.encode(), f"login:{email.strip().lower()}".encode(), hashlib.sha256).hexdigest()
 
 
-def login_wait_seconds(email: str) -> int | None:
-    """Return how long this client must wait before trying to log in to this account again, or None."""
+def take_login_attempt(email: str, now: float | None = None) -> int | None:
+    """Count one login attempt for this client and account *before* the password is checked.
+
+    Return the seconds to wait when LOGIN_LIMIT attempts were counted already in the window
+    (then the password must not be checked at all), else None.
+    """
     config = current_app.config
-    return retry_after(get_db(), _login_client(email), int(config["LOGIN_LIMIT"]), int(config["LOGIN_WINDOW"]))
+    db = get_db()
+    with write_transaction(db):
+        return take(db, _login_client(email), int(config["LOGIN_LIMIT"]), int(config["LOGIN_WINDOW"]), now)
 
 
-def note_failed_login(email: str) -> None:
-    """Count one failed login for this client and account."""
-    record_failure(get_db(), _login_client(email), int(current_app.config["LOGIN_WINDOW"]))
+def login_succeeded(email: str, now: float | None = None) -> None:
+    """A right password does not count against the account: give its attempt back."""
+    now = time.time() if now is None else now
+    slot = int(now // int(current_app.config["LOGIN_WINDOW"]))
+    db = get_db()
+    with write_transaction(db):
+        db.execute(
+            """UPDATE token_attempts SET failures = failures - 1
+               WHERE client = ? AND slot IN (?, ?) AND failures > 0
+               AND slot = (SELECT MAX(slot) FROM token_attempts WHERE client = ? AND failures > 0)""",
+            [_login_client(email), slot, slot - 1, _login_client(email)],
+        )
+        db.execute("DELETE FROM token_attempts WHERE client = ? AND failures <= 0", [_login_client(email)])

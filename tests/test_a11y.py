@@ -19,8 +19,9 @@ from helpers import CHROMIUM, CHROMIUM_ARGS, DESKTOP, HR_EMAIL, HR_PASSWORD, PHO
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from werkzeug.serving import make_server
 
-from survey import accounts, create_app, invitations, surveys
+from survey import accounts, actions, create_app, invitations, polls, surveys
 from survey.db import get_db
+from survey.schemas import ActionIn
 
 BLOCKING = ("serious", "critical")
 
@@ -94,6 +95,7 @@ def site(tmp_path_factory) -> Iterator[Site]:
         dept = surveys.departments(db, demo)[0]
         used_token = invitations.create_invitations(db, demo, dept, 1)[0]
         db.execute("UPDATE invitations SET used = 1")
+        accounts.create_token(db, "facilitator", "workshop laptop")  # the API tokens page has a row to show
     server = make_server("127.0.0.1", 0, app, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
     app.config["BASE_URL"] = url
@@ -177,6 +179,20 @@ def few_answers(page: Page, site: Site) -> None:
     page.wait_for_selector("#few-answers")
 
 
+def answer_self(limit: int, lang: str = "en") -> Steps:
+    """Return steps that answer the self-assessment (the client allowed `limit` of them): its profile, or 429."""
+
+    def steps(page: Page, site: Site) -> None:
+        site.app.config["SELF_ASSESSMENT_LIMIT"] = limit
+        page.goto(f"{site.url}/self?lang={lang}")
+        for group in page.locator("fieldset.item").all()[:9]:
+            group.locator("label.opt").nth(3).click()
+        page.locator("button[type=submit]").click()
+        page.wait_for_selector("#profile" if limit else "#form-notice")
+
+    return steps
+
+
 def wrong_login(page: Page, site: Site) -> None:
     """Log in with a wrong password: the login page with its error."""
     page.goto(f"{site.url}/admin/login")
@@ -217,6 +233,108 @@ def throttled(page: Page, site: Site) -> None:
     page.goto(f"{site.url}/i/not-a-real-token")
 
 
+PROJECTOR = {"width": 1920, "height": 1080}
+
+
+def one_click_action(page: Page, site: Site) -> None:
+    """Add a recommended action with one click on the results page (the page comes back with a message)."""
+    page.goto(f"{site.url}/admin/surveys/demo/results")
+    page.locator("form.add-action button:visible").first.click()
+    page.wait_for_selector(".flash")
+
+
+def plan_with_action(page: Page, site: Site) -> None:
+    """The action plan with at least one action."""
+    one_click_action(page, site)
+    page.goto(f"{site.url}/admin/surveys/demo/actions")
+
+
+def plan_form_errors(page: Page, site: Site) -> None:
+    """Send the plan's form with a bad date and no title: the form with its messages (422)."""
+    page.goto(f"{site.url}/admin/surveys/demo/actions")
+    page.locator("#due").fill("2026-02-30")
+    page.get_by_role("button", name="Add the action").click()
+    page.wait_for_selector(".error")
+
+
+def action_page(page: Page, site: Site) -> None:
+    """One action: its history, notes and the edit form."""
+    plan_with_action(page, site)
+    page.locator("table.plan th[scope=row] a").first.click()
+    page.wait_for_selector("#h-history")
+
+
+def deck_slide(slide: str, chart: bool = False) -> Steps:
+    """Return steps that open the presentation on one slide (waiting for its chart)."""
+
+    def steps(page: Page, site: Site) -> None:
+        page.goto(f"{site.url}/admin/surveys/demo/present?d=SALES#{slide}")
+        if chart:
+            page.locator(f"#{slide} .main-svg").first.wait_for()
+        if slide.startswith("slide-level"):
+            page.locator(f"#{slide} details.record summary").click()
+
+    return steps
+
+
+def new_poll(site: Site, k: int = 3) -> tuple[str, str]:
+    """Start a live poll directly in the app; return its slug and code."""
+    with site.app.app_context():
+        db = get_db()
+        poll = polls.create_poll(db, site.app.extensions["instrument"], "Room poll", "en", min_group_size=k)
+        return poll.slug, polls.poll_info(db, poll)["code"]
+
+
+def poll_screen(page: Page, site: Site) -> None:
+    """Start a poll through the form: the screen with its QR code, code and count."""
+    page.goto(f"{site.url}/admin/polls/new?linked=demo")
+    page.get_by_role("button", name="Start the poll").click()
+    page.wait_for_selector("#poll-code")
+
+
+def poll_results(page: Page, site: Site) -> None:
+    """Three answers on "phones", then close: the results, most divided first."""
+    slug, code = new_poll(site)
+    for value in ("1", "3", "5"):
+        page.goto(f"{site.url}/p/{code}")
+        for group in page.locator("fieldset.item").all():
+            group.locator(f"input[value='{value}']").check()
+        page.get_by_role("button", name="Send my answers").click()
+        page.wait_for_url(f"**/p/{code}/thanks**")
+    page.goto(f"{site.url}/admin/polls/{slug}")
+    page.get_by_role("button", name="Close the poll and show the results").click()
+    page.wait_for_selector("#poll-answered")
+
+
+def poll_answer(page: Page, site: Site) -> None:
+    """The poll on a phone."""
+    page.goto(f"{site.url}/p/{new_poll(site)[1]}")
+
+
+def poll_thanks(page: Page, site: Site) -> None:
+    """The thank-you page after answering a poll."""
+    page.goto(f"{site.url}/p/{new_poll(site)[1]}")
+    page.locator("fieldset.item").first.locator("input[value='4']").check()
+    page.get_by_role("button", name="Send my answers").click()
+    page.wait_for_url("**/thanks**")
+
+
+def followup_form(page: Page, site: Site) -> None:
+    """The form of a round that follows one with actions done, and asks the follow-up statement."""
+    with site.app.app_context():
+        db = get_db()
+        if surveys.get_survey(db, "round-two") is None:
+            demo = surveys.get_survey(db, "demo")
+            depts = [{"code": d.code, "name": d.name} for d in surveys.departments(db, demo)]
+            surveys.create_survey(
+                db, site.app.extensions["instrument"], title="Round two", language="en", departments=depts,
+                slug="round-two", previous="demo", followup_statement=True,
+            )  # fmt: skip
+            body = ActionIn.model_validate({"level": "owning", "theme": "roles", "title": "Owners", "status": "done"})
+            actions.create_action(db, demo, body, "a11y")
+    page.goto(f"{site.url}/s/round-two")
+
+
 SCENARIOS: list[tuple[str, str, bool, dict, Steps]] = [
     ("form-en-phone", "respond.open_link", False, PHONE, goto("/s/demo-open")),
     ("form-en-desktop", "respond.open_link", False, DESKTOP, goto("/s/demo-open")),
@@ -225,6 +343,13 @@ SCENARIOS: list[tuple[str, str, bool, dict, Steps]] = [
     ("form-with-errors", "respond.open_link", False, PHONE, submit_empty_form),
     ("department-link", "respond.open_link", False, PHONE, goto("/s/demo-open?d=SALES")),
     ("thanks", "respond.thanks", False, PHONE, answer_and_submit),
+    ("thanks-desktop", "respond.thanks", False, DESKTOP, answer_and_submit),
+    ("thanks-plain", "respond.thanks", False, PHONE, goto("/s/demo-open/thanks")),
+    ("self", "respond.self_assessment", False, PHONE, goto("/self?lang=en")),
+    ("self-nn-desktop", "respond.self_assessment", False, DESKTOP, goto("/self?lang=nn")),
+    ("self-profile", "respond.self_assessment", False, PHONE, answer_self(10**6)),
+    ("self-profile-nb-desktop", "respond.self_assessment", False, DESKTOP, answer_self(10**6, "nb")),
+    ("self-throttled", "respond.self_assessment", False, PHONE, answer_self(0)),
     ("closed-survey", "respond.open_link", False, PHONE, goto("/s/closed")),
     ("invitation-only", "respond.open_link", False, PHONE, goto("/s/invited-only")),
     ("unknown-survey", "respond.open_link", False, PHONE, goto("/s/no-such-survey")),
@@ -290,6 +415,37 @@ SCENARIOS: list[tuple[str, str, bool, dict, Steps]] = [
         with_charts("/admin/surveys/demo/results?department=BOARD"),
     ),
     ("archived-list", "admin.surveys_list", True, DESKTOP, goto("/admin/")),
+    ("results-recommendations", "admin.results_page", True, DESKTOP, one_click_action),
+    ("action-plan", "admin.actions_page", True, DESKTOP, plan_with_action),
+    ("action-plan-phone", "admin.actions_page", True, PHONE, plan_with_action),
+    ("action-plan-errors", "admin.actions_page", True, DESKTOP, plan_form_errors),
+    ("action", "admin.action_page", True, DESKTOP, action_page),
+    ("action-plan-print", "admin.actions_print", True, DESKTOP, goto("/admin/surveys/demo/actions/print")),
+    ("present-setup", "admin.present_setup", True, DESKTOP, goto("/admin/surveys/demo/present/setup")),
+    ("present-title", "admin.present", True, PROJECTOR, deck_slide("slide-title")),
+    ("present-pyramid", "admin.present", True, PROJECTOR, deck_slide("slide-pyramid", chart=True)),
+    ("present-radar", "admin.present", True, PROJECTOR, deck_slide("slide-radar", chart=True)),
+    ("present-heat", "admin.present", True, PROJECTOR, deck_slide("slide-heat")),
+    ("present-level", "admin.present", True, PROJECTOR, deck_slide("slide-level-owning")),
+    ("present-differences", "admin.present", True, PROJECTOR, deck_slide("slide-differences")),
+    ("present-plan", "admin.present", True, PROJECTOR, deck_slide("slide-plan")),
+    ("polls", "admin.polls_page", True, DESKTOP, goto("/admin/polls")),
+    ("poll-new", "admin.poll_new", True, DESKTOP, goto("/admin/polls/new?linked=demo")),
+    ("poll-screen", "admin.poll_screen", True, PROJECTOR, poll_screen),
+    ("poll-results", "admin.poll_screen", True, PROJECTOR, poll_results),
+    ("poll-enter", "respond.poll_enter", False, PHONE, goto("/p")),
+    ("poll-unknown-code", "respond.poll_enter", False, PHONE, goto("/p?code=ZZZZZZ")),
+    ("poll-answer", "respond.poll_answer", False, PHONE, poll_answer),
+    ("poll-thanks", "respond.poll_thanks", False, PHONE, poll_thanks),
+    ("form-followup", "respond.open_link", False, PHONE, followup_form),
+    ("api-tokens", "admin.tokens_page", True, DESKTOP, goto("/admin/tokens")),
+    ("api-tokens-phone", "admin.tokens_page", True, PHONE, goto("/admin/tokens")),
+    ("audit-trail", "admin.audit_page", True, DESKTOP, goto("/admin/audit")),
+    ("audit-trail-phone", "admin.audit_page", True, PHONE, goto("/admin/audit")),
+    ("delete-survey", "admin.delete_survey", True, DESKTOP, goto("/admin/surveys/demo-open/delete")),
+    # Without FLASK_OIDC_* the single sign-on addresses are "not found" pages (tests/test_sso.py drives them).
+    ("sso-not-configured", "admin.sso_start", False, DESKTOP, goto("/admin/login/oidc")),
+    ("sso-callback-not-configured", "admin.sso_callback", False, DESKTOP, goto("/admin/login/oidc/callback")),
 ]
 
 

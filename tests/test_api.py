@@ -139,22 +139,6 @@ def test_create_survey_messages(client, hr_token, change, fields):
     assert resp.json == {"error": "Invalid survey.", "fields": fields}
 
 
-@pytest.mark.parametrize(
-    "change",
-    [
-        {"instrument": "short"},
-        {"departments": [{"code": "A", "name": "x"}, {"code": "B", "name": "y", "parent": "A"}]},
-    ],
-)
-def test_settings_the_domain_cannot_honour_yet_are_refused(client, db, hr_token, change):
-    """A valid setting that surveys.create_survey would silently ignore is refused, naming the field."""
-    resp = client.post("/api/v1/surveys", json={**NEW_SURVEY, **change}, headers=auth(hr_token))
-    assert resp.status_code == 422
-    assert list(resp.json["fields"]) == [next(iter(change))]
-    assert "not available in this version yet" in next(iter(resp.json["fields"].values()))
-    assert count(db, "surveys") == 1
-
-
 @pytest.mark.parametrize("change", [{"collection": "invitations"}, {"language": "nn"}])
 def test_collection_and_nynorsk_are_stored(client, db, hr_token, change):
     resp = client.post("/api/v1/surveys", json={**NEW_SURVEY, **change}, headers=auth(hr_token))
@@ -380,7 +364,12 @@ def test_the_roles_in_the_document_are_the_roles_the_views_check(app, client):
 
 @pytest.mark.parametrize(
     ("model", "prefix"),
-    [(schemas.SurveyIn, ""), (schemas.DepartmentIn, "departments.*."), (schemas.ResponseIn, "")]
+    [
+        (schemas.SurveyIn, ""),
+        (schemas.DepartmentIn, "departments.*."),
+        (schemas.ResponseIn, ""),
+        (schemas.SelfAssessmentIn, ""),
+    ]
     + [(model, "") for model in (schemas.ResultsQuery, schemas.CompareQuery, schemas.ReportQuery)],
 )
 def test_every_input_field_has_a_message(model, prefix):

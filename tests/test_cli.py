@@ -30,7 +30,7 @@ def test_users_create_errors(runner):
     result = runner.invoke(
         args=["users", "create", "x@example.org", "--role", "hr", "--password-stdin"], input="short\n"
     )
-    assert result.exit_code == 1 and "at least 10 characters" in result.output
+    assert result.exit_code == 1 and "at least 15 characters" in result.output
     result = runner.invoke(args=["users", "create", "x@example.org", "--role", "boss", "--password-stdin"], input="x\n")
     assert result.exit_code == 2 and "boss" in result.output
     result = runner.invoke(

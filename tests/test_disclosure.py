@@ -9,12 +9,14 @@ app's own reasoning, must not pin down any hidden cell that rests on fewer than 
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from survey import compare, export, privacy, rates, results, scoring, surveys
+from survey import compare, export, i18n, privacy, rates, results, scoring, surveys
 from survey.db import get_db, write_transaction
 from survey.responses import Submission, store
 
@@ -189,3 +191,218 @@ def test_a_second_reading_with_one_more_answer_in_between_cannot_happen(module_a
         results.survey_results(db, survey)
         with pytest.raises(surveys.ReopenRefused):
             surveys.reopen(db, surveys.get_survey(db, survey.slug))
+
+
+# --- units within units: random trees, every output, linear algebra over every parent = sum of children --
+
+
+@st.composite
+def hierarchies(draw):
+    """A random tree of units (a unit's parent is an earlier unit, or none), with people answering for any unit."""
+    count = draw(st.integers(1, 8))
+    parents = [draw(st.sampled_from([None, *range(i)])) for i in range(count)]
+    sizes = draw(st.lists(st.sampled_from([0, 0, 1, 2, 3, 4, 5, 6, 8, 12]), min_size=count, max_size=count))
+    k = draw(st.integers(3, 6))
+    seed = draw(st.integers(0, 2**32 - 1))
+    skip = draw(st.sampled_from([0.0, 0.2, 0.5]))
+    return parents, sizes, k, seed, skip
+
+
+def build_tree(app, parents, sizes, k, seed, skip):
+    """Store a survey of nested units with random answers (people answer for leaves and inner units) and close it."""
+    rng = np.random.default_rng(seed)
+    inst = app.extensions["instrument"]
+    with app.app_context():
+        db = get_db()
+        slug = "t" + hashlib.sha256(repr((parents, sizes, k, seed, skip)).encode()).hexdigest()[:20]
+        old = surveys.get_survey(db, slug)
+        if old is not None:
+            with write_transaction(db):
+                db.execute("DELETE FROM surveys WHERE id = ?", [old.id])
+        depts = [
+            {"code": f"U{i}", "name": f"Unit {i}", **({"parent": f"U{p}"} if p is not None else {})}
+            for i, p in enumerate(parents)
+        ]
+        survey = surveys.create_survey(
+            db,
+            inst,
+            title=slug,
+            language="en",
+            departments=depts,
+            slug=slug,
+            min_group_size=k,
+            comment_min_group_size=10,
+        )
+        ids = {d.code: d.id for d in surveys.departments(db, survey)}
+        n = sum(sizes)
+        values = rng.integers(1, 6, (n, len(inst.items))).astype(float)
+        values[rng.random(values.shape) < skip] = np.nan
+        values[np.isnan(values).all(axis=1), 0] = 3
+        enps = np.where(rng.random(n) < 0.7, rng.integers(0, 11, n), np.nan)
+        unit = np.repeat(np.arange(len(sizes)), sizes)
+        with write_transaction(db):
+            for row, e, u in zip(values, enps, unit, strict=True):
+                answers = {it.id: int(v) for it, v in zip(inst.items, row, strict=True) if not np.isnan(v)}
+                store(db, survey, Submission(ids[f"U{u}"], answers, None if np.isnan(e) else int(e), None))
+        surveys.close(db, survey)
+        return surveys.get_survey(db, slug), values, enps, unit
+
+
+def collect_tree(app, survey, codes: list[str]) -> tuple[dict, list[set]]:
+    """Return every cell any output shows, and the groups of units the raw export merges under one label."""
+    shown: dict = {}
+
+    def take(group: str, figures: dict | None) -> None:
+        if not figures or figures.get("suppressed"):
+            return
+        if "n" in figures:
+            shown[(group, privacy.COUNT)] = figures["n"]
+        for dim in figures.get("dimensions") or []:
+            if not dim.get("suppressed"):
+                shown[(group, dim["id"])] = dim["n"]
+        for item in figures.get("items") or []:
+            if "counts" in item:
+                shown[(group, item["id"])] = item["n"]
+        if figures.get("pyramid"):
+            shown[(group, privacy.PYRAMID)] = sum(step["count"] for step in figures["pyramid"])
+        if "enps" in figures:
+            shown[(group, privacy.ENPS)] = figures.get("enps_n")
+
+    with app.app_context():
+        db = get_db()
+        org = results.survey_results(db, survey)
+        take(ROOT, org)
+        for row in org.get("departments", []):
+            take(row["code"], row)
+        for code in codes:
+            own = results.survey_results(db, survey, code)
+            take(code, own)
+            take(ROOT, own["organisation"])
+            if own["parent"]:
+                take(own["parent"]["code"], own["parent"])
+            for child in own["children"]:
+                take(child["code"], child)
+        for parent in [None, compare.TOP, *codes]:
+            body = compare.comparison(db, survey, "name", parent, page=1, per_page=3)
+            for page in range(1, (body.get("paging") or {}).get("pages", 1) + 1):
+                body = compare.comparison(db, survey, "name", parent, page=page, per_page=3)
+                if body["suppressed"]:
+                    break
+                take(ROOT, {**body["organisation"], "suppressed": False})
+                take(parent, body.get("parent"))
+                for row in body["departments"]:
+                    take(row["code"], row)
+        found = rates.response_rates(db, survey)
+        if found["responses"] is not None:
+            shown[(ROOT, privacy.COUNT)] = found["responses"]
+        for row in found["departments"]:
+            if row["responses"] is not None:
+                shown[(row["department"].code, privacy.COUNT)] = row["responses"]
+        merged: list[set] = []
+        if found["responses"] is not None:
+            with i18n.language(survey.language):
+                labels, _ = export.export_labels(
+                    surveys.departments(db, survey),
+                    {row["department"].code for row in found["departments"] if row["hidden"]},
+                )
+            _, rows = export.export_rows(db, survey)
+            names = [r[0] for r in rows]
+            by_id = {d.id: d.code for d in surveys.departments(db, survey)}
+            for label in set(labels.values()):
+                # Every group the raw export names holds at least k responses.
+                assert names.count(label) == 0 or names.count(label) >= survey.min_group_size, label
+                merged.append({by_id[i] for i, text in labels.items() if text == label})
+    return shown, merged
+
+
+def atoms_of(parents: list, unit: np.ndarray) -> tuple[dict, list]:
+    """Return each node's atoms (units without sub-units, and each inner unit's own respondents) and the atoms."""
+    codes = [f"U{i}" for i in range(len(parents))]
+    inner = {f"U{p}" for p in parents if p is not None}
+    atoms = [code if code not in inner else ("own", code) for code in codes]
+    below: dict = {code: set() for code in codes}
+    for i, code in enumerate(codes):
+        node = code
+        atom = atoms[i]
+        while node is not None:
+            below[node].add(atom)
+            p = parents[int(node[1:])]
+            node = None if p is None else f"U{p}"
+    below[ROOT] = set(atoms)
+    for atom in atoms:
+        if isinstance(atom, tuple):
+            below[atom] = {atom}
+    return below, atoms
+
+
+def tree_truth(app, parents, values, enps, unit) -> dict:
+    """Return each (node, column)'s own number of answers, counted plainly (nodes include inner units' own people)."""
+    inst = app.extensions["instrument"]
+    dims = scoring.dimension_scores(values, inst) if len(values) else np.empty((0, len(inst.levels)))
+    below, _ = atoms_of(parents, unit)
+    code_of_person = np.array([f"U{u}" for u in unit], dtype=object)
+    inner = {f"U{p}" for p in parents if p is not None}
+    atom_of_person = np.array([("own", c) if c in inner else c for c in code_of_person] + [None], dtype=object)[:-1]
+    out = {}
+    for node, members in below.items():
+        mask = np.array([a in members for a in atom_of_person], dtype=bool)
+        out[(node, privacy.COUNT)] = int(mask.sum())
+        out[(node, privacy.PYRAMID)] = int(mask.sum())
+        out[(node, privacy.ENPS)] = int((~np.isnan(enps[mask])).sum())
+        for j, level in enumerate(inst.levels):
+            out[(node, level.id)] = int((~np.isnan(dims[mask, j])).sum())
+        for i, item in enumerate(inst.items):
+            out[(node, item.id)] = int((~np.isnan(values[mask, i])).sum())
+    return out
+
+
+def pinned_down(below: dict, atoms: list, known: list[set], targets: list, n: dict, column: str) -> list:
+    """Return the targets whose answers in `column` follow exactly from the known sums (each a set of atoms).
+
+    The attacker knows the sums the outputs show and which smallest groups have nobody (those are zeros);
+    a target is pinned down iff its indicator over the unknown atoms lies in the row space of the known sums.
+    """
+    unknown = [a for a in atoms if n[(a, column)] > 0]
+    if not unknown:
+        return []
+    index = {a: i for i, a in enumerate(unknown)}
+    rows = [[1.0 if a in group else 0.0 for a in unknown] for group in known]
+    a = np.array(rows) if rows else np.zeros((0, len(unknown)))
+    rank = np.linalg.matrix_rank(a) if len(rows) else 0
+    found = []
+    for target in targets:
+        vector = np.zeros(len(unknown))
+        for atom in below[target]:
+            if atom in index:
+                vector[index[atom]] = 1.0
+        if np.linalg.matrix_rank(np.vstack([a, vector])) == rank:
+            found.append(target)
+    return found
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(hierarchies())
+def test_no_output_reveals_a_hidden_cell_in_a_tree_of_units(module_app, drawn):
+    """Parents minus their shown children, at any depth, across every output, never pin down a cell below k."""
+    parents, sizes, k, seed, skip = drawn
+    survey, values, enps, unit = build_tree(module_app, parents, sizes, k, seed, skip)
+    codes = [f"U{i}" for i in range(len(parents))]
+    shown, merged = collect_tree(module_app, survey, codes)
+    n = tree_truth(module_app, parents, values, enps, unit)
+    below, atoms = atoms_of(parents, unit)
+    for (cell, column), count in shown.items():
+        # Every figure shown rests on at least k answers of its own, and says so truthfully.
+        assert n[(cell, column)] >= k, (cell, column, n[(cell, column)])
+        assert count is None or count == n[(cell, column)], (cell, column)
+    inner_own = [a for a in atoms if isinstance(a, tuple)]
+    for column in {c for _, c in n}:
+        known = [below[cell] for (cell, col) in shown if col == column]
+        if column == privacy.COUNT:
+            # The raw export names groups of responses: their sizes are known too.
+            own = {a[1]: a for a in inner_own}
+            known += [{own.get(code, code) for code in group} for group in merged]
+        targets = [
+            node for node in [ROOT, *codes, *inner_own] if (node, column) not in shown and 0 < n[(node, column)] < k
+        ]
+        leaks = pinned_down(below, atoms, known, targets, n, column)
+        assert leaks == [], (column, leaks, parents, sizes, k)

@@ -116,7 +116,7 @@ def test_the_comparison_page_says_why(honest, hr_client):
 
 @needs_chromium
 def test_the_pdf_report_says_why(honest):
-    """The PDF: hidden departments and their reasons, marks on hidden chart cells explained, items of a hidden level."""
+    """The PDF: hidden departments and their reasons, marks on hidden cells explained, items of a hidden level."""
     from pypdf import PdfReader
 
     with honest.app_context():
@@ -126,7 +126,9 @@ def test_the_pdf_report_says_why(honest):
     text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "Beta: hidden so that a smaller department cannot be worked out from the total" in text
     assert "Gamma: fewer than 5 responses" in text
-    assert "hidden¹: fewer than 5 answers" in text and "hidden²: protects a smaller group" in text
+    # In the units table: a hidden unit's row says why; a hidden cell carries a mark explained under it.
+    assert "Beta – hidden: hidden so that a smaller department cannot be worked out from the total" in text
+    assert "Delta 8" in text and "hidden¹" in text and "hidden¹: fewer than 5 answers" in text
     delta = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(own)).pages)
     assert "hidden: its level is hidden" in delta and "hidden: fewer than 5 answers" in delta
 

@@ -248,7 +248,7 @@ def test_the_redirect_drops_the_token(app, client, db, instrument):
     assert page.status_code == 200 and token not in body
     assert "Du svarer for avdelingen" in body and "Beta" in body
     resp = client.post("/s/acme/invited", data={**form_fields(instrument), "csrf_token": csrf_token(body)})
-    assert resp.status_code == 302 and token not in resp.headers["Location"]
+    assert resp.status_code == 200 and 'id="profile"' in resp.get_data(as_text=True)
     (row,) = db.query("SELECT * FROM responses")
     assert row["department_id"] == next(db.query("SELECT id FROM departments WHERE code = 'B'"))["id"]
     assert next(db.query("SELECT used FROM invitations"))["used"] == 1
@@ -329,7 +329,7 @@ def test_50_parallel_form_submissions_with_one_invitation(app, live_server, db, 
 
     with ThreadPoolExecutor(max_workers=50) as pool:
         statuses = list(pool.map(submit, range(50)))
-    assert sorted(statuses) == [302] + [409] * 49
+    assert sorted(statuses) == [200] + [409] * 49
     assert db["responses"].count == 1
     assert db["answers"].count == len(instrument.items)
 
@@ -367,6 +367,8 @@ def test_responses_table_has_no_column_that_could_identify_a_person(db):
     assert set(columns) == {"id", "survey_id", "department_id", "submitted_on", "enps", "comment"}
     assert not [c for c in columns if IDENTIFYING.search(c)]
     assert set(db["answers"].columns_dict) == {"response_id", "item", "value"}
+    # The answer to the follow-up statement is kept apart from the instrument's answers, and holds no more.
+    assert set(db["followup_answers"].columns_dict) == {"response_id", "value"}
     # Nothing else points at a response, and a response points only at its survey and department.
     referencing = {
         table
@@ -374,11 +376,15 @@ def test_responses_table_has_no_column_that_could_identify_a_person(db):
         for fk in db.execute(f"PRAGMA foreign_key_list([{table}])").fetchall()
         if fk[2] == "responses"
     }
-    assert referencing == {"answers"}
+    assert referencing == {"answers", "followup_answers"}
     targets = {fk[2] for fk in db.execute("PRAGMA foreign_key_list(responses)").fetchall()}
     assert targets == {"surveys", "departments"}
-    # No trigger could copy anything from an invitation to a response, or back.
-    assert db.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'").fetchone()[0] == 0
+    # No trigger could copy anything from an invitation to a response, or back: the only triggers keep
+    # the audit trail append-only, and all they can do is refuse.
+    triggers = db.execute("SELECT tbl_name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+    assert {table for table, _ in triggers} <= {"audit_log", "audit_gate"}
+    for _, sql in triggers:
+        assert re.search(r"\bBEGIN SELECT RAISE\(ABORT, '[^']*'\); END$", sql), sql
     assert not any("response" in c for c in db["invitations"].columns_dict)
     assert not any("response" in c for c in db["invitation_links"].columns_dict)
 

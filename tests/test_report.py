@@ -308,3 +308,45 @@ def test_comparison_pdf(app, fac_client, demo):
     assert "bold?" not in text  # never comments in a comparison
     nb = flat(pdf_text(fac_client.get("/admin/surveys/demo/compare.pdf?lang=nb").data))
     assert "Sammenligning" in nb and "De største forskjellene" in nb
+
+
+def test_what_the_pdf_shows_of_the_comments_is_bounded():
+    long_run = "x" * 5000
+    shown, left = report.bounded_comments([long_run, "A normal comment, with spaces.", "y" * 40], 1000, 2)
+    assert left == 1
+    first, second = shown
+    assert first["shortened"] and first["text"].replace("\u200b", "") == "x" * 1000
+    # A break opportunity after every 30 letters without a space keeps the layout linear.
+    assert first["text"].count("\u200b") == (1000 - 1) // report.RUN
+    assert max(len(run) for run in first["text"].split("\u200b")) == report.RUN
+    assert second == {"text": "A normal comment, with spaces.", "shortened": False}
+
+
+@needs_chromium
+@pytest.mark.slow
+def test_120_comments_of_5000_letters_without_a_space_make_a_bounded_pdf(app, demo, tmp_path):
+    """The worst case of issue 14 (35 s before): shortened in the PDF, in full in the export, in bounded time."""
+    import time
+
+    app.config["PDF_MAX_COMMENTS"] = 100
+    with app.app_context():
+        db = get_db()
+        survey = surveys.get_survey(db, "demo")
+        surveys.reopen(db, survey)
+        dept = surveys.department_by_code(db, survey, "OPS")
+        words = ["".join(chr(97 + (n * 7 + i) % 26) for i in range(5000)) for n in range(120)]
+        for text in words:
+            save_response(db, survey, Submission(dept.id, {"obs1": 4}, None, text))
+        surveys.close(db, survey)
+        survey = surveys.get_survey(db, "demo")
+        start = time.perf_counter()
+        pdf = report.make_report(db, survey, "en")
+        seconds = time.perf_counter() - start
+    text = pdf_text(pdf)
+    assert "(shortened; the full text is in the export)" in text
+    assert "more comments are not shown here; every comment is in the export." in text
+    assert seconds < 30, seconds  # minutes with the old hyphenation, 35 s with unbounded comments
+    result = app.test_cli_runner().invoke(args=["export", "demo", "-o", str(tmp_path / "demo.csv")])
+    assert result.exit_code == 0, result.output
+    exported = (tmp_path / "demo-comments.csv").read_text(encoding="utf-8")
+    assert all(word in exported for word in words)  # the export keeps every comment in full

@@ -34,7 +34,8 @@ def test_two_of_24_answered_asks_once_and_keeps_the_answers(client, db, instrume
     assert 'href="#item-obs2"' in text  # "Go on answering" leads to the first unanswered statement
     assert form_key(text) == data["form_key"]  # still the same rendered form: at most one response
     sent = client.post("/s/acme", data={**data, "confirm_few": "1", "csrf_token": csrf_token(text)})
-    assert sent.status_code == 302 and db["responses"].count == 1
+    assert sent.status_code == 200 and "Thank you for your answers" in sent.get_data(as_text=True)
+    assert db["responses"].count == 1
 
 
 def test_half_or_more_answered_is_sent_without_a_question(client, db, instrument):
@@ -42,7 +43,8 @@ def test_half_or_more_answered_is_sent_without_a_question(client, db, instrument
     page = client.get("/s/acme").get_data(as_text=True)
     data = {f"q_{item.id}": "3" for item in instrument.items[: len(instrument.items) // 2]}
     data.update({"department": "A", "form_key": form_key(page), "csrf_token": csrf_token(page)})
-    assert client.post("/s/acme", data=data).status_code == 302 and db["responses"].count == 1
+    assert "Thank you for your answers" in client.post("/s/acme", data=data).get_data(as_text=True)
+    assert db["responses"].count == 1
 
 
 def test_the_second_press_of_one_form_shows_the_thank_you_page(client, db, instrument):
@@ -51,7 +53,7 @@ def test_the_second_press_of_one_form_shows_the_thank_you_page(client, db, instr
     page = client.get("/s/acme").get_data(as_text=True)
     data = {f"q_{item.id}": "4" for item in instrument.items}
     data.update({"department": "A", "form_key": form_key(page), "csrf_token": csrf_token(page)})
-    assert client.post("/s/acme", data=data).status_code == 302
+    assert "Thank you for your answers" in client.post("/s/acme", data=data).get_data(as_text=True)
     empty = {"form_key": data["form_key"], "csrf_token": data["csrf_token"]}
     again = client.post("/s/acme", data=empty)
     assert again.status_code == 303 and "/s/acme/thanks" in again.headers["Location"]
@@ -71,6 +73,6 @@ def test_na_only_counts_as_an_answer_for_the_question_but_not_in_the_figures(cli
     page = client.get("/s/acme").get_data(as_text=True)
     data = {f"q_{item.id}": "na" for item in instrument.items[:12]}
     data.update({"q_obs1": "5", "department": "A", "form_key": form_key(page), "csrf_token": csrf_token(page)})
-    assert client.post("/s/acme", data=data).status_code == 302
+    assert "Thank you for your answers" in client.post("/s/acme", data=data).get_data(as_text=True)
     values = [row[0] for row in db.execute("SELECT value FROM answers")]
     assert sorted(values) == [5] + [NOT_APPLICABLE] * 11

@@ -920,3 +920,29 @@ def test_dimension_scores_and_pyramid_properties(data):
     assert ((present >= 1) & (present <= 5)).all()
     levels = scoring.pyramid_levels(dims, inst.reach_threshold)
     assert levels.tolist() == [ref_level(ref_dimensions(r, inst), inst.reach_threshold) for r in rows]
+
+
+def test_sums_of_groups_add_up_to_the_figures_of_their_union():
+    """A unit's figures are its smallest groups' sums added up: the same as scoring its people together."""
+    rng = np.random.default_rng(7)
+    values = rng.integers(1, 6, size=(400, 24)).astype(float)
+    values[rng.random(values.shape) < 0.15] = np.nan
+    enps = np.where(rng.random(400) < 0.8, rng.integers(0, 11, 400), np.nan)
+    atoms = rng.integers(0, 9, size=400)
+    sums = scoring.atom_sums(values, enps, INST, atoms, 9)
+    for union in ({0}, {1, 2}, {0, 3, 4, 8}, set(range(9))):
+        mask = np.isin(atoms, list(union))
+        together = scoring.Figures(sums[sorted(union)].sum(axis=0), INST).result(0)
+        assert_close(together, scoring.group_results(values[mask], enps[mask], INST))
+    # Everyone outside a group is the total minus the group, exactly.
+    rest = scoring.Figures(sums.sum(axis=0) - sums[2], INST).result(0)
+    assert_close(rest, scoring.group_results(values[atoms != 2], enps[atoms != 2], INST))
+
+
+def test_sums_are_exact_when_float_sums_would_not_be(monkeypatch):
+    rng = np.random.default_rng(8)
+    values = rng.integers(1, 6, size=(300, 24)).astype(float)
+    atoms = rng.integers(0, 5, size=300)
+    fast = scoring.atom_sums(values, None, INST, atoms, 5)
+    monkeypatch.setattr(scoring, "EXACT", 1)  # take the integer path for every column
+    np.testing.assert_array_equal(scoring.atom_sums(values, None, INST, atoms, 5), fast)

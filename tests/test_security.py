@@ -58,3 +58,62 @@ def test_login_throttling(app, client):
         data={"email": "fac@example.org", "password": "facilitator password", "csrf_token": csrf_token(page)},
     )
     assert resp.status_code == 302
+
+
+def test_64_parallel_wrong_logins_get_exactly_the_limit_of_password_checks(app, live_server, monkeypatch):
+    """The attempt is counted in one write transaction before the password is checked: no race gets past it."""
+    import threading
+
+    import requests
+
+    from survey import accounts
+
+    checks = []
+    real = accounts.authenticate
+
+    def counted(*args, **kwargs):
+        checks.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(accounts, "authenticate", counted)
+    browser = requests.Session()
+    token = csrf_token(browser.get(f"{live_server}/admin/login", timeout=10).text)
+    cookies = browser.cookies.get_dict()
+    start = threading.Barrier(64)
+    statuses = []
+
+    def attempt(n: int) -> None:
+        start.wait()
+        response = requests.post(
+            f"{live_server}/admin/login",
+            data={"email": "hr@example.org", "password": f"wrong password {n}", "csrf_token": token},
+            cookies=cookies,
+            allow_redirects=False,
+            timeout=60,
+        )
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(64)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    limit = app.config["LOGIN_LIMIT"]
+    assert len(checks) == limit
+    assert sorted(statuses) == [401] * limit + [429] * (64 - limit)
+
+
+def test_a_successful_login_does_not_count_against_the_account(app, client):
+    limit = app.config["LOGIN_LIMIT"]
+
+    def attempt(password: str) -> int:
+        page = client.get("/admin/login").get_data(as_text=True)
+        data = {"email": "hr@example.org", "password": password, "csrf_token": csrf_token(page)}
+        return client.post("/admin/login", data=data).status_code
+
+    for _ in range(limit - 1):
+        assert attempt("wrong one") == 401
+    for _ in range(3):  # people who log in and out all day are never locked out by it
+        assert attempt(HR_PASSWORD) == 302
+    assert attempt("wrong one") == 401  # the limit-th failure is still checked
+    assert attempt(HR_PASSWORD) == 429

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from wtforms.fields.choices import SelectChoice
 
-from .. import accounts, i18n, invitations, links, privacy, rates, surveys, throttle
+from .. import accounts, audit, i18n, invitations, links, oidc, privacy, rates, sessions, surveys, throttle
 from ..db import get_db
 from ..security import login_required
 from .forms import ActionForm, InvitationForm, LoginForm
@@ -48,59 +48,73 @@ def _safe_next(target: str | None) -> str:
     return url_for("admin.surveys_list")
 
 
+def login_page(form: LoginForm, error: str | None = None, status: int = 200, headers: dict | None = None):
+    """Render the login page (with the single sign-on button when it is configured)."""
+    page = render_template("admin/login.html", form=form, error=error, sso=oidc.display_name())
+    return page, status, headers or {}
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Log in with e-mail and password."""
     form = LoginForm()
-    error = None
-    if form.validate_on_submit():
-        wait = throttle.login_wait_seconds(form.email.data)
-        if wait is not None:
-            minutes = max(1, round(wait / 60))
-            error = ngettext(
-                "Too many failed attempts. Try again in about %(num)s minute.",
-                "Too many failed attempts. Try again in about %(num)s minutes.",
-                minutes,
-            )
-            page = render_template("admin/login.html", form=form, error=error)
-            return page, 429, {"Retry-After": str(wait)}
-        user = accounts.authenticate(get_db(), form.email.data, form.password.data)
-        if user is None:
-            throttle.note_failed_login(form.email.data)
-        if user:
-            # A fresh session on login prevents session fixation.
-            lang, chosen = session.get("lang"), i18n.valid(session.get(i18n.ADMIN_SESSION_KEY))
-            session.clear()
-            session["user_id"] = user["id"]
-            if lang:
-                session["lang"] = lang
-            if chosen:
-                # A language chosen on the login page is this user's choice: remembered on the account.
-                accounts.set_language(get_db(), user["id"], chosen)
-                session[i18n.ADMIN_SESSION_KEY] = chosen
-            return redirect(_safe_next(request.args.get("next")))
-        error = _("The e-mail or password is wrong.")
-    status = 401 if error else (400 if form.errors else 200)
-    return render_template("admin/login.html", form=form, error=error), status
+    if not form.validate_on_submit():
+        return login_page(form, status=400 if form.errors else 200)
+    db = get_db()
+    email = form.email.data
+    known = accounts.user_by_email(db, email)
+    # Only an existing account's e-mail is written down: what someone typed into the e-mail field
+    # may be their password.
+    who = known["email"] if known else audit.UNKNOWN_ACCOUNT
+    # Counted before the password is checked, in one transaction: parallel attempts cannot pass the limit.
+    wait = throttle.take_login_attempt(email)
+    if wait is not None:
+        audit.record(db, "sign-in-refused", detail="too many failed attempts", actor=who)
+        minutes = max(1, round(wait / 60))
+        error = ngettext(
+            "Too many failed attempts. Try again in about %(num)s minute.",
+            "Too many failed attempts. Try again in about %(num)s minutes.",
+            minutes,
+        )
+        return login_page(form, error, 429, {"Retry-After": str(wait)})
+    user = accounts.authenticate(db, email, form.password.data)
+    if user is None:
+        reason = "disabled account" if known and known["disabled_on"] else "wrong e-mail or password"
+        audit.record(db, "sign-in-failed", detail=reason, actor=who)
+        return login_page(form, _("The e-mail or password is wrong."), 401)
+    throttle.login_succeeded(email)
+    chosen = i18n.valid(session.get(i18n.ADMIN_SESSION_KEY))
+    # A fresh server-side session on login prevents session fixation.
+    sessions.begin(db, user["id"])
+    if chosen:
+        # A language chosen on the login page is this user's choice: remembered on the account.
+        accounts.set_language(db, user["id"], chosen)
+        session[i18n.ADMIN_SESSION_KEY] = chosen
+    audit.record(db, "signed-in", detail="password", actor=user["email"])
+    return redirect(_safe_next(request.args.get("next")))
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Log out."""
-    session.clear()
+    """Log out: the session ends on the server, so a saved copy of the cookie no longer works."""
+    db = get_db()
+    if g.get("user"):
+        audit.record(db, "signed-out")
+    sessions.end(db)
     return redirect(url_for("admin.login"))
 
 
 @bp.route("/")
 @login_required()
 def surveys_list():
-    """List the surveys; archived ones in a list of their own."""
+    """List the surveys (archived ones in a list of their own), and the self-assessment's addresses to share."""
     rows = surveys.list_surveys(get_db())
-    for row in rows:
-        row["k"] = privacy.effective_k(row["min_group_size"])
     current = [row for row in rows if not row["archived_on"]]
     archived = [row for row in rows if row["archived_on"]]
-    return render_template("admin/list.html", surveys=current, archived=archived, action=ActionForm())
+    self_links = {lang: links.public_url("respond.self_assessment", lang=lang) for lang in ("nb", "nn", "en")}
+    return render_template(
+        "admin/list.html", surveys=current, archived=archived, action=ActionForm(), self_links=self_links
+    )
 
 
 @bp.route("/surveys/new", methods=["GET", "POST"])
@@ -115,10 +129,11 @@ def create():
     if request.method == "GET":
         form.departments.data = form.departments.data or ""
     if form.validate_on_submit():
+        instrument = current_app.extensions["instrument"]
         try:
             survey = surveys.create_survey(
                 get_db(),
-                current_app.extensions["instrument"],
+                instrument.short() if form.instrument.data == "short" else instrument,
                 title=form.title.data,
                 slug=(form.slug.data or "").strip().lower() or None,
                 language=form.language.data,
@@ -128,6 +143,7 @@ def create():
                 collection=form.collection.data,
                 previous=form.previous.data or None,
                 small_groups=form.small_groups.data,
+                followup_statement=bool(form.followup_statement.data),
                 **form.schedule,
             )
         except surveys.SurveyError as exc:
@@ -252,4 +268,18 @@ def create_invitations(slug: str):
 
 # Importing these registers their pages on bp: results, comparison and export; invitations and mail; QR
 # codes and handouts.
-from . import comments_view, compare_view, invitations_view, life_view, links_view, results_view  # noqa: E402,F401
+from . import (  # noqa: E402
+    actions_view,  # noqa: F401
+    audit_view,  # noqa: F401
+    comments_view,  # noqa: F401
+    compare_view,  # noqa: F401
+    erase_view,  # noqa: F401
+    invitations_view,  # noqa: F401
+    life_view,  # noqa: F401
+    links_view,  # noqa: F401
+    polls_view,  # noqa: F401
+    present_view,  # noqa: F401
+    results_view,  # noqa: F401
+    sso_view,  # noqa: F401
+    tokens_view,  # noqa: F401
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, abort, g, render_template, request
 from flask_babel import gettext as _
 
-from .. import compare, export, i18n, report
+from .. import compare, export, followup, i18n, report, surveys
 from ..db import get_db
 from ..security import login_required
 from . import bp, survey_or_404
@@ -20,7 +20,13 @@ def compare_page(slug: str):
     if not survey.is_closed:
         return not_released(survey)
     sort = request.args.get("sort") or None
-    body = compare.comparison(get_db(), survey, sort)
+    depts = surveys.departments(get_db(), survey)
+    parents = [d for d in depts if any(other.parent == d.code for other in depts)]
+    parent = request.args.get("parent") or None
+    if parent not in (None, compare.TOP) and not any(d.code == parent for d in parents):
+        parent = None  # an unknown unit in the address: show every unit rather than an error
+    page = int(request.args["page"]) if request.args.get("page", "").isdigit() else 1
+    body = compare.comparison(get_db(), survey, sort, parent, page, PER_PAGE)
     codes = request.args.getlist("d")
     picked = compare.chosen_departments(body, codes) if not body["suppressed"] else []
     # Chosen beyond the limit: said on the page, never dropped in silence.
@@ -30,7 +36,7 @@ def compare_page(slug: str):
     if not body["suppressed"]:
         figures = {
             name: fig.to_dict()
-            for name, fig in compare.comparison_figures(body, picked, survey.instrument, lang, _("hidden")).items()
+            for name, fig in compare.comparison_figures(body, picked, survey.instrument, lang).items()
         }
     return render_template(
         "admin/compare.html",
@@ -38,6 +44,10 @@ def compare_page(slug: str):
         inst=survey.instrument,
         body=body,
         sort=sort,
+        parent=parent,
+        parents=parents,
+        top=compare.TOP,
+        paging=body.get("paging"),
         picked=picked,
         codes=[d["code"] for d in picked],
         figures=figures,
@@ -46,6 +56,7 @@ def compare_page(slug: str):
         max_overlay=compare.MAX_OVERLAY,
         left_out=left_out,
         levels={lv.id: lv for lv in survey.instrument.levels},
+        followup=followup.since_last_time(get_db(), survey),
     )
 
 
@@ -57,6 +68,9 @@ def _left_out(body: dict, codes: list[str], picked: list[dict]) -> list[dict]:
         for d in body["departments"]
         if not d["suppressed"] and d["code"].lower() in chosen and all(d is not p for p in picked)
     ]
+
+
+PER_PAGE = 50  # units a page: hundreds of units side by side are a wall of numbers
 
 
 @bp.route("/surveys/<slug>/compare.pdf")

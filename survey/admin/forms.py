@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
@@ -21,7 +23,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..i18n import LANGUAGE_NAMES
-from ..schemas import SurveyIn, bounds, message_text
+from ..schemas import SurveyIn, bounds, department_problem, message_text, unit_problem
+from .workshop_forms import followup_statement_field, instrument_field
 
 
 class LoginForm(FlaskForm):
@@ -35,25 +38,117 @@ class ActionForm(FlaskForm):
     """An empty form: a button that changes state carries a CSRF token too."""
 
 
+# Header names HR may use for the department box's columns (English and Norwegian), lower case.
+UNIT_COLUMNS = {
+    "code": {"code", "unit code", "department code", "kode", "avdelingskode", "enhetskode"},
+    "name": {"name", "unit", "department", "navn", "avdeling", "enhet"},
+    "headcount": {"headcount", "people", "employees", "size", "antall", "ansatte", "antall ansatte"},
+    "parent": {"parent", "parent code", "belongs to", "overordnet", "tilhører", "forelder"},
+}
+POSITIONS = ("code", "name", "headcount", "parent")  # the order without a header line
+
+
+def _format_hint() -> str:
+    return _("write 'CODE, Name', optionally followed by ', headcount' and ', parent code'")
+
+
+def _separator(line: str) -> str:
+    """Return the line's cell separator: a tab (pasted from a spreadsheet), ';' (Norwegian Excel) or ','."""
+    outside, quoted = [], False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted:
+            outside.append(char)
+    text = "".join(outside)
+    return "\t" if "\t" in text else ";" if ";" in text else ","
+
+
+def _cells(line: str, separator: str, lineno: int) -> list[str]:
+    try:
+        cells = next(csv.reader([line], delimiter=separator, skipinitialspace=True, strict=True))
+    except csv.Error as exc:
+        raise ValueError(_('Line %(n)s: a quoted value is not closed ("...").', n=lineno)) from exc
+    cells = [cell.strip() for cell in cells]
+    while cells and not cells[-1]:  # spreadsheets pad rows with empty cells
+        cells.pop()
+    return cells
+
+
+def _header_columns(cells: list[str]) -> dict[str, int] | None:
+    """Return column -> position when the cells are a header line (they name at least code and name)."""
+    found = {}
+    for position, cell in enumerate(cells):
+        role = next((role for role, names in UNIT_COLUMNS.items() if cell.lower() in names), None)
+        if role is None and cell:
+            return None
+        if role:
+            found[role] = position
+    return found if {"code", "name"} <= set(found) else None
+
+
 def parse_departments(text: str) -> list[dict]:
-    """Parse one department a line, 'CODE, Name[, headcount]'; raise ValueError naming the line."""
-    out = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
+    """Parse the department box: one unit a line, CSV with ',' or ';' (or tabs), quotes, an optional header.
+
+    Columns: CODE, Name, headcount (optional), parent code (optional), or in any order under a
+    header line naming them. Blank lines and lines starting with '#' are skipped. Raise
+    ValueError naming the line and the problem; the checks on codes, names and parents are
+    those of the API (SurveyIn), so nothing the form accepts is refused later, and the reverse.
+    """
+    rows: list[tuple[int, dict]] = []
+    separator = columns = None
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        parts = [p.strip() for p in line.split(",")]
-        if len(parts) < 2 or len(parts) > 3:
-            raise ValueError(_("Line %(n)s: write 'CODE, Name' or 'CODE, Name, headcount'.", n=lineno))
-        headcount = None
-        if len(parts) == 3 and parts[2]:
-            if not parts[2].isdigit():
-                raise ValueError(
-                    _("Line %(n)s: the headcount '%(value)s' must be a whole number.", n=lineno, value=parts[2])
+        if separator is None:
+            separator = _separator(line)
+            cells = _cells(line, separator, lineno)
+            columns = _header_columns(cells)
+            if columns is not None:
+                continue
+            columns = dict(zip(POSITIONS, range(len(POSITIONS)), strict=True))
+        cells = _cells(line, separator, lineno)
+        if len(cells) > max(columns.values()) + 1:
+            raise ValueError(
+                _(
+                    "Line %(n)s: %(count)s values where at most %(most)s fit; %(hint)s. "
+                    "Put a name with a '%(separator)s' in quotes.",
+                    n=lineno,
+                    count=len(cells),
+                    most=max(columns.values()) + 1,
+                    hint=_format_hint(),
+                    separator=separator,
                 )
-            headcount = int(parts[2])
-        out.append({"code": parts[0], "name": parts[1], "headcount": headcount})
-    return out
+            )
+        value = {role: cells[position] if position < len(cells) else "" for role, position in columns.items()}
+        if not value["code"] or not value.get("name"):
+            raise ValueError(_("Line %(n)s: %(hint)s.", n=lineno, hint=_format_hint()))
+        unit: dict = {"code": value["code"], "name": value["name"], "headcount": None}
+        count = value.get("headcount", "").replace(" ", "").replace("\u00a0", "")
+        if count:
+            if not count.isdigit():
+                raise ValueError(
+                    _(
+                        "Line %(n)s: the headcount '%(value)s' must be a whole number.",
+                        n=lineno,
+                        value=value["headcount"],
+                    )
+                )
+            unit["headcount"] = int(count)
+        if value.get("parent"):
+            unit["parent"] = value["parent"]
+        problem = department_problem(unit, _("Line %(n)s", n=lineno))
+        if problem:
+            raise ValueError(problem)
+        rows.append((lineno, unit))
+    problem = unit_problem(
+        [(unit["code"], unit["name"], unit.get("parent")) for _line, unit in rows],
+        lambda n: _("Line %(n)s", n=rows[n - 1][0]),
+    )
+    if problem:
+        raise ValueError(problem)
+    return [unit for _line, unit in rows]
 
 
 def _message(key: str) -> LazyString:
@@ -109,6 +204,8 @@ class SurveyForm(FlaskForm):
         ],
         default="merge",
     )
+    instrument = instrument_field()
+    followup_statement = followup_statement_field()
 
     def validate_departments(self, field) -> None:
         """Check the department lines."""
@@ -147,3 +244,9 @@ class MailForm(FlaskForm):
         ]
     )
     retry_unconfirmed = HiddenField(default="")
+
+
+class DeleteForm(FlaskForm):
+    """Confirm the deletion of a survey by typing its address."""
+
+    confirm = StringField(_l("Type the survey's address to confirm"), validators=[Length(max=200)])

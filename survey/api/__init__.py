@@ -10,7 +10,20 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from pydantic import ValidationError
 
-from .. import accounts, compare, invitations, report, responses, results, schemas, surveys, throttle
+from .. import (
+    accounts,
+    compare,
+    ephemeral,
+    followup,
+    invitations,
+    report,
+    responses,
+    results,
+    schemas,
+    surveys,
+    throttle,
+)
+from .. import profile as profiles
 from ..db import InvitationUsed, get_db, get_writer
 from ..errors import AppError
 from .openapi import spec
@@ -30,12 +43,15 @@ def require_token(*roles: str) -> Callable:
                 raise AppError(
                     _("Send an API token: 'Authorization: Bearer <token>' (flask --app app tokens create)."), 401
                 )
-            role = accounts.role_for_token(get_db(), token.strip())
-            if role is None:
+            found = accounts.token_for(get_db(), token.strip())
+            if found is None:
                 raise AppError(_("The API token is not valid."), 401)
+            role = found["role"]
             if roles and role not in roles:
                 raise AppError(_("This call needs a token with role %(roles)s.", roles=" or ".join(roles)), 403)
-            g.token_role = role
+            g.token_role, g.token_id = role, found["id"]
+            # The token speaks for itself: a browser's session cookie sent along does not.
+            g.user = None
             return view(*args, **kwargs)
 
         wrapped.roles = roles  # the OpenAPI document reads who may call this
@@ -139,38 +155,22 @@ def _survey_or_404(slug: str) -> surveys.Survey:
     return survey
 
 
-def _not_supported_yet(body: schemas.SurveyIn) -> dict[str, str]:
-    """Return the settings the domain cannot honour yet, each with why (refused rather than silently ignored)."""
-    # TODO: the short instrument (live polls) and units within units come with their own changes;
-    # until then they are refused with a reason rather than silently ignored.
-    fields = {}
-    if body.instrument != "full":
-        fields["instrument"] = _("The short instrument is not available in this version yet; use 'full'.")
-    if any(dept.parent is not None for dept in body.departments):
-        fields["departments"] = _(
-            "Departments within departments are not available in this version yet; leave out 'parent'."
-        )
-    return fields
-
-
 @bp.post("/surveys")
 @require_token("hr")
 def create_survey():
     """Create a survey from the instrument in questions.yaml."""
     body = parse(schemas.SurveyIn, json_body(), _("Invalid survey."))
-    unsupported = _not_supported_yet(body)
-    if unsupported:
-        raise AppError(_("Invalid survey."), 422, unsupported)
     config = current_app.config
     min_k = body.min_group_size if body.min_group_size is not None else config["DEFAULT_MIN_GROUP_SIZE"]
     # The comment threshold defaults to 10, but never below the survey's own minimum group size.
     comment_k = body.comment_min_group_size
     if comment_k is None:
         comment_k = max(config["DEFAULT_COMMENT_MIN_GROUP_SIZE"], min_k)
+    instrument = current_app.extensions["instrument"]
     try:
         survey = surveys.create_survey(
             get_db(),
-            current_app.extensions["instrument"],
+            instrument.short() if body.instrument == "short" else instrument,
             title=body.title,
             slug=body.slug,
             language=body.language,
@@ -183,6 +183,7 @@ def create_survey():
             draft=body.draft,
             opens_at=body.opens_at,
             closes_at=body.closes_at,
+            followup_statement=body.followup_statement,
         )
     except surveys.SurveyError as exc:
         raise AppError(_("Invalid survey."), 409 if exc.slug_taken else 422, exc.fields) from exc
@@ -258,10 +259,12 @@ def submit_response(slug: str):
     if not survey.is_open:
         raise AppError(_("This survey is closed and accepts no more answers."), 409)
     max_comment = current_app.config["MAX_COMMENT_LENGTH"]
-    context = schemas.answers_context(survey.instrument, max_comment)
+    asks_followup = followup.statement(db, survey) is not None
+    context = schemas.answers_context(survey.instrument, max_comment, followup=asks_followup)
     body = parse(schemas.ResponseIn, data, _("Invalid response."), context)
     if body.invitation is not None:
-        wait = throttle.wait_seconds()
+        # Counted before the token is looked up (one atomic step), given back when it is real.
+        wait = throttle.take_token_attempt()
         if wait:
             raise AppError(
                 _("Too many wrong invitation tokens from this address; try again in %(n)s seconds.", n=wait),
@@ -270,9 +273,9 @@ def submit_response(slug: str):
             )
         inv = invitations.find_invitation(db, body.invitation)
         if inv is None or inv["slug"] != survey.slug:
-            throttle.note_wrong_token()
             fields = {"invitation": _("Unknown invitation token for this survey.")}
             raise AppError(_("Invalid response."), 422, fields)
+        throttle.right_token()
         if inv["used"]:
             raise AppError(_("This invitation has already been used."), 409)
         invitation_id, dept_id = inv["id"], inv["department_id"]
@@ -285,7 +288,7 @@ def submit_response(slug: str):
             raise AppError(_("Invalid response."), 422, fields)
         invitation_id, dept_id = None, dept.id
     try:
-        sub = responses.validate(survey, dept_id, body.answers, body.enps, body.comment, max_comment)
+        sub = responses.validate(survey, dept_id, body.answers, body.enps, body.comment, max_comment, body.followup)
     except responses.ResponseError as exc:
         raise AppError(_("Invalid response."), 422, exc.fields) from exc
     try:
@@ -302,7 +305,32 @@ def submit_response(slug: str):
             429,
             headers={"Retry-After": str(exc.wait)},
         ) from exc
-    return jsonify({"status": "stored", "answered": len(sub.answers)}), 201
+    # The respondent's own profile, from the answers just stored: in this answer only, never kept.
+    profile = profiles.as_json(profiles.compute(survey.instrument, sub.answers))
+    return ephemeral.json_response({"status": "stored", "answered": len(sub.answers), "profile": profile}, 201)
+
+
+@bp.post("/self-assessment")
+def self_assessment():
+    """Score a self-assessment without a survey; nothing is stored."""
+    instrument = current_app.extensions["instrument"]
+    items = [item.id for item in instrument.items]
+    body = parse(schemas.SelfAssessmentIn, json_body(), "Invalid self-assessment.", {"items": items})
+    wait = throttle.self_assessment_wait()
+    if wait is not None:
+        raise AppError(
+            f"Too many self-assessments from this address; try again in {wait} seconds.",
+            429,
+            headers={"Retry-After": str(wait)},
+        )
+    profile = profiles.compute(instrument, body.answers)
+    answer = {
+        **profiles.as_json(profile),
+        "name": profiles.level_name(instrument, profile, body.language),
+        "typical": profiles.typical(instrument, profile, body.language),
+        "next_steps": profiles.next_steps(instrument, profile, body.language),
+    }
+    return ephemeral.json_response(answer)
 
 
 @bp.get("/surveys/<slug>/results")
@@ -315,6 +343,8 @@ def survey_results(slug: str):
         body = results.survey_results(get_db(), survey, department)
     except results.UnknownDepartment as exc:
         raise AppError(_("Survey '%(slug)s' has no department '%(code)s'.", slug=slug, code=department), 404) from exc
+    if department is not None:
+        body = {**body, "trend": compare.unit_trend(get_db(), survey, body["department"])}
     return jsonify({"slug": survey.slug, "status": survey.status, "min_group_size": survey.min_group_size, **body})
 
 
@@ -324,8 +354,18 @@ def survey_compare(slug: str):
     """Compare the departments side by side and the survey with its previous round (privacy applied)."""
     survey = _survey_or_404(slug)
     levels = [level.id for level in survey.instrument.levels]
-    sort = query(schemas.CompareQuery, {"levels": levels}).sort
-    return jsonify(compare.comparison(get_db(), survey, sort))
+    args = query(schemas.CompareQuery, {"levels": [*levels, *compare.SORT_KEYS]})
+    descending = None if args.order is None else args.order == "desc"
+    try:
+        body = compare.comparison(
+            get_db(), survey, args.sort, args.parent, args.page or 1, args.per_page or DEFAULT_PER_PAGE, descending
+        )
+    except results.UnknownDepartment as exc:
+        raise AppError(f"Survey '{slug}' has no department '{args.parent}'.", 404) from exc
+    return jsonify(body)
+
+
+DEFAULT_PER_PAGE = 100
 
 
 @bp.get("/surveys/<slug>/report.pdf")
@@ -379,4 +419,4 @@ def openapi_document():
 
 
 # Importing these adds their routes to bp.
-from . import rate_view  # noqa: E402,F401
+from . import actions_view, rate_view  # noqa: E402,F401

@@ -51,22 +51,44 @@ OPERATIONS = (
             403: "An invitation-only survey takes no department submissions",
             429: "Too many wrong invitation tokens, or too many answers, from this address (see Retry-After)",
         },
-        description="Give either department (open link) or invitation (personal link).",
+        description="Give either department (open link) or invitation (personal link). The answer carries the "
+        "respondent's own profile, computed from the answers sent and stored nowhere.",
+    ),
+    Operation(
+        "api.self_assessment",
+        outputs.SelfAssessment,
+        body=schemas.SelfAssessmentIn,
+        errors={429: "Too many self-assessments from this address (see Retry-After)"},
+        description="Score answers to the statements of the app's questionnaire without a survey: the level "
+        "reached, a 0..100 score per level and the next steps toward the level above. Nothing is stored, and the "
+        "answer is padded to a fixed length so that no access log can tell one profile from another.",
     ),
     Operation(
         "api.survey_results",
         outputs.Results,
         query=schemas.ResultsQuery,
         errors={404: "No such survey or department", 409: "The survey is not closed: results are not released yet"},
+        description="Units may have sub-units: a unit's figures include everyone in its sub-tree, and every "
+        "figure hidden anywhere stays hidden everywhere (a parent minus its shown children never gives a hidden "
+        "child away). With ?department=CODE, a manager's view of that unit: its own figures, its 'parent' and the "
+        "'organisation', its 'children' side by side, 'versus' (the unit against the rest of its parent and of "
+        "the organisation) and its 'trend' across rounds (units matched by code).",
     ),
     Operation(
         "api.survey_compare",
         outputs.Comparison,
         query=schemas.CompareQuery,
-        errors={400: "Unknown level to sort by", 409: "The survey is not closed: results are not released yet"},
-        description="Departments carry the same figures as in /results (hidden ones only 'suppressed'); 'gaps' "
-        "lists the largest significant differences from the rest of the organisation; 'trend' compares with the "
-        "previous round on the levels both rounds share (Welch's t-test, Benjamini-Hochberg).",
+        errors={
+            400: "Unknown level to sort by, or a bad page",
+            404: "No such survey, or no such parent unit",
+            409: "The survey is not closed: results are not released yet",
+        },
+        description="Units carry the same figures as in /results (hidden ones only 'suppressed'), filtered by "
+        "?parent (its direct sub-units; '*' for the top level), sorted by ?sort and ?order, a page at a time "
+        "(?page, ?per_page, default 100; 'paging' says how many there are). 'gaps' lists the largest significant "
+        "differences from the rest of the organisation among the units the filter keeps; 'trend' compares with "
+        "the previous round on the levels both rounds share (Welch's t-test, Benjamini-Hochberg), for the units "
+        "of the page.",
     ),
     Operation(
         "api.survey_report",
@@ -96,6 +118,39 @@ OPERATIONS = (
         "api.reopen_survey",
         outputs.Status,
         errors={409: "Results of the closed survey have been read (create the next round instead), or a draft"},
+    ),
+    Operation(
+        "api.list_actions",
+        outputs.ActionList,
+        query=schemas.ActionsQuery,
+        errors={404: "No such survey or department"},
+        description="Organisation first, then by department and due date.",
+    ),
+    Operation(
+        "api.create_action",
+        outputs.Action,
+        201,
+        body=schemas.ActionIn,
+        description="Unknown levels, themes or departments, impossible dates and over-long texts are refused "
+        "with 422 and a message per field.",
+    ),
+    Operation(
+        "api.update_action",
+        outputs.Action,
+        body=schemas.ActionPatch,
+        errors={404: "No such survey or action"},
+        description="Send only what changes; null clears department, owner, owner_email or due.",
+    ),
+    Operation(
+        "api.delete_action",
+        outputs.Deleted,
+        errors={404: "No such survey or action"},
+    ),
+    Operation(
+        "api.survey_followup",
+        outputs.FollowUp,
+        description="Changes are the trend's cells (Welch's t-test, Benjamini-Hochberg): a cell hidden in either "
+        "round stays hidden, and no change is shown before both rounds are closed.",
     ),
     Operation(
         "api.change_survey",

@@ -20,4 +20,4 @@ def survey_or_fail(slug: str) -> Survey:
 
 
 # Importing the modules adds their commands to bp.
-from . import accounts, database, invitations, surveys  # noqa: E402,F401
+from . import accounts, actions, database, invitations, retention, surveys  # noqa: E402,F401

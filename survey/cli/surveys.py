@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from flask import current_app
 
-from .. import accounts, demo, export, report, surveys
+from .. import accounts, audit, demo, demo_actions, export, report, surveys
 from ..db import get_db, write_transaction
 from ..errors import AppError
 from ..questionnaire import LANGUAGES
@@ -55,8 +55,19 @@ DEMO_SLUGS = ("demo", "demo-previous", "demo-open")
     show_default=True,
     help="2 adds an earlier round, 'demo-previous', so that the comparison shows a trend.",
 )
-def demo_command(n: int, seed: int, language: str, replace: bool, if_empty: bool, rounds: int) -> None:
+@click.option(
+    "--units",
+    type=click.IntRange(0, 5000),
+    default=0,
+    help="Spread the answers over a hierarchy of this many units (divisions, departments, teams) instead of "
+    "the 12 departments.",
+)
+def demo_command(n: int, seed: int, language: str, replace: bool, if_empty: bool, rounds: int, units: int) -> None:
     """Create the closed survey 'demo' (12 departments, N synthetic responses) and the open 'demo-open' to try."""
+    if 0 < units < 3:
+        raise click.BadParameter(
+            "a hierarchy needs at least 3 units (or 0 for the 12 departments)", param_hint="--units"
+        )
     db = get_db()
     slugs = ["demo-previous", "demo"] if rounds == 2 else ["demo"]
     existing = [s for s in (surveys.get_survey(db, slug) for slug in DEMO_SLUGS) if s]
@@ -86,11 +97,14 @@ def demo_command(n: int, seed: int, language: str, replace: bool, if_empty: bool
                     shift=-0.2 if earlier else 0.0,
                     title=demo.previous_title(language) if earlier else None,
                 )
+            if units:
+                demo.spread_over_units(db, survey, units, seed)
             # The demo rounds are closed, so that their results are there at once (results of an
             # open survey are never shown).
             surveys.close(db, survey)
             if earlier:
                 demo.backdate(db, survey, days=365)
+                demo_actions.add_plan(db, survey)  # what the next round follows up
             click.echo(f"Created closed survey '{slug}' with {n:,} responses: /admin/surveys/{slug}")
         trial = demo.open_survey(db, inst, language)
         click.echo(f"Created open survey '{trial.slug}' to try the questionnaire: /s/{trial.slug}")
@@ -119,6 +133,9 @@ def report_command(slug: str, output: Path | None, department: str | None, lang:
     else:
         output.parent.mkdir(parents=True, exist_ok=True)
         path = report.write_private(output, pdf)
+    options = {"department": department, "lang": lang}
+    detail = ", ".join(f"{name}={value}" for name, value in options.items() if value)
+    audit.record(get_db(), "report-downloaded", slug, detail or None)
     click.echo(f"Wrote {path} ({len(pdf) / 1024:.0f} KB)")
 
 
@@ -139,6 +156,7 @@ def export_command(slug: str, output: Path) -> None:
     except AppError as exc:
         raise click.ClickException(exc.error) from exc
     output.parent.mkdir(parents=True, exist_ok=True)
+    audit.record(get_db(), "export-downloaded", slug, f"fmt={suffix.lstrip('.')}")
     how = "left out" if survey.small_groups == "omit" else "merged into one 'other' group"
     if suffix == ".csv":
         # In the survey's language, with its spreadsheets' list separator.

@@ -17,7 +17,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlite_utils import Database
 
-from .. import i18n, links, privacy
+from .. import audit, i18n, links, privacy
 from ..db import today, write_transaction
 from ..surveys import Survey
 from . import smtp, tokens
@@ -237,6 +237,9 @@ def send_batch(
                 break
             _settle(db, mailing_id, recipient, token, kind, "sent")
             report.sent += 1
+    if report.sent or report.refused:
+        detail = f"kind={kind}, sent={report.sent}, refused={len(report.refused)}"
+        audit.record(db, "invitations-sent", survey.slug, detail)
     report.remaining = len(recipients(db, survey, kind, mailing_id))
     if out_of_time and report.remaining:
         seconds = i18n.number(max_seconds, 0 if float(max_seconds).is_integer() else 1)
@@ -299,6 +302,7 @@ def export_links(db: Database, survey: Survey, kind: str) -> list[dict]:
                     "link": links.invitation_link(token),
                 }
             )
+        audit.record(db, "invitation-links-exported", survey.slug, f"kind={kind}, links={len(out)}")
     return out
 
 

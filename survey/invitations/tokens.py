@@ -6,6 +6,7 @@ import secrets
 
 from sqlite_utils import Database
 
+from .. import audit
 from ..db import today, write_transaction
 from ..responses import hash_token
 from ..surveys import Department, Survey, departments
@@ -36,6 +37,7 @@ def create_invitations(db: Database, survey: Survey, department: Department, cou
             }
             for t in tokens
         )
+        audit.record(db, "invitation-links-created", survey.slug, f"department={department.code}, links={count}")
     return tokens
 
 
@@ -65,6 +67,8 @@ def import_invitations(db: Database, survey: Survey, data: bytes | str, dry_run:
                     for row in report.rows
                 ],
             )
+            # How many, never who: the addresses stay out of the trail.
+            audit.record(db, "invitations-imported", survey.slug, f"invitations={len(report.rows)}")
     return report
 
 

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
-from .. import csrf, invitations, responses, surveys, throttle
+from .. import csrf, followup, invitations, responses, surveys, throttle
 from ..cache import Cache
 from ..db import InvitationUsed, get_db, get_writer
 from ..i18n import current_lang, set_lang
@@ -51,7 +51,10 @@ def _form_page(survey, department=None, invitation_id: int | None = None, depts:
         pages = current_app.extensions.setdefault("form_pages", Cache(256))
         if depts is None:
             depts = tuple(surveys.departments(get_db(), survey))
-        key = (survey, depts, department, g.lang, request.path, tuple(sorted(request.args.items(multi=True))))
+        # What was done since the last round ("you said, we did") changes while the survey is open.
+        titles, more = followup.done_titles(get_db(), survey)
+        done = (tuple(titles), more)
+        key = (survey, depts, department, g.lang, request.path, tuple(sorted(request.args.items(multi=True))), done)
         token = generate_csrf().encode()
         form_key = responses.new_form_key().encode()
         cached = pages.get(key)
@@ -126,7 +129,8 @@ def _render_form(survey, department=None, invitation_id: int | None = None, form
     depts = None if department else surveys.departments(db, survey)
     max_comment = current_app.config["MAX_COMMENT_LENGTH"]
     preselect = request.args.get("d") if request.method == "GET" else None
-    form = build_form(inst, g.lang, depts, max_comment)
+    statement = followup.statement(db, survey)
+    form = build_form(inst, g.lang, depts, max_comment, followup=statement[g.lang] if statement else None)
     if preselect and depts and request.method == "GET":
         match = surveys.department_by_code(db, survey, preselect)
         if match:
@@ -161,6 +165,7 @@ def _render_form(survey, department=None, invitation_id: int | None = None, form
                     int(enps) if enps not in (None, "") else None,
                     (form.comment.data or None) if inst.comment is not None else None,
                     max_comment,
+                    int(form.followup.data) if statement and form.followup.data in ("1", "2", "3", "4", "5") else None,
                 )
             except responses.ResponseError as exc:
                 # What the form's own checks let through (e.g. a NUL character in the comment).
@@ -188,7 +193,8 @@ def _render_form(survey, department=None, invitation_id: int | None = None, form
                 return page, 429, {"Retry-After": str(exc.wait)}
             if invitation_id is not None:
                 session.pop(INVITATION_KEY, None)
-            return redirect(url_for("respond.thanks", slug=survey.slug, lang=g.lang))
+            # The profile is the answer to this POST itself: a redirect would have to carry it somewhere.
+            return thanks_with_profile(survey, sub.answers)
         if not confirm_few:
             notice = notice or _("Something needs fixing before your answers can be sent. See the messages below.")
     form_key = form_key or _posted_form_key() or responses.new_form_key()
@@ -234,7 +240,8 @@ def open_link(slug: str):
 @csrf.exempt
 def invitation(token: str):
     """Exchange a personal invitation token for this browser session, then leave the token-free form address."""
-    wait = throttle.wait_seconds()
+    # Counted before the token is looked up (one atomic step), given back when it is real.
+    wait = throttle.take_token_attempt()
     if wait:
         set_lang(current_lang(None))
         page = render_template("respond/throttled.html", survey=None, minutes=max(1, -(-wait // 60)))
@@ -244,8 +251,8 @@ def invitation(token: str):
     survey = surveys.get_survey(db, inv["slug"]) if inv else None
     set_lang(current_lang(survey.language if survey else None))
     if survey is None:
-        throttle.note_wrong_token()
         return _page("unknown", None, 404)
+    throttle.right_token()
     if not survey.is_open:
         return _not_answerable(survey)
     if inv["used"]:
@@ -302,3 +309,9 @@ def open_link_limit() -> tuple[str, int, int]:
 def index():
     """Send visitors to the HR pages; respondents always arrive on a survey link."""
     return redirect(url_for("admin.surveys_list"))
+
+
+# Importing it registers the respondent's own profile: the thank-you page after answering and /self.
+# Importing this registers the live poll's pages (/p/<code>) and "you said, we did" on bp.
+from . import workshop_view  # noqa: E402,F401
+from .profile_view import thanks_with_profile  # noqa: E402

@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..i18n import number
 from ..questionnaire import Instrument
-from ..surveys import Department
+from ..surveys import Department, tree_order, unit_paths
 
 NA = "na"
 VALID = {"1", "2", "3", "4", "5"}
@@ -53,14 +53,41 @@ class ResponseForm(FlaskForm):
         return out
 
 
+def department_choices(departments: list[Department]) -> list[SelectChoice]:
+    """Return the units to choose from; with a hierarchy, grouped by top-level unit (an <optgroup> each).
+
+    A respondent picks the lowest unit they belong to: first the group of their top-level unit,
+    then within it the unit itself or one below it, named by its path ("Sales North › Team 2").
+    """
+    if not any(d.parent for d in departments):
+        return [SelectChoice(d.code, d.name) for d in departments]
+    paths = unit_paths(departments)
+    name = {d.code: d.name for d in departments}
+    has_children = {d.parent for d in departments if d.parent}
+    choices = []
+    for d in tree_order(departments):
+        top = paths[d.code][0]
+        if top not in has_children:
+            choices.append(SelectChoice(d.code, d.name))
+            continue
+        label = " › ".join(name[code] for code in paths[d.code][1:]) or d.name
+        choices.append(SelectChoice(d.code, label, optgroup=name[top]))
+    return choices
+
+
 def build_form(
     instrument: Instrument,
     lang: str,
     departments: list[Department] | None,
     max_comment: int,
+    followup: str | None = None,
     **kwargs,
 ) -> ResponseForm:
-    """Build the form class for an instrument and language, and instantiate it."""
+    """Build the form class for an instrument and language, and instantiate it.
+
+    `followup` is the text of the survey's follow-up statement, asked after the instrument's
+    statements and stored apart from them (survey/followup.py).
+    """
     na_label = instrument.not_applicable[lang]
 
     class Form(ResponseForm):
@@ -73,12 +100,16 @@ def build_form(
         field = ChoiceField(it.text[lang], choices=choices, validators=[Optional()], invalid_message=answer_error)
         setattr(Form, f"q_{it.id}", field)
     if departments is not None:
-        choices = [SelectChoice("", _("Choose your department"))] + [SelectChoice(d.code, d.name) for d in departments]
+        choices = [SelectChoice("", _("Choose your department")), *department_choices(departments)]
         Form.department = SelectField(
             _("Department"),
             choices=choices,
             validators=[DataRequired(message=_("Choose your department from the list."))],
         )
+    if followup is not None:
+        choices = [SelectChoice(str(v), instrument.scale[lang][v - 1]) for v in range(1, 6)]
+        choices.append(SelectChoice(NA, na_label))
+        Form.followup = ChoiceField(followup, choices=choices, validators=[Optional()], invalid_message=answer_error)
     if instrument.enps is not None:
         Form.enps = ChoiceField(
             instrument.enps.text[lang],
