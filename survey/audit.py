@@ -36,6 +36,11 @@ LABELS = {
     "survey-closed": _l("survey closed"),
     "survey-reopened": _l("survey reopened"),
     "survey-deleted": _l("survey deleted"),
+    "survey-scheduled": _l("survey dates set"),
+    "survey-archived": _l("survey archived"),
+    "survey-unarchived": _l("survey back in the list"),
+    "departments-changed": _l("departments changed"),
+    "comments-read": _l("comments read"),
     "results-read": _l("results read"),
     "comparison-read": _l("comparison read"),
     "report-downloaded": _l("report downloaded"),
@@ -68,6 +73,7 @@ READS = {
     "admin.compare_pdf": "comparison-report-downloaded",
     "admin.export_download": "export-downloaded",
     "admin.comments_download": "comments-downloaded",
+    "admin.comments_page": "comments-read",
     "admin.audit_csv": "audit-exported",
 }
 # The only request parameters a record may repeat: choices of the person reading, never respondent text.

@@ -234,8 +234,13 @@ def item_bars_figure(items: list[dict], instrument: Instrument, lang: str) -> go
 
 
 def _wrap(text: str, width: int) -> str:
-    """Break a long label over lines with <br> (plotly's line break)."""
-    words, lines, line = text.split(), [], ""
+    """Break a long label over lines with <br> (plotly's line break); a word longer than a line is hyphenated."""
+    words, lines, line = [], [], ""
+    for word in text.split():
+        while len(word) > width:
+            words.append(word[: width - 1] + "-")
+            word = word[width - 1 :]
+        words.append(word)
     for word in words:
         if line and len(line) + len(word) + 1 > width:
             lines.append(line)
@@ -251,13 +256,20 @@ def pyramids_figure(groups: list[tuple[str, list[dict]]], instrument: Instrument
     from plotly.subplots import make_subplots
 
     names, _shares = _pyramid_shares([], instrument, lang)
+    # Each panel's title is wrapped to the panel's width, so that neighbouring names never run into each other;
+    # the top margin grows with the lines of the longest title.
+    # Characters a line for a chart about 1,000 px wide (the pages' full width, the PDF's landscape page).
+    width = {1: 40, 2: 36, 3: 28, 4: 22}.get(len(groups), 18)
+    titles = ["<br>".join(html.escape(line) for line in _wrap(name, width).split("<br>")) for name, _ in groups]
+    lines = max([title.count("<br>") + 1 for title in titles] or [1])
     fig = make_subplots(
         rows=1,
         cols=max(len(groups), 1),
         shared_yaxes=True,
-        subplot_titles=[html.escape(name) for name, _ in groups],
-        horizontal_spacing=0.02,
+        subplot_titles=titles,
+        horizontal_spacing=0.03,
     )
+    fig.update_annotations(font={"size": 12})
     for col, (_name, pyramid) in enumerate(groups, start=1):
         names, shares = _pyramid_shares(pyramid, instrument, lang)
         fig.add_bar(
@@ -277,14 +289,17 @@ def pyramids_figure(groups: list[tuple[str, list[dict]]], instrument: Instrument
     fig.update_xaxes(range=[-widest, widest], visible=False)
     fig.update_yaxes(categoryorder="array", categoryarray=names, automargin=True)
     fig.update_layout(bargap=0.12)
-    return _layout(fig, 360, lang, showlegend=False, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    top = 16 + 16 * lines
+    return _layout(fig, 340 + top, lang, showlegend=False, margin={"l": 10, "r": 10, "t": top, "b": 10})
 
 
 def trend_figure(history: list[dict], instrument: Instrument, lang: str) -> go.Figure:
     """Draw the index and each level's score over the rounds of a series."""
-    labels = [f"{_wrap(html.escape(r['title']), 28)}<br>{i18n.day(r['date'], lang)}" for r in history]
     with i18n.language(lang):
         index_label, score_label = _("Engagement index"), _("Score (0–100)")
+        # Every round of a trend is closed: it is named by its closing day, the end of its period in the list.
+        closed = [_("closed %(day)s", day=i18n.day(r["date"], lang)) for r in history]
+    labels = [f"{_wrap(html.escape(r['title']), 28)}<br>{when}" for r, when in zip(history, closed, strict=True)]
     fig = go.Figure()
     fig.add_scatter(
         x=labels,

@@ -149,11 +149,11 @@ def shared(a: Instrument, b: Instrument) -> tuple[list[str], list[str]]:
     return levels, items
 
 
-def _hidden_cells(res: dict) -> set[tuple[str, str]]:
-    """Return the (department code, level) cells a survey's results hide; "" is the organisation."""
-    cells = {("", d["id"]) for d in res.get("dimensions", []) if d.get("suppressed")}
+def _hidden_cells(res: dict) -> dict[tuple[str, str], str]:
+    """Return the (department code, level) cells a survey's results hide, with why; "" is the organisation."""
+    cells = {("", d["id"]): d.get("reason") for d in res.get("dimensions", []) if d.get("suppressed")}
     for dept in res.get("departments", []):
-        cells |= {(dept["code"], d["id"]) for d in dept.get("dimensions", []) if d.get("suppressed")}
+        cells |= {(dept["code"], d["id"]): d.get("reason") for d in dept.get("dimensions", []) if d.get("suppressed")}
     return cells
 
 
@@ -179,7 +179,8 @@ def _round_scores(rnd: Survey, figures: dict) -> dict:
     return {
         "slug": rnd.slug,
         "title": rnd.title,
-        "date": rnd.closed_on or rnd.created_on,
+        # A round is named by the day it closed, as in the survey list's period (Survey.ends_on).
+        "date": rnd.ends_on or rnd.starts_on,
         "suppressed": figures["suppressed"],
         "index": figures.get("index"),
         "scores": {d["id"]: d.get("score") for d in figures.get("dimensions", []) if not d.get("suppressed")},
@@ -216,14 +217,15 @@ def _trend(db: Database, survey: Survey, series: list[Survey]) -> dict:
     table = _round_differences(now, before, pairs, levels)
     # A cell hidden in either round's own results (too few, or protecting another group) stays
     # hidden here too: its mean in that round would otherwise come out of the trend.
-    hidden = _hidden_cells(now_res) | _hidden_cells(prev_res)
+    hidden = _hidden_cells(prev_res) | _hidden_cells(now_res)
     org_rows, dept_rows = [], []
     for code, rows in zip(pairs, table, strict=True):
         cells = []
         for row in rows:
             cell = {"id": row["id"], "n_now": row["n_a"], "n_previous": row["n_b"]}
             if row["n_a"] < k or row["n_b"] < k or (code, row["id"]) in hidden:
-                cell = {"id": row["id"], "suppressed": True}
+                reason = hidden.get((code, row["id"])) or privacy.TOO_FEW
+                cell = {"id": row["id"], "suppressed": True, "reason": reason}
             else:
                 for key in ("mean_a", "mean_b", "diff", "p", "p_adj", "d"):
                     if key in row:
@@ -345,7 +347,7 @@ def comparison(
         body["paging"] = {"page": page, "per_page": per_page, "pages": pages, "total": total}
     else:
         shown_rows = rows
-    body["organisation"] = {k: res[k] for k in ("n", "index", "dimensions", "pyramid") if k in res}
+    body["organisation"] = {k: res[k] for k in ("n", "index", "dimensions", "pyramid", "focus_level") if k in res}
     if parent not in (None, TOP):
         parent_row = next(d for d in res["departments"] if d["code"].lower() == parent.lower())
         body["parent"] = parent_row

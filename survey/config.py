@@ -80,6 +80,9 @@ DEFAULTS = {
     "DEFAULT_MIN_GROUP_SIZE": 5,
     "DEFAULT_COMMENT_MIN_GROUP_SIZE": 10,
     "DB_BUSY_TIMEOUT_MS": 10_000,
+    # The time zone whose days a survey's schedule counts in: a survey opens at the start of its
+    # opening day and closes at the end of its last day for answers, in this zone.
+    "TIMEZONE": "Europe/Oslo",
 }
 
 

@@ -498,3 +498,31 @@ CREATE TABLE polls (
 );
 CREATE INDEX polls_linked ON polls (linked_id)
 """
+
+
+NOT_APPLICABLE = 6  # answers.value of a statement answered "not applicable" (1..5 are the scale)
+
+
+@migrations()
+def m008_not_applicable(db: Database) -> None:
+    """Store "not applicable" as an answer of its own (value 6), told apart from a statement left blank."""
+    # SQLite cannot change a CHECK constraint in place: the table is rebuilt (foreign keys are off
+    # while migrating, see migrate()).
+    for statement in SCHEMA_008.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+
+
+SCHEMA_008 = """
+CREATE TABLE answers_new (
+    response_id INTEGER NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
+    item INTEGER NOT NULL CHECK (typeof(item) = 'integer' AND item >= 0),
+    -- 1..5: the answer on the scale; 6: "not applicable" (missing for every figure, like a blank,
+    -- but kept so that the export can tell the two apart). A statement left blank has no row.
+    value INTEGER NOT NULL CHECK (typeof(value) = 'integer' AND value BETWEEN 1 AND 6),
+    PRIMARY KEY (response_id, item)
+) WITHOUT ROWID;
+INSERT INTO answers_new (response_id, item, value) SELECT response_id, item, value FROM answers;
+DROP TABLE answers;
+ALTER TABLE answers_new RENAME TO answers
+"""

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import numpy as np
 from sqlite_utils import Database
 
-from .db import write_transaction
+from .db import NOT_APPLICABLE, write_transaction
 from .questionnaire import Instrument
 from .responses import MAX_RESPONSE_ID
 from .surveys import Survey, create_survey
@@ -125,6 +125,8 @@ def generate(
     rng.shuffle(dept_of)
     # Ids come from their own stream, so the answers stay those of earlier versions of a seed.
     id_rng = np.random.default_rng([seed, 1])
+    # Which of the unanswered statements were "not applicable" rather than skipped: a stream of its own too.
+    na_rng = np.random.default_rng([seed, 2])
     today = dt.date.today()
     comments = COMMENTS[language]
     for lo in range(0, responses, batch):
@@ -143,6 +145,7 @@ def generate(
         has_comment = rng.random(size) < 0.08
         days = rng.integers(0, 14, size)
         ids = fresh_ids(db, id_rng, size)
+        na = na_rng.random((size, len(items))) < 0.5
         rows = []
         answer_rows = []
         for j in range(size):
@@ -158,6 +161,7 @@ def generate(
                 )
             )
             answer_rows.extend((rid, c, int(values[j, c])) for c in range(len(items)) if not skipped[j, c])
+            answer_rows.extend((rid, c, NOT_APPLICABLE) for c in range(len(items)) if skipped[j, c] and na[j, c])
         with write_transaction(db):
             db.conn.executemany(
                 "INSERT INTO responses (id, survey_id, department_id, submitted_on, enps, comment) "
@@ -271,9 +275,9 @@ def backdate(db: Database, survey: Survey, days: int) -> None:
     shift = f"-{int(days)} days"
     with write_transaction(db):
         db.execute(
-            "UPDATE surveys SET status = 'closed', created_on = date(created_on, ?), closed_on = date('now', ?, "
-            "'+14 days') WHERE id = ?",
-            [shift, shift, survey.id],
+            "UPDATE surveys SET status = 'closed', created_on = date(created_on, ?), opens_at = date(created_on, ?), "
+            "closed_on = date('now', ?, '+14 days') WHERE id = ?",
+            [shift, shift, shift, survey.id],
         )
         db.execute("UPDATE responses SET submitted_on = date(submitted_on, ?) WHERE survey_id = ?", [shift, survey.id])
 

@@ -12,9 +12,10 @@ from sqlite_utils import Database
 
 from . import i18n
 from .comments import comments_for
+from .db import NOT_APPLICABLE
 from .errors import AppError
 from .rates import response_rates
-from .results import require_released
+from .results import mark_read, require_released
 from .surveys import Department, Survey, departments
 
 _SHUFFLE = random.SystemRandom()
@@ -44,6 +45,8 @@ def export_rows(db: Database, survey: Survey, lang: str | None = None) -> tuple[
     nothing about the order of submission.
     """
     require_released(survey)
+    # Reading the raw answers is reading results: from now on the survey cannot be reopened.
+    mark_read(db, survey)
     inst = survey.instrument
     depts = departments(db, survey)
     rates = response_rates(db, survey)
@@ -56,11 +59,11 @@ def export_rows(db: Database, survey: Survey, lang: str | None = None) -> tuple[
             ),
             409,
         )
-    with i18n.language(lang or survey.language):
-        department = _("department")
+    lang = lang or survey.language
+    with i18n.language(lang):
         label, merged = export_labels(depts, {row["department"].code for row in rates["departments"] if row["hidden"]})
-    header = [department, *[it.id for it in inst.items]]
-    header += ["enps"] if inst.enps else []
+    header = [column["header"] for column in export_columns(inst, lang)]
+    not_applicable = inst.not_applicable[lang]
     position = {n: it.id for n, it in enumerate(inst.items)}
     answers: dict[int, dict[str, int]] = {}
     for row in db.query(
@@ -74,12 +77,85 @@ def export_rows(db: Database, survey: Survey, lang: str | None = None) -> tuple[
         if resp["department_id"] in merged and survey.small_groups == "omit":
             continue
         given = answers.get(resp["id"], {})
-        row = [label[resp["department_id"]], *[given.get(it.id, "") for it in inst.items]]
+        # "Not applicable" in words; a statement left blank stays an empty cell.
+        cells = [given.get(it.id, "") for it in inst.items]
+        row = [label[resp["department_id"]], *[not_applicable if v == NOT_APPLICABLE else v for v in cells]]
         if inst.enps:
             row.append("" if resp["enps"] is None else resp["enps"])
         rows.append([neutralise(v) for v in row])
     _SHUFFLE.shuffle(rows)
     return header, rows
+
+
+SEPARATOR = " · "
+HEADER_TEXT = 60  # characters of the statement in a column's header; the whole statement is on the sheet of columns
+
+
+def _short(text: str, limit: int = HEADER_TEXT) -> str:
+    """Return text cut at a word to at most `limit` characters, with "…" when cut."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
+
+
+def export_columns(inst, lang: str) -> list[dict]:
+    """Return the export's columns: header (readable, with the code kept), code, level and the whole text.
+
+    A statement's header is "Level · code · The statement…", so that a spreadsheet reads as the
+    questionnaire did while analyses can still find each column by its code.
+    """
+    with i18n.language(lang):
+        department, what = _("department"), _("The department, or the group that small departments are merged into")
+    columns = [{"header": department, "code": "department", "level": "", "text": what}]
+    levels = {lv.id: lv.name[lang] for lv in inst.levels}
+    for it in inst.items:
+        header = SEPARATOR.join((levels[it.level], it.id, _short(it.text[lang])))
+        columns.append({"header": header, "code": it.id, "level": levels[it.level], "text": it.text[lang]})
+    if inst.enps:
+        header = SEPARATOR.join(("eNPS", "enps", _short(inst.enps.text[lang])))
+        columns.append({"header": header, "code": "enps", "level": "", "text": inst.enps.text[lang]})
+    return columns
+
+
+def column_notes(survey: Survey, lang: str) -> list[list]:
+    """Return the rows of the sheet that explains every column and value of the export, in `lang`."""
+    inst = survey.instrument
+    with i18n.language(lang):
+        rows = [[_("column"), _("code"), _("level"), _("statement or question")]]
+        rows += [[c["header"], c["code"], c["level"], c["text"]] for c in export_columns(inst, lang)]
+        scale = "; ".join(f"{n} = {label}" for n, label in enumerate(inst.scale[lang], start=1))
+        rows += [
+            [],
+            [_("What the cells hold")],
+            [_("Statements: %(scale)s.", scale=scale)],
+            [
+                _(
+                    "“%(na)s”: the respondent chose “%(na)s”. An empty cell: the statement was left blank. "
+                    "Both count as missing in every figure, never as zero.",
+                    na=inst.not_applicable[lang],
+                )
+            ],
+        ]
+        if inst.enps:
+            rows.append([_("eNPS: 0 to 10; an empty cell: not answered.")])
+        rows.append(
+            [
+                _(
+                    "One row per response, in random order. Departments with fewer than %(k)s responses, and any "
+                    "hidden to protect them, are merged into the “(other)” group of the nearest department shown "
+                    "above them, or into “%(other)s”, or left out, as the survey says. No name, date, time or "
+                    "comment is exported with the answers.",
+                    k=i18n.number(survey.min_group_size),
+                    other=_("Other (small departments)"),
+                )
+            ]
+        )
+    return rows
+
+
+def list_separator(lang: str) -> str:
+    """Return the separator a spreadsheet in this language expects in a CSV file: ';' where ',' is the decimal mark."""
+    return ";" if lang in ("nb", "nn") else ","
 
 
 def export_labels(depts: list[Department], hidden: set[str]) -> tuple[dict[int, str], set[int]]:
@@ -111,6 +187,7 @@ def export_labels(depts: list[Department], hidden: set[str]) -> tuple[dict[int, 
 def export_comments(db: Database, survey: Survey) -> list[str]:
     """Return the comments HR may read: only from groups at or above the comment threshold, shuffled, undated."""
     require_released(survey)
+    mark_read(db, survey)  # comments are read results too: no reopening after them
     return [neutralise(text) for text in comments_for(db, survey) or []]
 
 
@@ -118,14 +195,17 @@ def comments_csv(comments: list[str], lang: str = i18n.DEFAULT) -> str:
     """Write the comments as a one-column CSV (no department, no date, random order)."""
     with i18n.language(lang):
         column = _("comment")
-    return to_csv([column], [[text] for text in comments])
+    return to_csv([column], [[text] for text in comments], list_separator(lang))
 
 
-def to_csv(header: list[str], rows: list[list]) -> str:
-    """Write the export as CSV text (UTF-8 with a byte-order mark, so spreadsheets read æøå)."""
+def to_csv(header: list[str], rows: list[list], separator: str = ",") -> str:
+    """Write the export as CSV text (UTF-8 with a byte-order mark, so spreadsheets read æøå).
+
+    `separator` is the reader's list separator (see list_separator): Norwegian Excel splits on ';'.
+    """
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv.writer(out, delimiter=separator, lineterminator="\r\n")
     writer.writerow(header)
     writer.writerows(rows)
     return out.getvalue()
@@ -157,12 +237,18 @@ def cell_text(value: object) -> tuple[object, bool]:
     return value, False
 
 
-def to_xlsx(header: list[str], rows: list[list], comments: list[str] | None = None, lang: str = i18n.DEFAULT) -> bytes:
+def to_xlsx(
+    header: list[str],
+    rows: list[list],
+    comments: list[str] | None = None,
+    lang: str = i18n.DEFAULT,
+    columns: list[list] | None = None,
+) -> bytes:
     """Write the export as an Excel workbook (answers; comments on a sheet of their own), values only.
 
     Numbers stay numbers (a spreadsheet shows them in its own convention); sheet names and
-    headers are in `lang`. Characters a cell cannot hold are replaced by visible symbols, and a
-    sheet "notes" says so.
+    headers are in `lang`. `columns` (see column_notes) fills a sheet that explains every column.
+    Characters a cell cannot hold are replaced by visible symbols, and a sheet "notes" says so.
     """
     from openpyxl import Workbook
 
@@ -178,7 +264,7 @@ def to_xlsx(header: list[str], rows: list[list], comments: list[str] | None = No
         return out
 
     with i18n.language(lang):
-        names = _("responses"), _("comments"), _("comment"), _("notes"), replaced_note()
+        names = _("responses"), _("comments"), _("comment"), _("notes"), replaced_note(), _("columns")
     book = Workbook(write_only=True)
     sheet = book.create_sheet(names[0])
     sheet.append(clean(header))
@@ -189,6 +275,10 @@ def to_xlsx(header: list[str], rows: list[list], comments: list[str] | None = No
         notes.append([names[2]])
         for text in comments:
             notes.append(clean([text]))
+    if columns is not None:
+        about = book.create_sheet(names[5])
+        for row in columns:
+            about.append(clean(row))
     if replaced:
         book.create_sheet(names[3]).append([names[4]])
     out = io.BytesIO()

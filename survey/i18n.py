@@ -23,7 +23,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent, get_minus_sign_symbol
 from flask import Flask, g, has_app_context, has_request_context, request, session, url_for
-from flask_babel import Babel, force_locale, format_date, get_locale, refresh
+from flask_babel import Babel, force_locale, format_date, get_locale, gettext, refresh
 
 from .config import ROOT
 from .questionnaire import LANGUAGES
@@ -171,6 +171,16 @@ def day(value: dt.date | str | None, lang: str | None = None) -> str:
     return format_date(value, format="long")
 
 
+def period(start: dt.date | str | None, end: dt.date | str | None = None, lang: str | None = None) -> str:
+    """Write a survey's period, "27 November 2026 – 11 December 2026", or "from 27 November 2026" while it runs."""
+    if end:
+        return f"{day(start, lang)} – {day(end, lang)}"
+    if lang:
+        with language(lang):
+            return gettext("from %(day)s", day=day(start, lang))
+    return gettext("from %(day)s", day=day(start))
+
+
 def lang_url(lang: str) -> str:
     """Return the current page's address in another language, keeping its other parameters."""
     args = {k: v for k, v in request.args.items() if k != "lang"}
@@ -233,6 +243,12 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["signed"] = lambda value, digits=0: number(value, digits, signed=True)
     app.jinja_env.filters["percent"] = lambda value, digits=0: percent(value, digits)
     app.jinja_env.filters["day"] = day
+    app.jinja_env.globals["period"] = period
+    from .privacy import reasons_in
+    from .scoring import band
+
+    app.jinja_env.globals["band_of"] = band
+    app.jinja_env.globals["hidden_reasons"] = reasons_in
     app.jinja_env.globals["lang_url"] = lang_url
     app.jinja_env.globals["here_without_lang"] = here_without_lang
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES

@@ -45,6 +45,29 @@ LEVEL_HIDDEN = "level_hidden"  # an item or the pyramid of a group whose level i
 DIRECT = "direct"  # respondents who answered for a unit with sub-units: never shown on their own
 
 
+REASONS = (TOO_FEW, COMPLEMENTARY, FEW_INVITED, LEVEL_HIDDEN)  # in the order the pages explain them
+
+
+def reasons_in(figures: object) -> list[str]:
+    """Return the reasons for hidden groups and cells found anywhere in shown figures, in REASONS order.
+
+    Outputs list under a table what its hidden cells' reasons mean; they read them from the
+    figures this module decided, never work them out again.
+    """
+    found: set[str] = set()
+    stack = [figures]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key in ("reason", "pyramid_hidden"):
+                if item.get(key) in REASONS:
+                    found.add(item[key])
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return [reason for reason in REASONS if reason in found]
+
+
 def effective_k(min_group_size: int) -> int:
     """Return the threshold actually applied (never below the floor of 3)."""
     return max(MIN_GROUP_FLOOR, int(min_group_size))

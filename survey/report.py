@@ -184,8 +184,9 @@ def pdf_response(pdf: bytes, name: str) -> Response:
 
 
 def _period(survey: Survey) -> str:
+    # The same period as the survey list and the trend (Survey.starts_on, closed_on).
     end = i18n.day(survey.closed_on) if survey.closed_on else _("still open")
-    return f"{i18n.day(survey.created_on)} – {end}"
+    return f"{i18n.day(survey.starts_on)} – {end}"
 
 
 def _top_two(dims: list[dict], reverse: bool) -> list[dict]:
@@ -193,14 +194,7 @@ def _top_two(dims: list[dict], reverse: bool) -> list[dict]:
     return sorted(scored, key=lambda d: d["score"], reverse=reverse)[:2]
 
 
-def focus_level(dims: list[dict], instrument) -> str | None:
-    """Return the lowest level whose score is in the low or medium band, or None when all are high."""
-    score = {d["id"]: d.get("score") for d in dims}
-    for lv in instrument.levels:
-        s = score.get(lv.id)
-        if s is not None and scoring.band(s) != "high":
-            return lv.id
-    return None
+focus_level = results.focus_level  # one definition for every output
 
 
 def build_context(
@@ -250,7 +244,7 @@ def build_context(
         units = []  # a unit without sub-units: its own figures are the whole report
     # Errors (a chart that cannot be drawn) speak the reader's language; the report's texts its own.
     figures, images = embed_charts(figs, {"pyramid": 520, "radar": 520})
-    focus = focus_level(group["dimensions"], inst)
+    focus = group.get("focus_level")
     comment_list, comments_left = None, 0
     if with_comments and inst.comment is not None:
         comment_list = comments.comments_for(db, survey, dept.code if dept else None)
@@ -287,6 +281,7 @@ def build_context(
         "k": survey.min_group_size,
         "band": scoring.band,
         "alpha_warning": scoring.ALPHA_WARNING,
+        "alpha_min_n": scoring.ALPHA_MIN_RESPONDENTS,
         # The organisation's report: its action plan and what became of the previous round's.
         "action_plan": "" if dept else action_section(db, survey, lang),
     }
@@ -389,8 +384,8 @@ def make_comparison(
     inst = survey.instrument
     picked = compare.chosen_departments(body, codes or [])
     figs = compare.comparison_figures(body, picked, inst, lang)
-    # Radar and pyramids side by side on one landscape page; the others full width.
-    figures, images = embed_charts(figs, {"radar": 560, "pyramids": 640})
+    # Each chart has a landscape page of its own, at the width it is drawn for.
+    figures, images = embed_charts(figs, {"radar": 700, "pyramids": 1100, "trend": 1100})
     gaps = compare.reading([compare.Gap(**g) for g in body["gaps"]], inst, lang)
     if sort:
         units = [(row, 0) for row in body["departments"]]  # sorted by a figure: depth would mislead

@@ -12,9 +12,9 @@ from flask_babel import gettext as _
 from pydantic import ValidationError
 from sqlite_utils import Database
 
-from .db import InvitationUsed, today, write_transaction
+from .db import NOT_APPLICABLE, InvitationUsed, today, write_transaction
 from .schemas import AnswersIn, answers_context, field_errors
-from .surveys import Survey
+from .surveys import Survey, local_today
 
 
 class ResponseError(ValueError):
@@ -27,13 +27,14 @@ class ResponseError(ValueError):
 
 @dataclass(frozen=True)
 class Submission:
-    """A validated response, ready to store."""
+    """A validated response, ready to store: answers 1..5 by item id, and the items answered "not applicable"."""
 
     department_id: int
     answers: dict[str, int]
     enps: int | None
     comment: str | None
     followup: int | None = None  # the follow-up statement, stored apart from the instrument's answers
+    not_applicable: frozenset[str] = frozenset()  # stored as NOT_APPLICABLE; a blank item is not stored at all
 
 
 def validate(
@@ -63,8 +64,10 @@ def validate(
     if errors:
         raise ResponseError(errors)
     clean = {item_id: value for item_id, value in body.answers.items() if value is not None}
+    # null is "not applicable" (the form's "na"); an item left out was skipped.
+    na = frozenset(item_id for item_id, value in body.answers.items() if value is None)
     text = body.comment.strip() if body.comment is not None else None
-    return Submission(department_id, clean, body.enps, text or None, body.followup)
+    return Submission(department_id, clean, body.enps, text or None, body.followup, not_applicable=na)
 
 
 def hash_token(token: str) -> str:
@@ -81,9 +84,18 @@ def save_response(
 
 
 def store(
-    db: Database, survey: Survey, sub: Submission, invitation_id: int | None = None, form_key: str | None = None
+    db: Database,
+    survey: Survey,
+    sub: Submission,
+    invitation_id: int | None = None,
+    form_key: str | None = None,
+    last_day: str | None = None,
 ) -> None:
-    """Store a response inside the caller's transaction; raise when it must not be stored."""
+    """Store a response inside the caller's transaction; raise when it must not be stored.
+
+    `last_day` is today where the organisation is (surveys.local_today): a survey whose last day
+    for answers is before it takes none.
+    """
     if invitation_id is None and survey.invitation_only:
         raise InvitationRequired()
     if form_key is not None and not use_form_key(db, form_key):
@@ -95,14 +107,18 @@ def store(
         cur = db.execute("UPDATE invitations SET used = 1 WHERE id = ? AND used = 0", [invitation_id])
         if cur.rowcount != 1:
             raise InvitationUsed()
-    status = db.execute("SELECT status FROM surveys WHERE id = ?", [survey.id]).fetchone()
+    status = db.execute("SELECT status, closes_at FROM surveys WHERE id = ?", [survey.id]).fetchone()
     if status is None or status[0] != "open":
+        raise SurveyClosed()
+    if status[1] and last_day is not None and status[1] < last_day:
+        # Its last day for answers has passed (it is closed at its next reading).
         raise SurveyClosed()
     response_id = _insert_response(db, survey, sub)
     position = survey.item_positions
     db.conn.executemany(
         "INSERT INTO answers (response_id, item, value) VALUES (?, ?, ?)",
-        [(response_id, position[item_id], value) for item_id, value in sub.answers.items()],
+        [(response_id, position[item_id], value) for item_id, value in sub.answers.items()]
+        + [(response_id, position[item_id], NOT_APPLICABLE) for item_id in sorted(sub.not_applicable)],
     )
     if sub.followup is not None:
         db.execute("INSERT INTO followup_answers (response_id, value) VALUES (?, ?)", [response_id, sub.followup])
@@ -128,6 +144,12 @@ def use_form_key(db: Database, key: str) -> bool:
     return cur.rowcount == 1
 
 
+def form_key_spent(db: Database, key: str) -> bool:
+    """Return True when this rendered form's single-use key has given its response already."""
+    row = db.execute("SELECT 1 FROM form_keys WHERE key_hash = ?", [hash_token("form:" + key)]).fetchone()
+    return row is not None
+
+
 class Throttled(Exception):
     """Too many submissions from one client through the open link; `wait` seconds until the next."""
 
@@ -151,12 +173,14 @@ def submit(
     """
     from . import throttle as counting
 
+    today_here = local_today()  # read here: the writer's thread has no app and its settings
+
     def work(db: Database) -> None:
         if throttle is not None and invitation_id is None:
             wait = counting.take(db, *throttle)
             if wait is not None:
                 raise Throttled(wait)
-        store(db, survey, sub, invitation_id, form_key)
+        store(db, survey, sub, invitation_id, form_key, today_here)
 
     writer.run(work)
 

@@ -11,12 +11,12 @@ from sqlite_utils import Database
 
 from . import privacy, rates, scoring
 from .cache import Cache
-from .db import write_transaction
+from .db import NOT_APPLICABLE, write_transaction
 from .errors import AppError
 from .questionnaire import Instrument
 from .surveys import Department, Survey, departments
 
-BITS = 3  # an answer 1..5 fits in 3 bits; 0 means "no answer"
+BITS = 3  # an answer 1..5, or 6 for "not applicable", fits in 3 bits; 0 means "no answer"
 PER_WORD = 21  # 21 x 3 = 63 bits: a packed word stays a positive SQLite integer
 
 
@@ -80,7 +80,8 @@ def load_answers(db: Database, survey: Survey) -> AnswerData:
     for pos in range(n_items):
         word, slot = divmod(pos, PER_WORD)
         values[:, pos] = (arr[:, 2 + word] >> (BITS * slot)) & 0b111
-    values[values == 0] = np.nan
+    # A blank and "not applicable" are both missing for every figure (never zero, never counted).
+    values[(values == 0) | (values == NOT_APPLICABLE)] = np.nan
     enps = arr[:, 1].astype(float)
     enps[enps < 0] = np.nan
     return AnswerData(values, enps, arr[:, 0])
@@ -134,6 +135,8 @@ def survey_results(db: Database, survey: Survey, department: str | None = None) 
     state = survey_state(db, survey)
     result = table_results(state) if department is None else unit_view(state, department)
     result["collection"] = survey.collection
+    if not result.get("suppressed"):
+        result["focus_level"] = focus_level(result["dimensions"], survey.instrument)
     add_response_rates(result, rates.response_rates(db, survey))
     CACHE.put(key, result)
     return result
@@ -299,8 +302,42 @@ ROW_KEYS = ("n", "index", "enps", "enps_n", "dimensions", "pyramid", "pyramid_hi
 
 
 def public_dimension(dim: dict) -> dict:
-    """Return the publishable figures of one dimension (a copy, never the scoring dict itself)."""
-    return {key: dim[key] for key in DIMENSION_KEYS if key in dim}
+    """Return the publishable figures of one dimension (a copy, never the scoring dict itself), with its alpha_note."""
+    out = {key: dim[key] for key in DIMENSION_KEYS if key in dim}
+    out["alpha_note"] = alpha_note(dim)
+    return out
+
+
+ALPHA_NOTES = ("too_few", "undefined", "below_zero", "below_warning", "ok")
+
+
+def alpha_note(dim: dict) -> str:
+    """Say how to read a level's Cronbach's alpha (SCORING, "Reliability of a figure").
+
+    too_few: fewer than ALPHA_MIN_RESPONDENTS answered every statement ("too few to estimate");
+    undefined: enough did, but their totals do not vary; below_zero: negative (shown as "below 0"
+    and flagged, never as a band); below_warning: under ALPHA_WARNING; ok: otherwise.
+    """
+    alpha = dim.get("alpha")
+    if alpha is None:
+        return "too_few" if dim.get("alpha_n", 0) < scoring.ALPHA_MIN_RESPONDENTS else "undefined"
+    if alpha < 0:
+        return "below_zero"
+    return "below_warning" if alpha < scoring.ALPHA_WARNING else "ok"
+
+
+def focus_level(dims: list[dict], instrument: Instrument) -> str | None:
+    """Return the focus level: the lowest shown level whose score is in the low or medium band (below 70).
+
+    Every output (the results page, the API, the report's summary and action pages) names this one.
+    None when every shown level scores high.
+    """
+    score = {d["id"]: d.get("score") for d in dims if not d.get("suppressed")}
+    for lv in instrument.levels:
+        s = score.get(lv.id)
+        if s is not None and scoring.band(s) != "high":
+            return lv.id
+    return None
 
 
 def compute_results(

@@ -65,6 +65,7 @@ class Query(BaseModel):
 
 
 Code = Annotated[str, Field(pattern=CODE_PATTERN, description="1-32 letters, digits, '-' or '_'")]
+Day = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", json_schema_extra={"format": "date"})]
 GroupSize = Annotated[int, Field(ge=3, le=MAX_K)]
 
 
@@ -117,6 +118,9 @@ class SurveyIn(Strict):
         description="also ask 'I have seen changes since the last survey' (1-5), reported on its own, never part "
         "of a level or the index",
     )
+    draft: bool = Field(False, description="true: prepare it as a draft, not answerable until opened (or opens_at)")
+    opens_at: Day | None = Field(None, description="the day it opens for answers (a draft until then); default today")
+    closes_at: Day | None = Field(None, description="the last day it takes answers; it closes by itself after it")
 
     messages: ClassVar[dict[str, str]] = {
         "title": N_("Give the survey a title."),
@@ -140,6 +144,9 @@ class SurveyIn(Strict):
         "previous": N_("Send the slug of the earlier round, or leave it out."),
         "small_groups": N_("Choose 'merge' (into one 'other' group) or 'omit'."),
         "followup_statement": N_("Send true to ask the follow-up statement, or false (the default)."),
+        "draft": N_("Send true (a draft) or false."),
+        "opens_at": N_("Give the opening day as a date (YYYY-MM-DD)."),
+        "closes_at": N_("Give the last day for answers as a date (YYYY-MM-DD)."),
         "anonymous:extra_forbidden": N_(
             "'anonymous' was replaced by 'collection': send 'open' (anyone with the link) "
             "or 'invitations' (personal links only)."
@@ -228,6 +235,37 @@ def department_problem(unit: dict, label: str) -> str | None:
     return None
 
 
+class SurveyChange(Strict):
+    """A change to a survey's life: its dates, its departments (until the first answer) or its place in the list."""
+
+    opens_at: Day | None = Field(None, description="a draft's opening day; null: opened by hand")
+    closes_at: Day | None = Field(None, description="the last day for answers; null: closed by hand")
+    departments: Annotated[list[DepartmentIn], Field(min_length=1)] | None = Field(
+        None, description="every department, matched by code; only before the first answer"
+    )
+    archived: bool | None = Field(None, description="true: out of the main list (closed surveys and drafts)")
+
+    messages: ClassVar[dict[str, str]] = {
+        **{
+            name: text
+            for name, text in SurveyIn.messages.items()
+            if name.split(".")[0].split(":")[0] in ("departments", "opens_at", "closes_at")
+        },
+        "archived": N_("Send true (archive) or false (back to the list)."),
+    }
+
+
+class NextRoundIn(Strict):
+    """The next round of a survey: a draft copy with a title and an address of its own."""
+
+    title: Annotated[str, Field(max_length=200, pattern=r"\S")] | None = Field(None, description="default: the same")
+    slug: Annotated[str, Field(max_length=64, pattern=SLUG_PATTERN)] | None = Field(
+        None, description="the new round's address; made from the title when left out"
+    )
+
+    messages: ClassVar[dict[str, str]] = {key: SurveyIn.messages[key] for key in ("title", "slug")}
+
+
 # --- Responses ----------------------------------------------------------------------------------
 
 
@@ -256,7 +294,8 @@ class AnswersIn(Strict):
     """What a respondent answers; the validation context (answers_context) names the survey's items."""
 
     answers: dict[Annotated[str, AfterValidator(_known_item)], Annotated[int, Field(ge=1, le=5)] | None] = Field(
-        description="item id -> 1..5, or null for 'not applicable'; ids from GET /surveys/{slug}"
+        description="item id -> 1..5, or null for 'not applicable' (kept apart from a skipped item, which is "
+        "left out); ids from GET /surveys/{slug}"
     )
     enps: Annotated[int, Field(ge=0, le=10)] | None = Field(None, description="would you recommend us: 0..10")
     comment: str | None = Field(None, description="free text, at most MAX_COMMENT_LENGTH (5,000) characters")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
-from flask import has_app_context
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from pydantic import ValidationError
 from sqlite_utils import Database
@@ -23,10 +25,11 @@ from .schemas import SurveyIn, field_errors
 class SurveyError(ValueError):
     """Invalid survey settings; `fields` maps a field name to what to fix; `slug_taken` when the address is in use."""
 
-    def __init__(self, fields: dict[str, str], slug_taken: bool = False):
+    def __init__(self, fields: dict[str, str], slug_taken: bool = False, conflict: bool = False):
         super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
         self.fields = fields
         self.slug_taken = slug_taken
+        self.conflict = conflict  # valid settings that the survey's state refuses (e.g. it has answers)
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,26 @@ class Survey:
     def is_open(self) -> bool:
         """Return True while the survey accepts answers."""
         return self.status == "open"
+
+    @property
+    def is_draft(self) -> bool:
+        """Return True while the survey is being prepared (not answerable yet)."""
+        return self.status == "draft"
+
+    @property
+    def is_archived(self) -> bool:
+        """Return True when HR moved the survey out of the main list."""
+        return self.archived_on is not None
+
+    @property
+    def starts_on(self) -> str:
+        """Return the first day of the survey's period: the day it opened (or opens), else the day it was created."""
+        return self.opens_at or self.created_on
+
+    @property
+    def ends_on(self) -> str | None:
+        """Return the last day of the survey's period: the day it closed, or the last day it is set to take answers."""
+        return self.closed_on or self.closes_at
 
     @property
     def is_closed(self) -> bool:
@@ -143,6 +166,9 @@ def create_survey(
     collection: str = "open",
     previous: str | None = None,
     small_groups: str = "merge",
+    draft: bool = False,
+    opens_at: str | None = None,
+    closes_at: str | None = None,
     followup_statement: bool = False,
 ) -> Survey:
     """Create a survey with its departments and a frozen copy of the instrument.
@@ -152,7 +178,9 @@ def create_survey(
     departments below the threshold into one "other" group or leaves them out. The survey's
     kind is the instrument's ('short': one statement per level, for a live poll);
     `followup_statement` adds the statement "I have seen changes since the last survey",
-    reported on its own (survey/followup.py).
+    reported on its own (survey/followup.py). A `draft` (or a survey with `opens_at` after
+    today) takes no answers until it opens; `closes_at` is the last day it takes answers
+    (see apply_schedule).
     """
     errors = validate_settings(
         title,
@@ -164,6 +192,7 @@ def create_survey(
         small_groups=small_groups,
         collection=collection,
     )
+    errors.update(schedule_errors(None, opens_at, closes_at))
     taken = bool(slug and db["surveys"].count_where("slug = ?", [slug]))
     if taken:
         errors["slug"] = _("The address '%(slug)s' is taken; choose another.", slug=slug)
@@ -176,6 +205,8 @@ def create_survey(
         raise SurveyError(errors, slug_taken=taken)
     if not slug:
         slug = unique_slug(db, slugify(title))
+    today_here = local_today()
+    opens_now = not draft and (opens_at is None or opens_at <= today_here)
     with write_transaction(db):
         survey_id = (
             db["surveys"]
@@ -184,7 +215,10 @@ def create_survey(
                     "slug": slug,
                     "title": title.strip(),
                     "language": language,
-                    "status": "open",
+                    "status": "open" if opens_now else "draft",
+                    # For an open survey: the day it opened; for a draft: the day it is to open (or none).
+                    "opens_at": today_here if opens_now else opens_at,
+                    "closes_at": closes_at,
                     "min_group_size": min_group_size,
                     "comment_min_group_size": comment_min_group_size,
                     "collection": collection,
@@ -263,9 +297,9 @@ def _survey(row: dict) -> Survey:
 
 
 def get_survey(db: Database, slug: str) -> Survey | None:
-    """Return the survey with this slug, or None."""
+    """Return the survey with this slug, or None; a schedule that has come due is applied first."""
     rows = list(db.query("SELECT * FROM surveys WHERE slug = ?", [slug]))
-    return _survey(rows[0]) if rows else None
+    return apply_schedule(db, _survey(rows[0])) if rows else None
 
 
 def language_of(db: Database, slug: str) -> str | None:
@@ -275,9 +309,9 @@ def language_of(db: Database, slug: str) -> str | None:
 
 
 def get_survey_by_id(db: Database, survey_id: int) -> Survey | None:
-    """Return the survey with this id, or None."""
+    """Return the survey with this id, or None; a schedule that has come due is applied first."""
     rows = list(db.query("SELECT * FROM surveys WHERE id = ?", [survey_id]))
-    return _survey(rows[0]) if rows else None
+    return apply_schedule(db, _survey(rows[0])) if rows else None
 
 
 def previous_slug(db: Database, survey: Survey) -> str | None:
@@ -286,21 +320,30 @@ def previous_slug(db: Database, survey: Survey) -> str | None:
     return previous.slug if previous else None
 
 
-def list_surveys(db: Database) -> list[dict]:
-    """Return every survey, newest first, with its number of responses as it may be shown.
+LIST_QUERY = """SELECT s.id, s.slug, s.title, s.language, s.status, s.created_on, s.closed_on, s.opens_at,
+                         s.closes_at, s.archived_on, MAX(3, s.min_group_size) AS k,
+                         (SELECT COUNT(*) FROM responses r WHERE r.survey_id = s.id) AS responses
+                  FROM surveys s ORDER BY s.id DESC"""
 
+
+def list_surveys(db: Database) -> list[dict]:
+    """Return every survey, newest first, with its period and its number of responses as it may be shown.
+
+    Each row has `starts_on` and `ends_on`, the same period every page shows (see Survey.starts_on).
     A count is a figure too: below the survey's threshold it is None ("fewer than k"), so that
     nobody can watch the list while a colleague answers (a live poll in the room, say).
+    Schedules that have come due are applied first.
     """
-    rows = list(
-        db.query(
-            """SELECT s.id, s.slug, s.title, s.language, s.status, s.created_on, s.closed_on,
-                      MAX(3, s.min_group_size) AS k,
-                      (SELECT COUNT(*) FROM responses r WHERE r.survey_id = s.id) AS responses
-               FROM surveys s ORDER BY s.id DESC"""
-        )
-    )
+    rows = list(db.query(LIST_QUERY))
+    today_here = local_today()
+    due = [row["id"] for row in rows if schedule_due(row, today_here)]
+    for survey_id in due:
+        get_survey_by_id(db, survey_id)
+    if due:
+        rows = list(db.query(LIST_QUERY))
     for row in rows:
+        row["starts_on"] = row["opens_at"] or row["created_on"]
+        row["ends_on"] = row["closed_on"] or row["closes_at"]
         if row["responses"] < row["k"]:
             row["responses"] = None
     return rows
@@ -381,15 +424,18 @@ class ReopenRefused(AppError):
         )
 
 
-def close(db: Database, survey: Survey) -> None:
-    """Close a survey: no more answers; its results are released; its pages are rebuilt."""
+def close(db: Database, survey: Survey, actor: str | None = None, detail: str | None = None) -> None:
+    """Close a survey: no more answers; its results are released; its pages are rebuilt.
+
+    `actor` and `detail` go to the audit trail (default: whoever is acting; SCHEDULE when its day passed).
+    """
     with write_transaction(db):
         changed = db.execute(
             "UPDATE surveys SET status = 'closed', closed_on = ? WHERE id = ? AND status != 'closed'",
             [today(), survey.id],
         ).rowcount
         if changed:
-            audit.record(db, "survey-closed", survey.slug)
+            audit.record(db, "survey-closed", survey.slug, detail, actor=actor)
     rebuild(db)
     if has_app_context():
         # A retention of 0 days erases the invitation e-mails at once.
@@ -418,9 +464,267 @@ def set_status(db: Database, survey: Survey, status: str) -> None:
     if status == "closed":
         close(db, survey)
     elif status == "open":
-        reopen(db, survey)
+        reopen_survey(db, survey)
     else:
         raise ValueError(f"unknown status {status!r}")
+
+
+# --- The survey's life: draft, scheduled opening and closing, archive, next round ------------------
+
+DEFAULT_TIMEZONE = "Europe/Oslo"
+SCHEDULE = "automatic (the survey's dates)"  # who opens and closes a survey on its days, in the audit trail
+
+
+def local_today() -> str:
+    """Return today's date (YYYY-MM-DD) where the organisation is (FLASK_TIMEZONE): schedules count in its days."""
+    name = current_app.config.get("TIMEZONE") if has_app_context() else None
+    return dt.datetime.now(ZoneInfo(name or DEFAULT_TIMEZONE)).date().isoformat()
+
+
+def schedule_due(row: Survey | dict, today_here: str) -> bool:
+    """Return True when a draft's opening day has come, or an open survey's last day for answers has passed."""
+    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+    status, opens_at, closes_at = get("status"), get("opens_at"), get("closes_at")
+    if status == "draft":
+        return bool(opens_at) and opens_at <= today_here
+    return status == "open" and bool(closes_at) and closes_at < today_here
+
+
+def apply_schedule(db: Database, survey: Survey) -> Survey:
+    """Open a draft whose day has come and close a survey whose last day has passed; return the survey as it is now.
+
+    Nothing runs in the background: this is applied whenever a survey is read, in a write
+    transaction of its own, and closing goes through close() (so the file is rebuilt as always).
+    Inside a caller's transaction nothing is written (the next reading applies it).
+    """
+    today_here = local_today()
+    if not schedule_due(survey, today_here) or db.conn.in_transaction:
+        return survey
+    if survey.is_draft and survey.opens_at and survey.opens_at <= today_here:
+        with write_transaction(db):
+            opened = db.execute(
+                "UPDATE surveys SET status = 'open' WHERE id = ? AND status = 'draft'", [survey.id]
+            ).rowcount
+            if opened:
+                audit.record(db, "survey-opened", survey.slug, f"opening day {survey.opens_at}", actor=SCHEDULE)
+    row = db.execute("SELECT status, closes_at FROM surveys WHERE id = ?", [survey.id]).fetchone()
+    if row and row[0] == "open" and row[1] and row[1] < today_here:
+        close(db, survey, actor=SCHEDULE, detail=f"after the last day for answers, {row[1]}")
+    rows = list(db.query("SELECT * FROM surveys WHERE id = ?", [survey.id]))
+    return _survey(rows[0]) if rows else survey
+
+
+def _valid_day(value: str | None) -> bool:
+    try:
+        dt.date.fromisoformat(value or "")
+    except ValueError:
+        return False
+    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value or ""))
+
+
+def schedule_errors(survey: Survey | None, opens_at: str | None, closes_at: str | None) -> dict[str, str]:
+    """Return what is wrong with an opening day and a last day for answers (empty when both are fine)."""
+    errors: dict[str, str] = {}
+    today_here = local_today()
+    if opens_at is not None and not _valid_day(opens_at):
+        errors["opens_at"] = _("Give the opening day as a date (YYYY-MM-DD).")
+    elif opens_at is not None and survey is not None and not survey.is_draft:
+        errors["opens_at"] = _("The survey has opened already; its opening day cannot change.")
+    if closes_at is not None and not _valid_day(closes_at):
+        errors["closes_at"] = _("Give the last day for answers as a date (YYYY-MM-DD).")
+    elif closes_at is not None and closes_at < today_here:
+        errors["closes_at"] = _("The last day for answers cannot be in the past.")
+    elif closes_at is not None and opens_at is not None and "opens_at" not in errors and closes_at < opens_at:
+        errors["closes_at"] = _("The last day for answers must be on or after the opening day.")
+    if survey is not None and survey.is_closed:
+        errors["status"] = _("The survey is closed; reopen it before changing its dates.")
+    return errors
+
+
+class LifeCycleError(AppError):
+    """A change the survey's state does not allow (409), with what to do instead."""
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None):
+        super().__init__(message, 409, fields)
+
+
+def set_schedule(db: Database, survey: Survey, opens_at: str | None, closes_at: str | None) -> Survey:
+    """Set a draft's opening day (None: open it by hand) and the last day for answers (None: close it by hand).
+
+    An open survey keeps its opening day (pass its own or None). A day that has come is applied at once.
+    """
+    if survey.is_open and opens_at == survey.opens_at:
+        opens_at = None
+    errors = schedule_errors(survey, opens_at, closes_at)
+    if errors:
+        raise LifeCycleError(next(iter(errors.values())), errors)
+    with write_transaction(db):
+        if survey.is_draft:
+            db.execute(
+                "UPDATE surveys SET opens_at = ?, closes_at = ? WHERE id = ? AND status = 'draft'",
+                [opens_at, closes_at, survey.id],
+            )
+        else:
+            db.execute("UPDATE surveys SET closes_at = ? WHERE id = ? AND status = 'open'", [closes_at, survey.id])
+        detail = f"opens {opens_at or 'by hand'}, last day {closes_at or 'none'}" if survey.is_draft else None
+        audit.record(db, "survey-scheduled", survey.slug, detail or f"last day {closes_at or 'none'}")
+    return get_survey_by_id(db, survey.id)
+
+
+def open_now(db: Database, survey: Survey) -> Survey:
+    """Open a draft for answers today (a closed survey is reopened with reopen())."""
+    if not survey.is_draft:
+        raise LifeCycleError(_("'%(slug)s' is not a draft: only a draft can be opened.", slug=survey.slug))
+    with write_transaction(db):
+        # A last day for answers that has passed already would close it again at once: it is dropped.
+        db.execute(
+            "UPDATE surveys SET status = 'open', opens_at = :today, "
+            "closes_at = CASE WHEN closes_at < :today THEN NULL ELSE closes_at END WHERE id = :id AND status = 'draft'",
+            {"today": local_today(), "id": survey.id},
+        )
+        audit.record(db, "survey-opened", survey.slug)
+    return get_survey_by_id(db, survey.id)
+
+
+def reopen_survey(db: Database, survey: Survey) -> Survey:
+    """Reopen a closed survey (see reopen); a last day for answers that has passed is dropped (it would close again)."""
+    reopen(db, survey)
+    with write_transaction(db):
+        db.execute(
+            "UPDATE surveys SET closes_at = NULL WHERE id = ? AND closes_at IS NOT NULL AND closes_at < ?",
+            [survey.id, local_today()],
+        )
+    return get_survey_by_id(db, survey.id)
+
+
+def archive(db: Database, survey: Survey) -> Survey:
+    """Move a closed survey or a draft out of the main list (its results and files stay as they are)."""
+    survey = get_survey_by_id(db, survey.id) or survey  # as it is now, not as the caller read it
+    if survey.is_open:
+        raise LifeCycleError(_("Close '%(slug)s' before archiving it: it is still taking answers.", slug=survey.slug))
+    with write_transaction(db):
+        changed = db.execute(
+            "UPDATE surveys SET archived_on = ? WHERE id = ? AND archived_on IS NULL AND status != 'open'",
+            [today(), survey.id],
+        ).rowcount
+        if changed:
+            audit.record(db, "survey-archived", survey.slug)
+    return get_survey_by_id(db, survey.id)
+
+
+def unarchive(db: Database, survey: Survey) -> Survey:
+    """Bring an archived survey back into the main list."""
+    with write_transaction(db):
+        sql = "UPDATE surveys SET archived_on = NULL WHERE id = ? AND archived_on IS NOT NULL"
+        if db.execute(sql, [survey.id]).rowcount:
+            audit.record(db, "survey-unarchived", survey.slug)
+    return get_survey_by_id(db, survey.id)
+
+
+def response_count(db: Database, survey: Survey) -> int:
+    """Return how many responses the survey has (for decisions, never for display: counts below k stay hidden)."""
+    return db.execute("SELECT COUNT(*) FROM responses WHERE survey_id = ?", [survey.id]).fetchone()[0]
+
+
+def _has_parents(db: Database) -> bool:
+    # Units within units (departments.parent_id) come with their own migration.
+    return "parent_id" in {row[1] for row in db.execute("PRAGMA table_info(departments)")}
+
+
+def update_departments(db: Database, survey: Survey, new: list[dict]) -> None:
+    """Replace the survey's departments and headcounts, matched by code; only until the first answer arrives.
+
+    Raise SurveyError naming what is wrong: a list the API would refuse, an answer already
+    given (answers would then move between groups, and a group's count could be worked out),
+    or a removed department that has personal invitations.
+    """
+    errors = validate_settings(
+        survey.title, survey.slug, survey.language, new, survey.min_group_size, survey.comment_min_group_size
+    )
+    if errors:
+        raise SurveyError({"departments": errors.get("departments") or next(iter(errors.values()))})
+    with write_transaction(db):
+        # Checked inside the transaction, so an answer cannot arrive between the check and the change.
+        if response_count(db, survey):
+            raise SurveyError(
+                {
+                    "departments": _(
+                        "The departments can no longer be changed: the survey has answers. Changing them now "
+                        "would move answers between groups. Copy the survey as the next round instead."
+                    )
+                },
+                conflict=True,
+            )
+        old = {
+            row["code"].lower(): row for row in db.query("SELECT * FROM departments WHERE survey_id = ?", [survey.id])
+        }
+        wanted = {d["code"].lower() for d in new}
+        for code, row in old.items():
+            if code in wanted:
+                continue
+            invited = db.execute("SELECT COUNT(*) FROM invitations WHERE department_id = ?", [row["id"]]).fetchone()[0]
+            if invited:
+                raise SurveyError(
+                    {
+                        "departments": _(
+                            "The department '%(code)s' has %(n)s personal invitations and cannot be removed.",
+                            code=row["code"],
+                            n=invited,
+                        )
+                    },
+                    conflict=True,
+                )
+            db.execute("DELETE FROM departments WHERE id = ?", [row["id"]])
+        # Names are unique within a survey: move the kept ones aside first, so that two can swap names.
+        aside = secrets.token_hex(8)
+        for row in old.values():
+            if row["code"].lower() in wanted:
+                db.execute("UPDATE departments SET name = ? WHERE id = ?", [f"({row['id']}) {aside}", row["id"]])
+        ids = {}
+        for n, d in enumerate(new):
+            values = {"code": d["code"], "name": d["name"].strip(), "headcount": d.get("headcount"), "position": n}
+            row = old.get(d["code"].lower())
+            if row is not None:
+                db["departments"].update(row["id"], values)
+                ids[d["code"].lower()] = row["id"]
+            else:
+                ids[d["code"].lower()] = db["departments"].insert({"survey_id": survey.id, **values}).last_pk
+        if _has_parents(db):
+            for d in new:
+                parent = ids.get((d.get("parent") or "").lower())
+                db.execute("UPDATE departments SET parent_id = ? WHERE id = ?", [parent, ids[d["code"].lower()]])
+        audit.record(db, "departments-changed", survey.slug, f"{len(new)} departments")
+
+
+def copy_as_next_round(db: Database, survey: Survey, title: str, slug: str | None = None) -> Survey:
+    """Create the next round of a survey as a draft: the same questionnaire, settings and departments.
+
+    The copy follows this survey (its comparison shows the change) and uses the questionnaire this
+    survey was created with (full or short), so that the two rounds compare statement for statement.
+    """
+    from .followup import statement
+
+    depts = departments(db, survey)
+    units = [{"code": d.code, "name": d.name, "headcount": d.headcount} for d in depts]
+    for unit, d in zip(units, depts, strict=True):
+        if getattr(d, "parent", None):
+            unit["parent"] = d.parent
+    return create_survey(
+        db,
+        survey.instrument,
+        title=title,
+        language=survey.language,
+        departments=units,
+        slug=slug,
+        min_group_size=survey.min_group_size,
+        comment_min_group_size=survey.comment_min_group_size,
+        collection=survey.collection,
+        previous=survey.slug,
+        small_groups=survey.small_groups,
+        draft=True,
+        # The follow-up statement ("I have seen changes since the last survey") is asked again if it was.
+        followup_statement=statement(db, survey) is not None,
+    )
 
 
 def rebuild(db: Database) -> None:
@@ -443,6 +747,10 @@ def survey_summary(db: Database, survey: Survey) -> dict:
         "language": survey.language,
         "status": survey.status,
         "kind": survey.kind,
+        "opens_at": survey.opens_at,
+        "closes_at": survey.closes_at,
+        "closed_on": survey.closed_on,
+        "archived": survey.is_archived,
         "collection": survey.collection,
         "min_group_size": survey.min_group_size,
         "comment_min_group_size": survey.comment_min_group_size,

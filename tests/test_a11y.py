@@ -7,6 +7,7 @@ pages, the HR pages with the demo survey loaded) must have no axe violation of i
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -67,6 +68,16 @@ def site(tmp_path_factory) -> Iterator[Site]:
             slug="closed",
         )
         surveys.set_status(db, closed, "closed")
+        surveys.archive(db, closed)  # the survey list then has its "Archived" section
+        surveys.create_survey(
+            db,
+            app.extensions["instrument"],
+            title="Next spring",
+            language="en",
+            departments=[{"code": "A", "name": "Alpha", "headcount": 12}],
+            slug="draft",
+            opens_at=(dt.date.today() + dt.timedelta(days=30)).isoformat(),
+        )
         surveys.create_survey(
             db,
             app.extensions["instrument"],
@@ -153,12 +164,19 @@ def submit_empty_form(page: Page, site: Site) -> None:
 
 
 def answer_and_submit(page: Page, site: Site) -> None:
-    """Answer one statement, pick a department and submit: the thank-you page."""
+    """Answer one statement, pick a department, submit and send anyway: the thank-you page."""
+    few_answers(page, site)
+    page.get_by_role("button", name="Send anyway").click()
+    page.wait_for_url("**/s/demo-open/thanks**")
+
+
+def few_answers(page: Page, site: Site) -> None:
+    """Answer one statement, pick a department and submit: the question whether to send so few answers."""
     page.goto(f"{site.url}/s/demo-open")
     page.locator("#department").select_option(index=1)
     page.locator("fieldset.item label.opt").first.click()
-    page.locator("button[type=submit]").click()
-    page.wait_for_url("**/s/demo-open/thanks**")
+    page.locator("#questionnaire button[type=submit]").click()
+    page.wait_for_selector("#few-answers")
 
 
 def answer_self(limit: int, lang: str = "en") -> Steps:
@@ -366,6 +384,37 @@ SCENARIOS: list[tuple[str, str, bool, dict, Steps]] = [
     ("compare-phone", "admin.compare_page", True, PHONE, with_charts("/admin/surveys/demo/compare")),
     ("handout", "admin.handout", True, DESKTOP, goto("/admin/surveys/demo/handout?d=SALES")),
     ("not-found", "admin.detail", True, DESKTOP, goto("/admin/surveys/no-such-survey")),
+    ("not-open-yet", "respond.open_link", False, PHONE, goto("/s/draft")),
+    ("survey-detail-draft", "admin.detail", True, DESKTOP, goto("/admin/surveys/draft")),
+    ("survey-detail-draft-phone", "admin.detail", True, PHONE, goto("/admin/surveys/draft")),
+    ("departments", "admin.edit_departments", True, DESKTOP, goto("/admin/surveys/draft/departments")),
+    ("departments-locked", "admin.edit_departments", True, DESKTOP, goto("/admin/surveys/demo/departments")),
+    ("next-round", "admin.next_round", True, DESKTOP, goto("/admin/surveys/demo/next-round")),
+    ("few-answers", "respond.open_link", False, PHONE, few_answers),
+    ("comments", "admin.comments_page", True, DESKTOP, goto("/admin/surveys/demo/comments")),
+    ("comments-phone", "admin.comments_page", True, PHONE, goto("/admin/surveys/demo/comments?q=the")),
+    (
+        "compare-left-out",
+        "admin.compare_page",
+        True,
+        DESKTOP,
+        with_charts("/admin/surveys/demo/compare?d=SALES&d=OPS&d=CS&d=DEV&d=LOG"),
+    ),
+    (
+        "results-dept-phone",
+        "admin.results_page",
+        True,
+        PHONE,
+        with_charts("/admin/surveys/demo/results?department=OPS"),
+    ),
+    (
+        "results-dept-hidden",
+        "admin.results_page",
+        True,
+        DESKTOP,
+        with_charts("/admin/surveys/demo/results?department=BOARD"),
+    ),
+    ("archived-list", "admin.surveys_list", True, DESKTOP, goto("/admin/")),
     ("results-recommendations", "admin.results_page", True, DESKTOP, one_click_action),
     ("action-plan", "admin.actions_page", True, DESKTOP, plan_with_action),
     ("action-plan-phone", "admin.actions_page", True, PHONE, plan_with_action),

@@ -203,9 +203,10 @@ def test_export_merges_or_omits_small_departments(app, hr_client, instrument, mo
     text = resp.get_data(as_text=True).lstrip("\ufeff")
     rows = list(csv.DictReader(io.StringIO(text)))
     header = list(rows[0].keys())
-    assert header[0] == "department" and "obs1" in header
+    codes = [header[0], *[name.split(" · ")[1] for name in header[1:]]]  # "Level · code · statement…"
+    assert codes[0] == "department" and "obs1" in codes
     # Nothing that could tell who or when: no date, id, invitation, time or e-mail, and no comment next to answers.
-    assert not any(word in " ".join(header) for word in ("date", "invitation", "time", "id", "email", "comment"))
+    assert not any(word in " ".join(codes) for word in ("date", "invitation", "time", "id", "email", "comment"))
     departments = [r["department"] for r in rows]
     assert departments.count("Alpha") == 9
     # Gamma (2) is below 5 and Beta is hidden with it, so neither appears under its own name.
@@ -246,7 +247,7 @@ def test_export_xlsx_and_cli(app, hr_client, runner, instrument, tmp_path):
     values = list(sheet.values)
     assert values[0][0] == "department" and len(values) == 18
     book = load_workbook(io.BytesIO(resp.data))
-    assert book.sheetnames == ["responses", "comments"] and list(book["comments"].values) == [("comment",)]
+    assert book.sheetnames == ["responses", "comments", "columns"] and list(book["comments"].values) == [("comment",)]
     assert all(not (isinstance(v, str) and v.startswith("=")) for row in values for v in row)
     out = tmp_path / "x.csv"
     result = runner.invoke(args=["export", "x", "-o", str(out)])
@@ -338,6 +339,7 @@ def test_trend_keeps_cells_hidden_in_either_round(app, client, hr_token, instrum
     assert next(c for c in b_p1["dimensions"] if c["id"] == "leading").get("suppressed")
     trend = client.get("/api/v1/surveys/p2/compare", headers=headers).json["trend"]
     rows = {d["code"]: {c["id"]: c for c in d["levels"]} for d in trend["departments"]}
-    assert rows["B"]["leading"] == {"id": "leading", "suppressed": True}
-    assert rows["C"]["leading"] == {"id": "leading", "suppressed": True}
+    # Hidden with the reason the round's own results give (survey/privacy.py).
+    assert rows["B"]["leading"] == {"id": "leading", "suppressed": True, "reason": "complementary"}
+    assert rows["C"]["leading"] == {"id": "leading", "suppressed": True, "reason": "too_few"}
     assert "points" in rows["B"]["observing"] and "points" in rows["A"]["leading"]

@@ -37,7 +37,7 @@ from schemathesis.specs.openapi.checks import (
 from survey import accounts, create_app, invitations, responses, surveys
 from survey.api.openapi import OPERATIONS
 from survey.config import DEFAULTS
-from survey.db import get_db
+from survey.db import NOT_APPLICABLE, get_db
 from survey.questionnaire import load_instrument
 from survey.schemas import GENERIC
 
@@ -294,7 +294,8 @@ def test_arbitrary_submissions_store_exactly_what_was_accepted(api_app, data):
     if response.status_code != 201:
         return
     row, answers = stored_response(api_app, before)
-    assert answers == {k: v for k, v in data["answers"].items() if v is not None}
+    # null is "not applicable", stored as such; a value is stored as given.
+    assert answers == {k: NOT_APPLICABLE if v is None else v for k, v in data["answers"].items()}
     assert row["enps"] == data.get("enps")
     comment = data.get("comment")
     assert row["comment"] == ((comment.strip() or None) if isinstance(comment, str) else None)
@@ -428,6 +429,8 @@ def form_for(app: Flask, endpoint: str) -> dict:
             "previous": "",
         },
         "admin.set_status": lambda: {"status": "closed"},
+        "admin.edit_departments": lambda: {"departments": "A, Alpha, 20\nB, Beta, 8\nC, Gamma"},
+        "admin.next_round": lambda: {"title": "Sneaky next round"},
         "admin.create_invitations": lambda: {"department": "A", "count": "3"},
         "admin.import_invitations": lambda: {"file": (io.BytesIO(b"x@example.org,A\n"), "list.csv")},
         "admin.send_mail": lambda: {"kind": "invitation"},

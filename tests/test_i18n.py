@@ -29,7 +29,7 @@ from helpers import (
 )
 
 from survey import accounts, i18n, report, surveys
-from survey.db import get_db
+from survey.db import NOT_APPLICABLE, get_db
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGS = ROOT / "translations"
@@ -361,7 +361,7 @@ def test_the_comparison_page_and_exports_follow_the_reader(demo, hr_client):
     assert demo.instrument.levels[4].name["nn"] in html
     assert not DECIMAL_POINT.findall(visible(html))
     csv = hr_client.get("/admin/surveys/demo/export.csv?lang=nb").get_data(as_text=True)
-    assert csv.splitlines()[0].startswith("\ufeffavdeling,") and "Andre (små avdelinger)" in csv
+    assert csv.splitlines()[0].startswith("\ufeffavdeling;") and "Andre (små avdelinger)" in csv
 
 
 @needs_chromium
@@ -440,13 +440,16 @@ def test_switching_language_keeps_every_answer(new_page, live_server, db, instru
         expect(page.locator("#progress-text")).to_have_text(f"3 av {len(instrument.items)} {counter}")
         serious = [v for v in axe.run(page).response["violations"] if v["impact"] in ("serious", "critical")]
         assert not serious, [(v["id"], [n["target"] for n in v["nodes"]]) for v in serious]
-    # The answers were kept in this tab only, and forgotten once put back.
+    # The answers are kept in this browser only (localStorage, never sent) until they are sent.
     assert page.evaluate("window.sessionStorage.length") == 0
+    assert page.evaluate("Object.keys(window.localStorage)") == ["survey-answers:/s/acme"]
     page.get_by_role("button", name="Send inn svarene").click()
+    page.get_by_role("button", name="Send likevel").click()  # three of 24: asked once
     page.wait_for_url(re.compile(r"/s/acme/thanks"))
     expect(page.locator("h1")).to_have_text("Takk for svarene dine!")
+    assert page.evaluate("window.localStorage.length") == 0
     (row,) = list(db.query("SELECT id, enps, comment, department_id FROM responses"))
-    assert stored_answers(db, row["id"]) == {first.id: 5, second.id: 2}
+    assert stored_answers(db, row["id"]) == {first.id: 5, second.id: 2, third.id: NOT_APPLICABLE}
     assert row["enps"] == 7 and row["comment"] == "Kept across languages – æøå"
 
 

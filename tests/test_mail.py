@@ -327,7 +327,7 @@ def test_without_smtp_hr_downloads_the_links(app, hr_client, client, db):
     assert re.fullmatch(
         r'attachment; filename="acme-invitations-\d{4}-\d{2}-\d{2}\.csv"', resp.headers["Content-Disposition"]
     )
-    rows = list(csv.DictReader(io.StringIO(resp.get_data(as_text=True))))
+    rows = list(csv.DictReader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff"))))
     assert [(r["email"], r["department"], r["language"]) for r in rows] == [
         ("ann@example.org", "A", "nb"),
         ("bob@example.org", "B", "en"),
@@ -344,7 +344,7 @@ def test_without_smtp_hr_downloads_the_links(app, hr_client, client, db):
     assert client.post("/api/v1/surveys/acme/responses", json=answer).status_code == 201
     backdate(db)
     resp = hr_client.post("/admin/surveys/acme/invitations/links.csv", data={"csrf_token": token, "kind": "reminder"})
-    reminders = list(csv.DictReader(io.StringIO(resp.get_data(as_text=True))))
+    reminders = list(csv.DictReader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff"))))
     assert [r["email"] for r in reminders] == ["ann@example.org", "bob@example.org", "cid@example.org"]
 
 

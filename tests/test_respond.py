@@ -8,7 +8,7 @@ import pytest
 from helpers import csrf_token, stored_answers
 
 from survey import invitations, surveys
-from survey.db import get_db
+from survey.db import NOT_APPLICABLE, get_db
 
 
 def form_data(instrument, page: str, value: str = "4", **extra) -> dict:
@@ -72,9 +72,11 @@ def test_submit_stores_response_and_thanks(client, db, instrument):
     assert row["department_id"] == next(db.query("SELECT id FROM departments WHERE code='B'"))["id"]
     assert row["enps"] == 9 and row["comment"] == "Good <b>place</b>"
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", row["submitted_on"])  # a date, never a time
-    assert len(row["answers"]) == len(instrument.items) - 2
-    assert instrument.items[0].id not in row["answers"]  # "not applicable" is missing, never zero
-    assert set(row["answers"].values()) == {4}
+    # "Not applicable" is stored as an answer of its own (never zero, missing in every figure); a blank is not stored.
+    assert len(row["answers"]) == len(instrument.items) - 1
+    assert row["answers"][instrument.items[0].id] == NOT_APPLICABLE
+    assert instrument.items[1].id not in row["answers"]
+    assert set(row["answers"].values()) == {4, NOT_APPLICABLE}
 
 
 @pytest.mark.parametrize(

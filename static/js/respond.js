@@ -1,12 +1,38 @@
-// Live progress for the questionnaire: counts item groups with a chosen answer.
-// Switching language keeps the answers given so far: they are put in this tab's sessionStorage
-// (never sent anywhere) just before the page in the other language loads, put back into that
-// page's form, and forgotten at once. Without JavaScript the switch links still work, but
-// answers not yet submitted are lost.
+// The questionnaire: live progress, and unsent answers kept in this browser only.
+//
+// Every change is kept in localStorage under "survey-answers:" + the form's path (the survey, and the open
+// link or the invitation form), so that a reload, a closed tab or a language switch loses nothing. Nothing of
+// it is ever sent anywhere: the answers reach the server only when the respondent submits the form. The kept
+// answers are deleted when the thank-you page or the "closed" page of the survey loads (the script tag names
+// the survey in data-forget-answers). Without JavaScript or storage, nothing is kept.
 (function () {
   "use strict";
+  var PREFIX = "survey-answers:";
+  var script = document.currentScript;
+  var forget = script && script.dataset.forgetAnswers;
+
+  function storage() {
+    try {
+      var store = window.localStorage;
+      store.getItem(PREFIX);  // throws where storage is switched off
+      return store;
+    } catch (e) { return null; }
+  }
+  var store = storage();
+
+  if (forget) {
+    // The survey's answers were sent (or it no longer takes any): forget every form of it kept here.
+    if (!store) return;
+    for (var i = store.length - 1; i >= 0; i -= 1) {
+      var key = store.key(i);
+      if (key && (key === PREFIX + forget || key.indexOf(PREFIX + forget + "/") === 0)) store.removeItem(key);
+    }
+    return;
+  }
+
   var form = document.querySelector("form.questionnaire");
-  var KEY = "survey-answers:" + location.pathname;
+  if (!form) return;
+  var KEY = PREFIX + location.pathname;
 
   function snapshot() {
     var data = {};
@@ -17,31 +43,55 @@
     return data;
   }
 
+  function save() {
+    if (!store) return;
+    var data = snapshot();
+    try {
+      if (Object.keys(data).length) store.setItem(KEY, JSON.stringify(data));
+      else store.removeItem(KEY);
+    } catch (e) { /* storage full or switched off: nothing is kept */ }
+  }
+
   function restore() {
     var saved = null;
+    try { saved = store && store.getItem(KEY); } catch (e) { return; }
+    // Answers kept by an earlier version of this page for a language switch (this tab only).
     try {
-      saved = window.sessionStorage.getItem(KEY);
-      window.sessionStorage.removeItem(KEY);
-    } catch (e) { return; }  // storage switched off: nothing was kept
+      var old = window.sessionStorage.getItem(KEY);
+      if (old) { window.sessionStorage.removeItem(KEY); saved = saved || old; }
+    } catch (e) { /* storage off */ }
     if (!saved) return;
     var data;
     try { data = JSON.parse(saved); } catch (e) { return; }
     Object.keys(data).forEach(function (name) {
       var field = form.elements.namedItem(name);
+      // What the page already shows (answers sent back by the server) wins over what was kept.
+      if (!field || typeof data[name] !== "string" || field.value) return;
       // A radio group is a RadioNodeList: setting its value checks the radio with that value.
-      if (field && typeof data[name] === "string") field.value = data[name];
+      field.value = data[name];
     });
   }
 
-  document.querySelectorAll("a[data-keep-answers]").forEach(function (link) {
-    link.addEventListener("click", function () {
-      if (!form) return;
-      try { window.sessionStorage.setItem(KEY, JSON.stringify(snapshot())); } catch (e) { /* storage off */ }
-    });
+  // One rendered form gives at most one response. A browser that loads the page again on Back (instead of
+  // showing it as it was) gives it a fresh single-use key, and may put the sent answers back into it: the key
+  // of the form this tab sent is put back too, so that pressing Submit again lands on the thank-you page.
+  var SENT = "survey-sent:" + location.pathname;
+  var keyField = form.querySelector("input[name=form_key]");
+  var navigation = (window.performance && performance.getEntriesByType) ? performance.getEntriesByType("navigation")[0] : null;
+  try {
+    var sent = window.sessionStorage.getItem(SENT);
+    if (navigation && navigation.type === "back_forward" && sent && keyField) keyField.value = sent;
+    else if (!navigation || navigation.type !== "back_forward") window.sessionStorage.removeItem(SENT);
+  } catch (e) { /* storage off: the server still refuses a key used twice */ }
+  form.addEventListener("submit", function () {
+    try { if (keyField) window.sessionStorage.setItem(SENT, keyField.value); } catch (e) { /* storage off */ }
   });
 
-  if (!form) return;
   restore();
+  save();  // answers the server sent back (a form shown again) are kept from now on too
+  var note = document.getElementById("kept-note");
+  if (note && store) note.hidden = false;
+
   var bar = document.getElementById("progress");
   var text = document.getElementById("progress-text");
   var items = form.querySelectorAll("fieldset.item:not(.enps)");
@@ -53,8 +103,18 @@
     bar.value = done;
     text.textContent = text.dataset.template.replace("{n}", done);
   }
-  form.addEventListener("change", update);
+  var typing = null;
+  form.addEventListener("change", function () { update(); save(); });
+  form.addEventListener("input", function () {
+    clearTimeout(typing);
+    typing = setTimeout(save, 300);
+  });
+  // Switching language loads the same form in another language: the answers are kept just before.
+  document.querySelectorAll("a[data-keep-answers]").forEach(function (link) {
+    link.addEventListener("click", save);
+  });
+  window.addEventListener("pagehide", save);
   update();
-  var notice = document.getElementById("form-notice");
+  var notice = document.getElementById("few-answers") || document.getElementById("form-notice");
   if (notice) notice.focus();
 })();

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
@@ -12,7 +13,8 @@ from wtforms.fields.choices import SelectChoice
 from .. import accounts, audit, i18n, invitations, links, oidc, privacy, rates, sessions, surveys, throttle
 from ..db import get_db
 from ..security import login_required
-from .forms import ActionForm, InvitationForm, LoginForm, SurveyForm
+from .forms import ActionForm, InvitationForm, LoginForm
+from .life_forms import NewSurveyForm, ScheduleForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -105,10 +107,13 @@ def logout():
 @bp.route("/")
 @login_required()
 def surveys_list():
-    """List every survey."""
+    """List the surveys (archived ones in a list of their own), and the self-assessment's addresses to share."""
+    rows = surveys.list_surveys(get_db())
+    current = [row for row in rows if not row["archived_on"]]
+    archived = [row for row in rows if row["archived_on"]]
     self_links = {lang: links.public_url("respond.self_assessment", lang=lang) for lang in ("nb", "nn", "en")}
     return render_template(
-        "admin/list.html", surveys=surveys.list_surveys(get_db()), action=ActionForm(), self_links=self_links
+        "admin/list.html", surveys=current, archived=archived, action=ActionForm(), self_links=self_links
     )
 
 
@@ -116,9 +121,10 @@ def surveys_list():
 @login_required("hr")
 def create():
     """Create a survey from the instrument in questions.yaml."""
-    form = SurveyForm()
+    form = NewSurveyForm()
     form.previous.choices = [SelectChoice("", _("– none: this is the first round –"))] + [
-        SelectChoice(s["slug"], f"{s['title']} ({i18n.day(s['created_on'])})") for s in surveys.list_surveys(get_db())
+        SelectChoice(s["slug"], f"{s['title']} ({i18n.period(s['starts_on'], s['ends_on'])})")
+        for s in surveys.list_surveys(get_db())
     ]
     if request.method == "GET":
         form.departments.data = form.departments.data or ""
@@ -138,12 +144,22 @@ def create():
                 previous=form.previous.data or None,
                 small_groups=form.small_groups.data,
                 followup_statement=bool(form.followup_statement.data),
+                **form.schedule,
             )
         except surveys.SurveyError as exc:
             for name, message in exc.fields.items():
                 form[name].errors.append(message)
         else:
-            flash(_("Survey “%(title)s” created. Share its links below.", title=survey.title), "ok")
+            if survey.is_draft:
+                flash(
+                    _(
+                        "Survey “%(title)s” created as a draft: its links take answers once it opens.",
+                        title=survey.title,
+                    ),
+                    "ok",
+                )
+            else:
+                flash(_("Survey “%(title)s” created. Share its links below.", title=survey.title), "ok")
             return redirect(url_for("admin.detail", slug=survey.slug))
     return render_template("admin/create.html", form=form), 400 if form.errors else 200
 
@@ -199,7 +215,13 @@ def detail(slug: str):
         inv_form=inv_form,
         invites=invitations.invitation_counts(db, survey),
         k=privacy.effective_k(survey.min_group_size),
+        schedule_form=ScheduleForm(data={"opens_at": _date(survey.opens_at), "closes_at": _date(survey.closes_at)}),
+        editable=not survey.is_closed and surveys.response_count(db, survey) == 0,
     )
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
 
 
 @bp.route("/surveys/<slug>/status", methods=["POST"])
@@ -249,9 +271,11 @@ def create_invitations(slug: str):
 from . import (  # noqa: E402
     actions_view,  # noqa: F401
     audit_view,  # noqa: F401
+    comments_view,  # noqa: F401
     compare_view,  # noqa: F401
     erase_view,  # noqa: F401
     invitations_view,  # noqa: F401
+    life_view,  # noqa: F401
     links_view,  # noqa: F401
     polls_view,  # noqa: F401
     present_view,  # noqa: F401

@@ -29,6 +29,8 @@ def compare_page(slug: str):
     body = compare.comparison(get_db(), survey, sort, parent, page, PER_PAGE)
     codes = request.args.getlist("d")
     picked = compare.chosen_departments(body, codes) if not body["suppressed"] else []
+    # Chosen beyond the limit: said on the page, never dropped in silence.
+    left_out = [] if body["suppressed"] else _left_out(body, codes, picked)
     lang = g.lang  # the reader's language: level names, sentences and charts too
     figures = {}
     if not body["suppressed"]:
@@ -52,9 +54,20 @@ def compare_page(slug: str):
         reading=compare.reading([compare.Gap(**gap) for gap in body.get("gaps", [])], survey.instrument, lang),
         large=request.args.get("large") == "1",
         max_overlay=compare.MAX_OVERLAY,
+        left_out=left_out,
         levels={lv.id: lv for lv in survey.instrument.levels},
         followup=followup.since_last_time(get_db(), survey),
     )
+
+
+def _left_out(body: dict, codes: list[str], picked: list[dict]) -> list[dict]:
+    """Return the shown departments that were chosen but do not fit in the overlay (beyond compare.MAX_OVERLAY)."""
+    chosen = {code.lower() for code in codes}
+    return [
+        d
+        for d in body["departments"]
+        if not d["suppressed"] and d["code"].lower() in chosen and all(d is not p for p in picked)
+    ]
 
 
 PER_PAGE = 50  # units a page: hundreds of units side by side are a wall of numbers
@@ -85,11 +98,11 @@ def export_download(slug: str, fmt: str):
     header, rows = export.export_rows(get_db(), survey, g.lang)
     name = f"responses-{survey.slug}.{fmt}"
     if fmt == "csv":
-        data, mimetype = export.to_csv(header, rows).encode("utf-8"), "text/csv"
+        data, mimetype = export.to_csv(header, rows, export.list_separator(g.lang)).encode("utf-8"), "text/csv"
     else:
         comments = export.export_comments(get_db(), survey) if survey.instrument.comment else None
         data, mimetype = (
-            export.to_xlsx(header, rows, comments, g.lang),
+            export.to_xlsx(header, rows, comments, g.lang, export.column_notes(survey, g.lang)),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     return _download(data, mimetype, name)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from .. import invitations, links, rates, surveys
+from .. import export, invitations, links, rates, surveys
 from ..db import get_db, today
 from ..invitations import mailings
 from ..invitations import smtp as mailer
@@ -45,6 +45,7 @@ def _page(survey: surveys.Survey, status: int = 200, report: CsvReport | None = 
             mail_form=MailForm(),
             report=report,
             error=error,
+            list_separator=export.list_separator(g.lang),
         ),
         status,
     )
@@ -134,12 +135,18 @@ def send_mail(slug: str):
     return redirect(url_for("admin.invitations_page", slug=slug), 303)
 
 
+@bp.route("/surveys/<slug>/invitations/links", methods=["POST"])
 @bp.route("/surveys/<slug>/invitations/links.csv", methods=["POST"])
 @login_required("hr")
 def export_links(slug: str):
-    """Download fresh personal links (for HR's own mail tool) of those a batch would reach, as CSV."""
+    """Download fresh personal links (for HR's own mail tool) of those a batch would reach, as XLSX or CSV.
+
+    The CSV uses the list separator of the reader's language (';' in Norwegian), so that a
+    spreadsheet opens it in columns; the form's `format` field chooses (CSV when left out).
+    """
     survey = survey_or_404(slug)
     kind = _mail_form().kind.data
+    fmt = "xlsx" if request.form.get("format") == "xlsx" else "csv"
     try:
         rows = mailings.export_links(get_db(), survey, kind)
     except mailings.MailingError as exc:
@@ -152,13 +159,21 @@ def export_links(slug: str):
             "ok",
         )
         return redirect(url_for("admin.invitations_page", slug=slug), 303)
+    columns = ["email", "department", "language", "link"]
+    name = f"{survey.slug}-{KIND_WORDS[kind]}-{today()}.{fmt}"
+    # Never cached: the file is the only place these links exist.
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+    if fmt == "xlsx":
+        table = [[row[column] for column in columns] for row in rows]
+        data = export.to_xlsx(columns, table, lang=g.lang)
+        return Response(data, mimetype=XLSX, headers=headers)
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=["email", "department", "language", "link"], lineterminator="\r\n")
+    # A byte-order mark, so that spreadsheets read æøå in names.
+    out.write("\ufeff")
+    writer = csv.DictWriter(out, fieldnames=columns, delimiter=export.list_separator(g.lang), lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(rows)
-    name = f"{survey.slug}-{KIND_WORDS[kind]}-{today()}.csv"
-    return Response(
-        out.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return Response(out.getvalue(), mimetype="text/csv", headers=headers)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

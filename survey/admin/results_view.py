@@ -25,7 +25,7 @@ def not_released(survey: surveys.Survey):
 @bp.route("/surveys/<slug>/results")
 @login_required("hr", "facilitator")
 def results_page(slug: str):
-    """Show a survey's results as they may be shown (both roles see only aggregates)."""
+    """Show a survey's results, or one department's own figures next to the organisation's (aggregates only)."""
     db = get_db()
     survey = survey_or_404(slug)
     if not survey.is_closed:
@@ -34,16 +34,29 @@ def results_page(slug: str):
     lang = g.lang  # the reader's language: statements, levels and charts too
     org = results.survey_results(db, survey)
     code = request.args.get("department") or None
-    dept = results.survey_results(db, survey, code) if code else None
+    dept = results.survey_results(db, survey, code) if code and not org["suppressed"] else None
+    in_dept = bool(dept and not dept["suppressed"])
+    view = dept if in_dept else org
     figures = {}
     if not org["suppressed"]:
-        if org["pyramid"]:
+        org_label = charts.organisation_label(lang)
+        if in_dept:
+            # The department's pyramid next to the organisation's, on one scale; a hidden one is left out.
+            pairs = [(name, steps) for name, steps in ((dept["name"], dept["pyramid"]), (org_label, org["pyramid"]))]
+            shown = [(name, steps) for name, steps in pairs if steps]
+            if shown:
+                figures["pyramid"] = charts.pyramids_figure(shown, inst, lang).to_dict()
+        elif org["pyramid"]:
             figures["pyramid"] = charts.pyramid_figure(org["pyramid"], inst, lang).to_dict()
-        series = [(charts.organisation_label(lang), org["dimensions"])]
-        if dept and not dept["suppressed"]:
+        series = [(org_label, org["dimensions"])]
+        if in_dept:
             series.append((dept["name"], dept["dimensions"]))
         figures["radar"] = charts.radar_figure(series, inst, lang).to_dict()
-        figures["items"] = charts.item_bars_figure(org["items"], inst, lang).to_dict()
+        if any(not it.get("suppressed") and it.get("n") for it in view["items"]):
+            figures["items"] = charts.item_bars_figure(view["items"], inst, lang).to_dict()
+    # How the department differs from the rest of the organisation: the departments table's own cells.
+    row = next((d for d in org.get("departments", []) if in_dept and d["code"] == dept["department"]), None)
+    dept_row_dims = {c["id"]: c for c in row["dimensions"]} if row and not row["suppressed"] else {}
     levels = {lv.id: lv for lv in inst.levels}
     return render_template(
         "admin/results.html",
@@ -51,12 +64,16 @@ def results_page(slug: str):
         inst=inst,
         org=org,
         dept=dept,
+        in_dept=in_dept,
+        view=view,
+        dept_row_dims=dept_row_dims,
         code=code,
         levels=levels,
         figures=figures,
         interval=_score_interval,
         band=scoring.band,
         alpha_warning=scoring.ALPHA_WARNING,
+        alpha_min_n=scoring.ALPHA_MIN_RESPONDENTS,
         departments=surveys.departments(db, survey),
         level_name=lambda level_id: charts.level_label(inst, level_id, lang),
     )

@@ -118,6 +118,13 @@ def invitation_only() -> str:
     )
 
 
+def not_open_yet(survey: surveys.Survey) -> str:
+    """Say that a draft takes no answers yet, and when it opens if that is known."""
+    if survey.opens_at:
+        return _("This survey is not open yet; it opens on %(day)s.", day=survey.opens_at)
+    return _("This survey is not open yet.")
+
+
 def open_link_limit() -> tuple[str, int, int]:
     """Return how this client's submissions without an invitation are counted (client, limit, window)."""
     config = current_app.config
@@ -173,12 +180,64 @@ def create_survey():
             collection=body.collection,
             previous=body.previous,
             small_groups=body.small_groups,
+            draft=body.draft,
+            opens_at=body.opens_at,
+            closes_at=body.closes_at,
             followup_statement=body.followup_statement,
         )
     except surveys.SurveyError as exc:
         raise AppError(_("Invalid survey."), 409 if exc.slug_taken else 422, exc.fields) from exc
     summary = surveys.survey_summary(get_db(), survey)
     summary["links"] = {"open": f"/s/{survey.slug}"}
+    return jsonify(summary), 201
+
+
+@bp.patch("/surveys/<slug>")
+@require_token("hr")
+def change_survey(slug: str):
+    """Change a survey's dates, its departments (until the first answer) or whether it is archived."""
+    db = get_db()
+    survey = _survey_or_404(slug)
+    body = parse(schemas.SurveyChange, json_body(), _("Invalid change."))
+    sent = body.model_fields_set
+    if "departments" in sent:
+        if body.departments is None:
+            raise AppError(_("Invalid change."), 422, {"departments": _("Add at least one department.")})
+        try:
+            surveys.update_departments(db, survey, [d.model_dump(exclude_none=True) for d in body.departments])
+        except surveys.SurveyError as exc:
+            raise AppError(_("Invalid change."), 409 if exc.conflict else 422, exc.fields) from exc
+    if sent & {"opens_at", "closes_at"}:
+        opens_at = body.opens_at if "opens_at" in sent else (survey.opens_at if survey.is_draft else None)
+        closes_at = body.closes_at if "closes_at" in sent else survey.closes_at
+        survey = surveys.set_schedule(db, survey, opens_at, closes_at)
+    if "archived" in sent and body.archived is not None:
+        survey = surveys.archive(db, survey) if body.archived else surveys.unarchive(db, survey)
+    return jsonify(surveys.survey_summary(db, surveys.get_survey(db, slug)))
+
+
+@bp.post("/surveys/<slug>/open")
+@require_token("hr")
+def open_survey(slug: str):
+    """Open a draft for answers today."""
+    survey = surveys.open_now(get_db(), _survey_or_404(slug))
+    return jsonify({"slug": slug, "status": survey.status})
+
+
+@bp.post("/surveys/<slug>/next-round")
+@require_token("hr")
+def next_round(slug: str):
+    """Copy a survey as its next round: a draft with the same questionnaire, settings and departments."""
+    survey = _survey_or_404(slug)
+    # The body may be left out (an empty one means: the same title, an address made from it).
+    data = json_body() if request.get_data(cache=True) else {}
+    body = parse(schemas.NextRoundIn, data, _("Invalid survey."))
+    try:
+        copy = surveys.copy_as_next_round(get_db(), survey, body.title or survey.title, body.slug)
+    except surveys.SurveyError as exc:
+        raise AppError(_("Invalid survey."), 409 if exc.slug_taken else 422, exc.fields) from exc
+    summary = surveys.survey_summary(get_db(), copy)
+    summary["links"] = {"open": f"/s/{copy.slug}"}
     return jsonify(summary), 201
 
 
@@ -195,6 +254,8 @@ def submit_response(slug: str):
     db = get_db()
     survey = _survey_or_404(slug)
     data = json_body()
+    if survey.is_draft:
+        raise AppError(not_open_yet(survey), 409)
     if not survey.is_open:
         raise AppError(_("This survey is closed and accepts no more answers."), 409)
     max_comment = current_app.config["MAX_COMMENT_LENGTH"]
@@ -344,8 +405,8 @@ def reopen_survey(slug: str):
     if survey.is_open:
         return jsonify({"slug": slug, "status": "open"})
     if survey.status == "draft":
-        raise AppError(_("'%(slug)s' is a draft; open it from the HR pages.", slug=slug), 409)
-    surveys.reopen(get_db(), survey)
+        raise AppError(_("'%(slug)s' is a draft; open it with POST /surveys/%(slug)s/open.", slug=slug), 409)
+    surveys.reopen_survey(get_db(), survey)
     return jsonify({"slug": slug, "status": "open"})
 
 

@@ -152,6 +152,26 @@ OPERATIONS = (
         description="Changes are the trend's cells (Welch's t-test, Benjamini-Hochberg): a cell hidden in either "
         "round stays hidden, and no change is shown before both rounds are closed.",
     ),
+    Operation(
+        "api.change_survey",
+        outputs.SurveyOut,
+        body=schemas.SurveyChange,
+        errors={
+            409: "The change does not fit the survey's state: it has answers (departments), has opened "
+            "(opening day), is closed (dates) or is open (archive)"
+        },
+        description="Send only what changes. A draft opens by itself on opens_at; a survey closes by itself after "
+        "closes_at (applied when it is next read, no process needed).",
+    ),
+    Operation("api.open_survey", outputs.Status, errors={409: "Not a draft"}),
+    Operation(
+        "api.next_round",
+        outputs.SurveyOut,
+        201,
+        body=schemas.NextRoundIn,
+        errors={409: "The slug is already taken"},
+        description="The body may be empty ({}). The copy is a draft whose previous round is this survey.",
+    ),
     Operation("api.openapi_document", "application/json"),
 )
 

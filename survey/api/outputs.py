@@ -59,6 +59,10 @@ class SurveyOut(BaseModel):
     collection: Literal["open", "invitations"] | None = None
     previous: str | None = None
     small_groups: Literal["merge", "omit"] | None = None
+    opens_at: str | None = Field(None, description="the day it opened, or (a draft) the day it is to open")
+    closes_at: str | None = Field(None, description="the last day it takes answers, when one is set")
+    closed_on: str | None = Field(None, description="the day it closed")
+    archived: bool | None = None
     departments: list[DepartmentOut]
     instrument: InstrumentOut
     links: dict[str, str] | None = Field(None, description="after creation: the survey's addresses")
@@ -116,8 +120,14 @@ class Dimension(BaseModel):
     ci_low: Number = None
     ci_high: Number = None
     favourable: Number = None
-    alpha: Number = None
-    alpha_n: int | None = None
+    alpha: Number = Field(None, description="Cronbach's alpha; absent below 20 complete answers (see alpha_note)")
+    alpha_n: int | None = Field(None, description="how many answered every statement of the level")
+    alpha_note: Literal["too_few", "undefined", "below_zero", "below_warning", "ok"] | None = Field(
+        None,
+        description="too_few: fewer than 20 complete answers, 'too few to estimate' (alpha absent); undefined: no "
+        "spread in the totals (alpha absent); below_zero: negative, shown as 'below 0' and flagged; "
+        "below_warning: under 0.70; ok",
+    )
     diff: Number = Field(None, description="department mean minus the rest's")
     p: Number = Field(None, description="Welch's t-test")
     p_adj: Number = Field(None, description="Benjamini-Hochberg adjusted")
@@ -223,6 +233,11 @@ class Results(BaseModel):
     pyramid: list[PyramidStep] | None = Field(None, description="null when hidden (see pyramid_hidden)")
     pyramid_hidden: str | None = Field(None, description=REASONS)
     items: list[ItemFigures] | None = None
+    focus_level: str | None = Field(
+        None,
+        description="the lowest shown level whose score is below 70 (low or medium band), where most people can "
+        "move one rung up; null when every level scores 70 or more. The report and the pages name the same one.",
+    )
     departments: list[DepartmentFigures] | None = Field(
         None, description="every unit, in the survey's order, each with its parent's code (organisation results)"
     )

@@ -159,7 +159,9 @@ def export_command(slug: str, output: Path) -> None:
     audit.record(get_db(), "export-downloaded", slug, f"fmt={suffix.lstrip('.')}")
     how = "left out" if survey.small_groups == "omit" else "merged into one 'other' group"
     if suffix == ".csv":
-        report.write_private(output, export.to_csv(header, rows).encode("utf-8"))  # in the survey's language
+        # In the survey's language, with its spreadsheets' list separator.
+        csv_text = export.to_csv(header, rows, export.list_separator(survey.language))
+        report.write_private(output, csv_text.encode("utf-8"))
         click.echo(f"Wrote {len(rows)} responses to {output} (departments below the threshold {how}).")
         if comments is not None:
             # Comments never sit next to the answers they came with: a file of their own.
@@ -170,5 +172,6 @@ def export_command(slug: str, output: Path) -> None:
                 f"{survey.comment_min_group_size}, in random order)."
             )
     else:
-        report.write_private(output, export.to_xlsx(header, rows, comments, survey.language))
+        notes = export.column_notes(survey, survey.language)
+        report.write_private(output, export.to_xlsx(header, rows, comments, survey.language, notes))
         click.echo(f"Wrote {len(rows)} responses to {output} (departments below the threshold {how}).")

@@ -76,6 +76,8 @@ class MailingReport:
 
 def check_deliverable(survey: Survey) -> None:
     """Raise MailingError when links cannot be delivered: survey closed or no public address."""
+    if survey.is_draft:
+        raise MailingError(_("The survey is a draft; open it before sending invitations or reminders."))
     if not survey.is_open:
         raise MailingError(_("The survey is closed; reopen it before sending invitations or reminders."))
     if not links.base_url_configured():

@@ -36,6 +36,12 @@ def _page(name: str, survey, status: int = 200):
     return render_template(f"respond/{name}.html", survey=survey), status
 
 
+def _not_answerable(survey):
+    """Return the page for a survey that takes no answers now: not open yet (a draft), or closed."""
+    status = 200 if request.method == "GET" else 409
+    return _page("not_open" if survey.is_draft else "closed", survey, status)
+
+
 def _form_page(survey, department=None, invitation_id: int | None = None, depts: tuple | None = None):
     """Show and process the questionnaire; department is fixed for invitations."""
     if request.method == "GET" and "_flashes" not in session:
@@ -72,6 +78,23 @@ def _posted_form_key() -> str | None:
     return key if FORM_KEY_RE.match(key) else None
 
 
+def _sent_before(survey):
+    """Return the thank-you page's redirect when this rendered form already gave its one response, else None.
+
+    Checked before anything else about the POST (the answers, the invitation in the session, the
+    survey's state): Back and Submit again must always end on the thank-you page, never store twice.
+    """
+    key = _posted_form_key()
+    if request.method == "POST" and key and responses.form_key_spent(get_db(), key):
+        return redirect(url_for("respond.thanks", slug=survey.slug, lang=g.lang), 303)
+    return None
+
+
+def _few_answered(inst, answers: dict) -> bool:
+    """Return True when fewer than half of the statements are answered (a 'not applicable' counts as an answer)."""
+    return 2 * len(answers) < len(inst.items)
+
+
 _open_link = threading.local()  # per thread, like get_db's connection
 
 
@@ -89,6 +112,8 @@ def _open_survey(db, slug: str) -> tuple:
     if cache is None or cache[0] is not conn or cache[1] != stamp or len(cache[2]) > 64:
         cache = _open_link.cache = (conn, stamp, {})
     found = cache[2].get(slug)
+    if found is not None and surveys.schedule_due(found[0], surveys.local_today()):
+        found = None  # its opening day has come, or its last day has passed: read (and apply) it again
     if found is None:
         survey = surveys.get_survey(db, slug)
         if survey is None:
@@ -110,15 +135,18 @@ def _render_form(survey, department=None, invitation_id: int | None = None, form
         match = surveys.department_by_code(db, survey, preselect)
         if match:
             form.department.data = match.code
-    notice = None
+    notice, confirm_few = None, False
     if request.method == "POST":
         if not survey.is_open:
-            return _page("closed", survey, 409)
+            return _not_answerable(survey)
         valid = form.validate()
         answers = form.answers(inst)
         if valid and not any(v is not None for v in answers.values()):
             notice = _("Answer at least one statement before you submit.")
             valid = False
+        if valid and _few_answered(inst, answers) and request.form.get("confirm_few") != "1":
+            # Asked once, never blocking: the same form comes back with every answer and a button to send it anyway.
+            confirm_few, valid = True, False
         if "csrf_token" in form.errors:
             # An expired token must not cost the respondent their answers: the form
             # is shown again, filled in, with a fresh token.
@@ -167,7 +195,8 @@ def _render_form(survey, department=None, invitation_id: int | None = None, form
                 session.pop(INVITATION_KEY, None)
             # The profile is the answer to this POST itself: a redirect would have to carry it somewhere.
             return thanks_with_profile(survey, sub.answers)
-        notice = notice or _("Something needs fixing before your answers can be sent. See the messages below.")
+        if not confirm_few:
+            notice = notice or _("Something needs fixing before your answers can be sent. See the messages below.")
     form_key = form_key or _posted_form_key() or responses.new_form_key()
     status = 400 if notice else 200
     return (
@@ -179,6 +208,8 @@ def _render_form(survey, department=None, invitation_id: int | None = None, form
             department=department,
             notice=notice,
             form_key=form_key,
+            confirm_few=confirm_few,
+            answered=len(form.answers(inst)) if confirm_few else None,
         ),
         status,
     )
@@ -194,8 +225,11 @@ def open_link(slug: str):
         survey, depts = surveys.get_survey(get_db(), slug), None
     if survey is None:
         return _page("unknown", None, 404)
+    sent = _sent_before(survey)
+    if sent is not None:
+        return sent
     if not survey.is_open:
-        return _page("closed", survey, 200 if request.method == "GET" else 409)
+        return _not_answerable(survey)
     if survey.invitation_only:
         # No open link: only personal invitations can answer, so nobody can add answers to a small group.
         return _page("invitation_only", survey, 403)
@@ -220,7 +254,7 @@ def invitation(token: str):
         return _page("unknown", None, 404)
     throttle.right_token()
     if not survey.is_open:
-        return _page("closed", survey, 200 if request.method == "GET" else 409)
+        return _not_answerable(survey)
     if inv["used"]:
         return _page("used", survey, 409)
     # Only the invitation's id goes into the (signed) session; the token stays out of the
@@ -240,12 +274,15 @@ def invited(slug: str):
     survey = surveys.get_survey(db, slug)
     if survey is None:
         return _page("unknown", None, 404)
+    sent = _sent_before(survey)
+    if sent is not None:
+        return sent
     invitation_id = session.get(INVITATION_KEY)
     inv = invitations.get_invitation(db, invitation_id) if isinstance(invitation_id, int) else None
     if inv is None or inv["survey_id"] != survey.id:
         return _page("no_invitation", survey, 400)
     if not survey.is_open:
-        return _page("closed", survey, 200 if request.method == "GET" else 409)
+        return _not_answerable(survey)
     if inv["used"]:
         session.pop(INVITATION_KEY, None)
         return _page("used", survey, 409)

@@ -42,11 +42,14 @@ class ResponseForm(FlaskForm):
         return [(lv, [(it, self[f"q_{it.id}"]) for it in lv.items]) for lv in instrument.levels]
 
     def answers(self, instrument: Instrument) -> dict[str, int | None]:
-        """Return the chosen answers by item id; 'not applicable' and blanks are None."""
+        """Return the chosen answers by item id: 1..5, None for 'not applicable' (as in the API); blanks left out."""
         out: dict[str, int | None] = {}
         for it in instrument.items:
             value = self[f"q_{it.id}"].data
-            out[it.id] = int(value) if value in VALID else None
+            if value in VALID:
+                out[it.id] = int(value)
+            elif value == NA:
+                out[it.id] = None
         return out
 
 
