@@ -49,7 +49,7 @@ def test_the_xlsx_export_holds_every_comment_with_control_characters_made_visibl
     response = hr_client.get("/admin/surveys/cm/export.xlsx")
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.data))
-    assert book.sheetnames == ["responses", "comments", "notes"]
+    assert book.sheetnames == ["responses", "comments", "columns", "notes"]
     cells = sorted(row[0] for row in book["comments"].iter_rows(min_row=2, values_only=True))
     assert cells == sorted(visible(text) for text in hostile)
     assert "␇" in cells[0] and "␛" in cells[0] and "␌" in cells[0]
@@ -90,7 +90,7 @@ def test_an_error_that_quotes_a_comment_is_logged_without_it(make_app, monkeypat
             departments=[{"code": "A", "name": "Alpha"}],
         )  # fmt: skip
 
-    def broken(header, rows, comments=None, lang=None):
+    def broken(header, rows, comments=None, lang=None, columns=None):
         # As openpyxl's IllegalCharacterError did: the message quotes the cell, and so does its cause.
         try:
             raise ValueError(f"{SECRET} is the value that failed")

@@ -194,7 +194,13 @@ def test_respondents_pick_their_unit_grouped_by_top_level_unit(app, client, db):
     # Someone who belongs to South itself (not to one of its teams) answers for South.
     resp = client.post(
         "/s/pick",
-        data={"csrf_token": csrf_token(page), "department": "S", "q_obs1": "4", "form_key": "0" * 32},
+        data={
+            "csrf_token": csrf_token(page),
+            "department": "S",
+            "q_obs1": "4",
+            "form_key": "0" * 32,
+            "confirm_few": "1",
+        },
     )
     assert resp.status_code == 200 and "Thank you" in resp.get_data(as_text=True)  # the profile page
     stored = db.execute(

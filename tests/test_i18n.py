@@ -99,7 +99,7 @@ WORD = re.compile(r"[^\W\d_]+")
 SEEN_ATTRIBUTES = {"title", "aria-label", "alt", "placeholder", "label"}
 META_TEXT = {"description", "author", "generator", "keywords"}
 # Words that are the same in every language: names of formats and codes, symbols.
-ALLOWED = {"n", "eNPS", "SVG", "PNG", "HTTP", "α"}
+ALLOWED = {"n", "eNPS", "SVG", "PNG", "HTTP", "α", "¹", "²", "³", "⁴"}  # footnote marks
 
 
 class VisibleText(HTMLParser):

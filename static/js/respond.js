@@ -75,16 +75,17 @@
   // One rendered form gives at most one response. A browser that loads the page again on Back (instead of
   // showing it as it was) gives it a fresh single-use key, and may put the sent answers back into it: the key
   // of the form this tab sent is put back too, so that pressing Submit again lands on the thank-you page.
-  var SENT = "survey-sent:" + location.pathname;
+  // The key is kept in this history entry's state, not in web storage: it leaves nothing on the device
+  // beyond the tab's own Back history, and a new visit to the survey (a new entry) starts clean.
   var keyField = form.querySelector("input[name=form_key]");
-  var navigation = (window.performance && performance.getEntriesByType) ? performance.getEntriesByType("navigation")[0] : null;
-  try {
-    var sent = window.sessionStorage.getItem(SENT);
-    if (navigation && navigation.type === "back_forward" && sent && keyField) keyField.value = sent;
-    else if (!navigation || navigation.type !== "back_forward") window.sessionStorage.removeItem(SENT);
-  } catch (e) { /* storage off: the server still refuses a key used twice */ }
+  var state = window.history.state;
+  if (keyField && state && typeof state.sentFormKey === "string") keyField.value = state.sentFormKey;
   form.addEventListener("submit", function () {
-    try { if (keyField) window.sessionStorage.setItem(SENT, keyField.value); } catch (e) { /* storage off */ }
+    if (!keyField) return;
+    var kept = {};
+    if (window.history.state && typeof window.history.state === "object") kept = Object.assign({}, window.history.state);
+    kept.sentFormKey = keyField.value;
+    try { window.history.replaceState(kept, ""); } catch (e) { /* the server still refuses a key used twice */ }
   });
 
   restore();
