@@ -3,7 +3,9 @@
 It answers the same two addresses as the survey app, under the same gunicorn settings:
 - POST /api/v1/surveys/<slug>/responses inserts the raw body (same size as the app's
   submission) as one row, in a BEGIN IMMEDIATE transaction, on a connection opened per
-  request with the app's pragmas (WAL, synchronous NORMAL, the same busy timeout);
+  request with the app's storage pragmas (survey.db.STORAGE_PRAGMAS: rollback journal cut at
+  every commit, synchronous FULL, secure_delete) and the same busy timeout; with BARE_WAL=1,
+  with SQLite's fast settings instead (WAL, synchronous NORMAL), to show what those cost;
 - GET /s/<slug> answers a plain "hello" page.
 
     BARE_DATABASE=/tmp/bare.sqlite gunicorn --config gunicorn.conf.py benchmarks.bare_app:app
@@ -17,9 +19,12 @@ import sqlite3
 from flask import Flask, jsonify, request
 
 from survey.config import DEFAULTS
+from survey.db import STORAGE_PRAGMAS
 
 DATABASE = os.environ.get("BARE_DATABASE", "bare.sqlite")
 BUSY_TIMEOUT_MS = int(DEFAULTS["DB_BUSY_TIMEOUT_MS"])
+FAST = ("PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL")
+PRAGMAS = FAST if os.environ.get("BARE_WAL") == "1" else STORAGE_PRAGMAS
 
 app = Flask(__name__)
 
@@ -29,8 +34,8 @@ def connect() -> sqlite3.Connection:
     conn = sqlite3.connect(DATABASE, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
+    for pragma in PRAGMAS:
+        conn.execute(pragma)
     return conn
 
 

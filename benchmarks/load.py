@@ -6,7 +6,8 @@ under the same gunicorn settings beside it. One client drives both at 64 concurr
 connections, in rounds alternating between app and baseline (each idle while the other
 runs), so that other load on the machine weighs on both alike:
 - POST /api/v1/surveys/<slug>/responses: valid submissions with 24 answers, an eNPS and a
-  unique comment "load-<n>" (the baseline stores the same bytes as one row);
+  unique comment "load-<n>" (the baseline stores the same bytes as one row, with the app's
+  storage settings; --bare-wal gives it SQLite's fast ones instead, to show what they cost);
 - GET /s/<slug>: the respondent's form (open link) against a bare "hello" page.
 
 The client is wrk (Debian package `wrk`) when it is installed: written in C, it leaves the
@@ -24,7 +25,7 @@ whether the survey page reaches its goal of 0.6 x the hello page. Bounded in cou
 cleans up after itself.
 
     .venv/bin/python benchmarks/load.py [--client auto|wrk|aiohttp] [--seconds 4] [--rounds 3]
-                                        [--concurrency 64] [--workers 2] [--requests 3000]
+                                        [--concurrency 64] [--workers 2] [--requests 3000] [--bare-wal]
 
 --app MODULE:NAME measures another WSGI app (e.g. a patched copy) against the same baseline.
 """
@@ -722,6 +723,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--concurrency", type=int, default=64, help="concurrent connections (default 64)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument(
+        "--bare-wal",
+        action="store_true",
+        help="baseline with WAL and synchronous NORMAL instead of the app's storage settings (their cost)",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="alternating app/bare rounds per phase (default 3)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--app", default="app:app", help="WSGI app to measure (default app:app), e.g. a patched copy")
@@ -763,6 +769,14 @@ async def benchmark(args: argparse.Namespace, workdir: Path, wrk: str | None) ->
             f"client: aiohttp, {args.concurrency} connections, {args.requests} requests per phase in {args.rounds} "
             "rounds alternating app and bare"
         )
+    print(
+        "baseline storage: "
+        + (
+            "WAL, synchronous NORMAL (SQLite's fast settings)"
+            if args.bare_wal
+            else "the app's (survey.db.STORAGE_PRAGMAS)"
+        )
+    )
     print(f"submissions: {len(info.items)} answers + eNPS + comment, {size:.0f} bytes on average")
     print()
 
@@ -777,11 +791,13 @@ async def benchmark(args: argparse.Namespace, workdir: Path, wrk: str | None) ->
     # Every request comes from this one machine: the per-client limit on open-link answers (meant
     # for a script filling a survey) would refuse the load after 200 answers.
     app_env = {"FLASK_DATABASE": str(app_db), "FLASK_SECRET_KEY": secret, "FLASK_OPEN_SUBMIT_LIMIT": "1000000000"}
+    # The baseline writes with the app's storage settings, unless asked for SQLite's fast ones.
+    bare_env = {"BARE_DATABASE": str(bare_db), "BARE_WAL": "1" if args.bare_wal else "0"}
     # Both servers run side by side, each idle while the other is driven: alternating rounds
     # spread any other load on this machine evenly over the app and the baseline.
     with (
         serving(args.app, app_env, workdir, args.workers, "app") as app_server,
-        serving("benchmarks.bare_app:app", {"BARE_DATABASE": str(bare_db)}, workdir, args.workers, "bare") as bare,
+        serving("benchmarks.bare_app:app", bare_env, workdir, args.workers, "bare") as bare,
     ):
         for server in (app_server, bare):
             await warm_up(f"{server.url}/s/{SLUG}", args.concurrency)

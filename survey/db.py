@@ -325,21 +325,29 @@ class InvitationUsed(Exception):
     """The personal invitation has already been used to answer."""
 
 
+# How the file is written: the settings that leave no trail of who answered what, or when
+# (benchmarks/bare_app.py opens its baseline with the same ones).
+STORAGE_PRAGMAS = (
+    # A rollback journal holds only the pages as they were *before* a transaction and is cut
+    # to zero bytes at every commit. A write-ahead log would keep the new pages of each commit,
+    # in order, until a checkpoint: an invitation turning "used" next to its response.
+    "PRAGMA journal_mode = TRUNCATE",
+    "PRAGMA synchronous = FULL",
+    # Deleted rows are overwritten with zeros, not left in free pages.
+    "PRAGMA secure_delete = ON",
+    # VACUUM builds its copy in memory, never in a temporary file outside the data folder.
+    "PRAGMA temp_store = MEMORY",
+)
+
+
 def connect(path: str, busy_timeout_ms: int = 10_000, foreign_keys: bool = True) -> Database:
     """Open the SQLite file (owner-only) with the settings that leave no trail of who answered what, or when."""
     owner_only(path)
     conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     conn.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
-    # A rollback journal holds only the pages as they were *before* a transaction and is cut
-    # to zero bytes at every commit. A write-ahead log would keep the new pages of each commit,
-    # in order, until a checkpoint: an invitation turning "used" next to its response.
-    conn.execute("PRAGMA journal_mode = TRUNCATE")
-    conn.execute("PRAGMA synchronous = FULL")
-    # Deleted rows are overwritten with zeros, not left in free pages.
-    conn.execute("PRAGMA secure_delete = ON")
-    # VACUUM builds its copy in memory, never in a temporary file outside the data folder.
-    conn.execute("PRAGMA temp_store = MEMORY")
+    for pragma in STORAGE_PRAGMAS:
+        conn.execute(pragma)
     return Database(conn)
 
 
