@@ -3,6 +3,7 @@ form whatever comes back, and the note about answers kept on the device."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from helpers import csrf_token
@@ -76,3 +77,27 @@ def test_na_only_counts_as_an_answer_for_the_question_but_not_in_the_figures(cli
     assert "Thank you for your answers" in client.post("/s/acme", data=data).get_data(as_text=True)
     values = [row[0] for row in db.execute("SELECT value FROM answers")]
     assert sorted(values) == [5] + [NOT_APPLICABLE] * 11
+
+
+def test_the_thank_you_page_says_when_and_how_results_are_shared(client, db, hr_token, instrument):
+    """With a last day: 'released after the survey closes on <day>'; always: who sees what, with k and c."""
+    from babel.dates import format_date
+
+    from survey import surveys
+
+    last = dt.date.fromisoformat(surveys.local_today()) + dt.timedelta(days=9)
+    patched = client.patch(
+        "/api/v1/surveys/acme", json={"closes_at": last.isoformat()}, headers={"Authorization": f"Bearer {hr_token}"}
+    )
+    assert patched.status_code == 200
+    page = client.get("/s/acme").get_data(as_text=True)
+    data = {f"q_{item.id}": "4" for item in instrument.items}
+    data.update({"department": "A", "form_key": form_key(page), "csrf_token": csrf_token(page)})
+    text = re.sub(r"\s+", " ", client.post("/s/acme", data=data).get_data(as_text=True))
+    shared = text[text.index('id="when-shared"') :]
+    day = format_date(last, format="long", locale="en_GB")  # English as written in Europe: 6 December 2026
+    assert f"Results are released after the survey closes on {day}, never while answers still come in." in shared
+    survey = surveys.get_survey(db, "acme")
+    assert f"groups of at least {survey.min_group_size} people" in shared
+    assert f"comments are read by HR only, from groups of at least {survey.comment_min_group_size}" in shared
+    assert db["responses"].count == 1
