@@ -350,3 +350,26 @@ def test_120_comments_of_5000_letters_without_a_space_make_a_bounded_pdf(app, de
     assert result.exit_code == 0, result.output
     exported = (tmp_path / "demo-comments.csv").read_text(encoding="utf-8")
     assert all(word in exported for word in words)  # the export keeps every comment in full
+
+
+def test_words_for_screen_readers_take_no_room_in_a_pdf_table(app):
+    """'▼ significantly lower than the rest' for a screen reader: the cell stays one line high, the words stay text."""
+    from weasyprint import CSS
+
+    css = CSS(filename=str(Path(app.static_folder) / "css" / "report.css"))
+
+    def row_height(cell: str) -> float:
+        html = f'<table style="width:6cm"><tr><td style="width:1.2cm">{cell}</td><td>x</td></tr></table>'
+        document = HTML(string=html).render(stylesheets=[css])
+        boxes = [document.pages[0]._page_box]
+        while boxes:
+            box = boxes.pop()
+            if type(box).__name__ == "TableRowBox":
+                return box.height
+            boxes.extend(getattr(box, "children", None) or [])
+        raise AssertionError("no table row laid out")
+
+    words = '<span class="visually-hidden"> significantly lower than the rest</span>'
+    assert row_height(f"81 ▼{words}") == pytest.approx(row_height("81 ▼"))
+    pdf = HTML(string=f"<p>81 ▼{words}</p>").write_pdf(stylesheets=[css])
+    assert "significantly lower than the rest" in pdf_text(pdf)
