@@ -570,3 +570,10 @@ def test_new_survey_form_with_a_huge_headcount_is_a_400(hr_client, db):
     response = hr_client.post("/admin/surveys/new", data=data)
     assert response.status_code == 400
     assert db["surveys"].count == 1
+
+
+def test_forms_render_their_errors_with_csrf_switched_off(make_app):
+    """With CSRF switched off (as some test set-ups do), a wrong password is still a 401, never a 500."""
+    client = make_app(WTF_CSRF_ENABLED=False).test_client()
+    response = client.post("/admin/login", data={"email": "nobody@example.org", "password": "wrong password here"})
+    assert response.status_code == 401 and "The e-mail or password is wrong." in response.get_data(as_text=True)

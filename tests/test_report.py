@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import io
+import re
 import threading
 from pathlib import Path
 from typing import ClassVar
@@ -373,3 +374,28 @@ def test_words_for_screen_readers_take_no_room_in_a_pdf_table(app):
     assert row_height(f"81 ▼{words}") == pytest.approx(row_height("81 ▼"))
     pdf = HTML(string=f"<p>81 ▼{words}</p>").write_pdf(stylesheets=[css])
     assert "significantly lower than the rest" in pdf_text(pdf)
+
+
+@needs_chromium
+def test_comparison_pdf_is_laid_out_page_by_page(app, runner, fac_client):
+    """No page is a heading over emptiness, the gaps list stays whole, the change table stays on one page."""
+    result = runner.invoke(args=["demo", "--responses", "240", "--seed", "11", "--language", "en", "--rounds", "2"])
+    assert result.exit_code == 0, result.output
+    resp = fac_client.get("/admin/surveys/demo/compare.pdf?d=SALES&d=OPS&lang=en")
+    assert resp.status_code == 200
+    pages = [flat(page.extract_text()) for page in PdfReader(io.BytesIO(resp.data)).pages]
+    footer = re.compile(r"Comparison: Engagement survey \(demo\)|Page \d+ of \d+")
+    for number, text in enumerate(pages, 1):
+        body = footer.sub("", text).strip()
+        assert len(body) > 200, f"page {number} holds almost nothing: {body!r}"
+    assert "Departments" in pages[0] and "Operations" in pages[0]  # page 1 starts with the table itself
+    gaps = [n for n, text in enumerate(pages) if "The biggest gaps" in text]
+    assert len(gaps) == 1
+    gap = r"\w+ scores \d+ points (?:higher|lower) than the rest of the organisation on \w+ \(a clear difference\)\."
+    lines = re.findall(gap, " ".join(pages))
+    assert lines and all(line in pages[gaps[0]] for line in lines)  # the whole list on the heading's page
+    change = [text for text in pages if "Change since" in text]
+    assert len(change) == 1
+    with app.app_context():
+        shown = [d.name for d in surveys.departments(get_db(), surveys.get_survey(get_db(), "demo"))]
+    assert sum(name in change[0] for name in shown) >= len(shown) - 2  # the table whole (hidden ones may be absent)
