@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -53,16 +54,22 @@ class Gap:
     d: float | None
 
 
-def biggest_gaps(departments: list[dict], limit: int = 5) -> list[Gap]:
-    """Return the largest significant differences from the rest, biggest first (shown cells only)."""
-    gaps = []
+def significant_cells(departments: list[dict]) -> Iterator[tuple[dict, dict]]:
+    """Yield (department, level cell) for every shown cell that differs significantly from the rest."""
     for dept in departments:
         if dept["suppressed"]:
             continue
         for cell in dept["dimensions"]:
-            if cell.get("suppressed") or not cell.get("significant") or "diff" not in cell:
-                continue
-            gaps.append(Gap(dept["name"], cell["id"], cell["diff"] * POINTS_PER_UNIT, cell["p_adj"], cell.get("d")))
+            if not cell.get("suppressed") and cell.get("significant") and "diff" in cell:
+                yield dept, cell
+
+
+def biggest_gaps(departments: list[dict], limit: int = 5) -> list[Gap]:
+    """Return the largest significant differences from the rest, biggest first (shown cells only)."""
+    gaps = [
+        Gap(dept["name"], cell["id"], cell["diff"] * POINTS_PER_UNIT, cell["p_adj"], cell.get("d"))
+        for dept, cell in significant_cells(departments)
+    ]
     return sorted(gaps, key=lambda g: abs(g.points), reverse=True)[:limit]
 
 

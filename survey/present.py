@@ -26,19 +26,9 @@ def projector(fig) -> dict:
 def _differences(departments: list[dict]) -> tuple[list[dict], list[dict]]:
     """Return the significant differences from the rest: higher ones and lower ones, each biggest first."""
     higher, lower = [], []
-    for dept in departments:
-        if dept["suppressed"]:
-            continue
-        for cell in dept["dimensions"]:
-            if cell.get("suppressed") or not cell.get("significant") or "diff" not in cell:
-                continue
-            row = {
-                "department": dept["name"],
-                "code": dept["code"],
-                "level": cell["id"],
-                "points": cell["diff"] * POINTS,
-            }
-            (higher if cell["diff"] > 0 else lower).append(row)
+    for dept, cell in compare.significant_cells(departments):
+        row = {"department": dept["name"], "code": dept["code"], "level": cell["id"], "points": cell["diff"] * POINTS}
+        (higher if cell["diff"] > 0 else lower).append(row)
     higher.sort(key=lambda r: -r["points"])
     lower.sort(key=lambda r: r["points"])
     return higher, lower

@@ -151,6 +151,16 @@ def parse_departments(text: str) -> list[dict]:
     return [unit for _line, unit in rows]
 
 
+def check_department_lines(form: FlaskForm, field) -> None:
+    """Check the department lines of a form (new survey, departments page) and keep them parsed on the form."""
+    try:
+        form.parsed_departments = parse_departments(field.data or "")
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+    if not form.parsed_departments:
+        raise ValidationError(_("Add at least one department."))
+
+
 def _message(key: str) -> LazyString:
     """Return SurveyIn's message for a field, translated (and its numbers written) when it is shown."""
     return LazyString(message_text, SurveyIn.messages[key])
@@ -207,14 +217,7 @@ class SurveyForm(FlaskForm):
     instrument = instrument_field()
     followup_statement = followup_statement_field()
 
-    def validate_departments(self, field) -> None:
-        """Check the department lines."""
-        try:
-            self.parsed_departments = parse_departments(field.data or "")
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from exc
-        if not self.parsed_departments:
-            raise ValidationError(_("Add at least one department."))
+    validate_departments = check_department_lines
 
 
 class InvitationForm(FlaskForm):

@@ -10,11 +10,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional
 
 from ..schemas import SurveyIn, bounds
 from ..surveys import Department
-from .forms import SurveyForm, parse_departments
+from .forms import SurveyForm, check_department_lines
 
 
 def _day(field) -> str | None:
@@ -79,14 +79,7 @@ class DepartmentsForm(FlaskForm):
 
     departments = TextAreaField(_l("Departments"), validators=[DataRequired(_l("Add at least one department."))])
 
-    def validate_departments(self, field) -> None:
-        """Check the department lines."""
-        try:
-            self.parsed_departments = parse_departments(field.data or "")
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from exc
-        if not self.parsed_departments:
-            raise ValidationError(_("Add at least one department."))
+    validate_departments = check_department_lines
 
 
 def department_lines(depts: list[Department]) -> str:
