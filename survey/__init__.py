@@ -51,6 +51,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # A broken questions.yaml must stop start-up with a message naming the entry.
     app.extensions["instrument"] = questionnaire.load_instrument(app.config["QUESTIONS"])
+    from .signing import SessionInterface
+
+    app.session_interface = SessionInterface()
     csrf.init_app(app)
     db.init_app(app)
     i18n.init_app(app)
@@ -67,6 +70,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(cli_bp)
     # The API authenticates with bearer tokens, not cookies, so CSRF does not apply.
     csrf.exempt(api_bp)
+    from .respond.first_visit import FirstVisits
+
+    # Outermost: an open link's first visit is answered from the last one Flask answered.
+    app.wsgi_app = FirstVisits(app, app.wsgi_app)
 
     from . import audit, errors, logs, retention
 

@@ -379,6 +379,11 @@ def get_db() -> Database:
     return g.db
 
 
+def form_version(db: Database) -> int:
+    """Return the count of changes to what a respondent's form shows (surveys, departments, actions)."""
+    return db.conn.execute("SELECT version FROM form_version").fetchone()[0]
+
+
 def get_writer():
     """Return this process's writer for the app's database (submissions are batched through it)."""
     from .writer import writer_for
@@ -533,4 +538,40 @@ CREATE TABLE answers_new (
 INSERT INTO answers_new (response_id, item, value) SELECT response_id, item, value FROM answers;
 DROP TABLE answers;
 ALTER TABLE answers_new RENAME TO answers
+"""
+
+
+@migrations()
+def m009_form_version(db: Database) -> None:
+    """Count every change to what a respondent's form shows, so that a form kept in memory knows when it is stale."""
+    for statement in SCHEMA_009.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+
+
+# Triggers, not the code that writes: every writer (pages, API, commands, the lazy schedule, the
+# purge, a hand-made UPDATE) bumps the count. Responses, invitations and the like do not: a
+# stream of answers leaves the kept forms valid. A migration that rebuilds one of these tables
+# must create its triggers again.
+SCHEMA_009 = """
+CREATE TABLE form_version (version INTEGER NOT NULL);
+INSERT INTO form_version (version) VALUES (0);
+CREATE TRIGGER form_version_surveys_insert AFTER INSERT ON surveys
+    BEGIN UPDATE form_version SET version = version + 1; END;
+CREATE TRIGGER form_version_surveys_update AFTER UPDATE ON surveys
+    BEGIN UPDATE form_version SET version = version + 1; END;
+CREATE TRIGGER form_version_surveys_delete AFTER DELETE ON surveys
+    BEGIN UPDATE form_version SET version = version + 1; END;
+CREATE TRIGGER form_version_departments_insert AFTER INSERT ON departments
+    BEGIN UPDATE form_version SET version = version + 1; END;
+CREATE TRIGGER form_version_departments_update AFTER UPDATE ON departments
+    BEGIN UPDATE form_version SET version = version + 1; END;
+CREATE TRIGGER form_version_departments_delete AFTER DELETE ON departments
+    BEGIN UPDATE form_version SET version = version + 1; END;
+CREATE TRIGGER form_version_actions_insert AFTER INSERT ON actions
+    BEGIN UPDATE form_version SET version = version + 1; END;
+CREATE TRIGGER form_version_actions_update AFTER UPDATE ON actions
+    BEGIN UPDATE form_version SET version = version + 1; END;
+CREATE TRIGGER form_version_actions_delete AFTER DELETE ON actions
+    BEGIN UPDATE form_version SET version = version + 1; END
 """

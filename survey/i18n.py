@@ -224,13 +224,18 @@ babel = Babel()
 
 def _first_lang() -> None:
     """Give every request a language before anything is translated; the blueprints refine it."""
-    if request.endpoint == "static":
-        return
+    if request.endpoint == "static" or request.blueprint == "respond":
+        return  # the respondent's pages choose theirs from their survey (respond.set_language)
     if request.path.startswith("/api/"):
         # API clients get their messages in their Accept-Language, English by default.
         set_lang(browser_lang() or DEFAULT)
     else:
-        set_lang(valid(request.args.get("lang")) or valid(session.get("lang")) or browser_lang() or DEFAULT)
+        set_lang(visit_lang())
+
+
+def visit_lang() -> str:
+    """Return the language a page without a survey speaks: ?lang=, else the visit's choice, else the browser's."""
+    return valid(request.args.get("lang")) or valid(session.get("lang")) or browser_lang() or DEFAULT
 
 
 def init_app(app: Flask) -> None:

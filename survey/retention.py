@@ -79,9 +79,10 @@ def bump_epoch(db: Database) -> None:
 def forget_in_memory(app: Flask) -> None:
     """Empty this process's caches that may hold what was erased: results, rendered forms, chart images."""
     results.CACHE.clear()
-    pages = app.extensions.get("form_pages")
-    if pages is not None:
-        pages.clear()
+    for name in ("form_pages", "first_visits"):  # rendered forms (respond/__init__.py, respond/first_visit.py)
+        pages = app.extensions.get(name)
+        if pages is not None:
+            pages.clear()
     report.EXPORTER.memory.clear()
 
 

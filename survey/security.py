@@ -44,16 +44,27 @@ def login_required(*roles: str) -> Callable:
     return decorator
 
 
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+# Invitation links, the invited form and admin pages must not linger in shared caches.
+NO_STORE = ("Cache-Control", "no-store")
+
+
 def set_security_headers(response):
-    """Add the security headers every response carries."""
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if request.path.startswith(("/i/", "/admin", "/api/")) or request.path.endswith("/invited"):
-        # Invitation links, the invited form and admin pages must not linger in shared caches.
-        response.headers.setdefault("Cache-Control", "no-store")
+    """Add the security headers every response carries, unless the view set its own."""
+    headers = response.headers
+    # One pass over the headers a view set (few) instead of a lookup per security header.
+    present = {name.lower() for name, _value in headers.items()}
+    wanted = list(SECURITY_HEADERS)
+    path = request.path
+    if path.startswith(("/i/", "/admin", "/api/")) or path.endswith("/invited"):
+        wanted.append(NO_STORE)
+    headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
     return response
 
 

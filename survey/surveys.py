@@ -477,8 +477,12 @@ SCHEDULE = "automatic (the survey's dates)"  # who opens and closes a survey on 
 
 def local_today() -> str:
     """Return today's date (YYYY-MM-DD) where the organisation is (FLASK_TIMEZONE): schedules count in its days."""
-    name = current_app.config.get("TIMEZONE") if has_app_context() else None
-    return dt.datetime.now(ZoneInfo(name or DEFAULT_TIMEZONE)).date().isoformat()
+    return today_in(current_app.config.get("TIMEZONE") if has_app_context() else None)
+
+
+def today_in(timezone: str | None) -> str:
+    """Return today's date (YYYY-MM-DD) in the named time zone (the default one when None)."""
+    return dt.datetime.now(ZoneInfo(timezone or DEFAULT_TIMEZONE)).date().isoformat()
 
 
 def schedule_due(row: Survey | dict, today_here: str) -> bool:

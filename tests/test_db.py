@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from survey import surveys
-from survey.db import connect, get_db, migrate, migrations
+from survey.db import connect, form_version, get_db, migrate, migrations
 from survey.responses import Submission, save_response
 
 
@@ -103,6 +103,33 @@ def test_deleting_a_survey_removes_its_data(app, db, instrument):
     db.conn.commit()
     for table in ("departments", "responses", "answers", "survey_items"):
         assert db[table].count == 0, table
+
+
+def test_the_form_version_counts_changes_to_what_the_form_shows_and_nothing_else(app, db):
+    """Surveys, departments and actions bump it, whoever writes; answers, invitations and tokens do not."""
+    version = form_version(db)
+    with app.app_context():
+        survey = surveys.get_survey(get_db(), "acme")
+        dept = surveys.department_by_code(get_db(), survey, "A")
+        save_response(get_db(), survey, Submission(dept.id, {"obs1": 4}, None, None))
+        get_db().conn.commit()
+    db.execute("INSERT INTO form_keys (key_hash, expires) VALUES ('x', 1)")
+    db.conn.commit()
+    assert form_version(db) == version
+    statements = [
+        "UPDATE departments SET name = 'Renamed' WHERE code = 'B'",
+        "UPDATE surveys SET title = 'New title' WHERE slug = 'acme'",
+        "INSERT INTO actions (survey_id, level, theme, title, status, created_on, updated_on) "
+        "SELECT id, 'owning', 'roles', 'Weekly stand-up', 'planned', '2026-11-27', '2026-11-27' FROM surveys",
+        "UPDATE actions SET status = 'done'",
+        "DELETE FROM actions",
+        "DELETE FROM surveys WHERE slug = 'acme'",  # its departments go with it (cascade)
+    ]
+    for statement in statements:
+        db.execute(statement)
+        db.conn.commit()
+        assert form_version(db) > version, statement
+        version = form_version(db)
 
 
 def test_connect_creates_file(tmp_path):

@@ -379,12 +379,16 @@ def test_responses_table_has_no_column_that_could_identify_a_person(db):
     assert referencing == {"answers", "followup_answers"}
     targets = {fk[2] for fk in db.execute("PRAGMA foreign_key_list(responses)").fetchall()}
     assert targets == {"surveys", "departments"}
-    # No trigger could copy anything from an invitation to a response, or back: the only triggers keep
-    # the audit trail append-only, and all they can do is refuse.
+    # No trigger could copy anything from an invitation to a response, or back: the audit trail's
+    # keep it append-only (all they can do is refuse), the form version's count changes to surveys,
+    # departments and actions (all they can do is add one to a number).
     triggers = db.execute("SELECT tbl_name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
-    assert {table for table, _ in triggers} <= {"audit_log", "audit_gate"}
-    for _, sql in triggers:
-        assert re.search(r"\bBEGIN SELECT RAISE\(ABORT, '[^']*'\); END$", sql), sql
+    assert {table for table, _ in triggers} <= {"audit_log", "audit_gate", "surveys", "departments", "actions"}
+    for table, sql in triggers:
+        if table in ("audit_log", "audit_gate"):
+            assert re.search(r"\bBEGIN SELECT RAISE\(ABORT, '[^']*'\); END$", sql), sql
+        else:
+            assert re.search(r"\s+BEGIN UPDATE form_version SET version = version \+ 1; END$", sql), sql
     assert not any("response" in c for c in db["invitations"].columns_dict)
     assert not any("response" in c for c in db["invitation_links"].columns_dict)
 

@@ -7,12 +7,13 @@ import threading
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_wtf.csrf import generate_csrf
 
 from .. import csrf, followup, invitations, responses, surveys, throttle
 from ..cache import Cache
-from ..db import InvitationUsed, get_db, get_writer
-from ..i18n import current_lang, set_lang
+from ..db import InvitationUsed, form_version, get_db, get_writer
+from ..i18n import current_lang, set_lang, visit_lang
+from ..signing import csrf_token
+from . import first_visit
 from .forms import build_form
 
 bp = Blueprint("respond", __name__)
@@ -25,10 +26,16 @@ def set_language() -> None:
     """A survey's pages speak its language, unless the visitor chose another (?lang=, kept for the visit).
 
     The personal invitation (/i/<token>) learns its survey only from the token, so that view sets
-    its language itself, before it shows anything.
+    its language again, before it shows anything. The app's own language hook leaves this
+    blueprint's pages to this one.
     """
     slug = (request.view_args or {}).get("slug")
-    if slug is not None:
+    if slug is None:
+        set_lang(visit_lang())
+    elif request.method == "GET":
+        survey = _open_survey(get_db(), slug)[0]  # the view reads it again from the same memory
+        set_lang(current_lang(survey.language if survey else None))
+    else:
         set_lang(current_lang(surveys.language_of(get_db(), slug)))
 
 
@@ -55,8 +62,9 @@ def _form_page(survey, department=None, invitation_id: int | None = None, depts:
         titles, more = followup.done_titles(get_db(), survey)
         done = (tuple(titles), more)
         key = (survey, depts, department, g.lang, request.path, tuple(sorted(request.args.items(multi=True))), done)
-        token = generate_csrf().encode()
+        token = csrf_token().encode()
         form_key = responses.new_form_key().encode()
+        first_visit.offer(g.get("form_version"), token, form_key)
         cached = pages.get(key)
         if cached is None:
             page, status = _render_form(survey, department, invitation_id, form_key.decode())
@@ -84,8 +92,10 @@ def _sent_before(survey):
     Checked before anything else about the POST (the answers, the invitation in the session, the
     survey's state): Back and Submit again must always end on the thank-you page, never store twice.
     """
+    if request.method != "POST":
+        return None  # a GET must not parse a body it does not have
     key = _posted_form_key()
-    if request.method == "POST" and key and responses.form_key_spent(get_db(), key):
+    if key and responses.form_key_spent(get_db(), key):
         return redirect(url_for("respond.thanks", slug=survey.slug, lang=g.lang), 303)
     return None
 
@@ -99,18 +109,17 @@ _open_link = threading.local()  # per thread, like get_db's connection
 
 
 def _open_survey(db, slug: str) -> tuple:
-    """Return the survey of an open link and its departments, read again whenever the database changed.
+    """Return the survey of an open link and its departments, read again whenever either may have changed.
 
-    PRAGMA data_version changes when any other connection (another thread or worker, a command)
-    commits; total_changes counts this connection's own writes. Reading both costs far less than
-    the survey row (with its instrument) and its departments, which every visit would read otherwise.
+    The form version (db.form_version, one small read) changes with every change to surveys,
+    departments and actions; it costs far less than the survey row (with its instrument) and its
+    departments, which every visit would read otherwise.
     """
-    conn = db.conn
-    stamp = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
+    version = g.form_version = form_version(db)  # first_visit keeps the page under the version it was read at
     cache = getattr(_open_link, "cache", None)
-    # The cache holds its connection, so that no later connection can be mistaken for it.
-    if cache is None or cache[0] is not conn or cache[1] != stamp or len(cache[2]) > 64:
-        cache = _open_link.cache = (conn, stamp, {})
+    # The cache holds its connection, so that no other database's (or later connection's) can be mistaken for it.
+    if cache is None or cache[0] is not db.conn or cache[1] != version or len(cache[2]) > 64:
+        cache = _open_link.cache = (db.conn, version, {})
     found = cache[2].get(slug)
     if found is not None and surveys.schedule_due(found[0], surveys.local_today()):
         found = None  # its opening day has come, or its last day has passed: read (and apply) it again
