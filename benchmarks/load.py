@@ -8,7 +8,9 @@ runs), so that other load on the machine weighs on both alike:
 - POST /api/v1/surveys/<slug>/responses: valid submissions with 24 answers, an eNPS and a
   unique comment "load-<n>" (the baseline stores the same bytes as one row, with the app's
   storage settings; --bare-wal gives it SQLite's fast ones instead, to show what they cost);
-- GET /s/<slug>: the respondent's form (open link) against a bare "hello" page.
+- GET /s/<slug>: the respondent's form (open link) against a bare "hello" page, first as a first
+  visit (no cookie: answered from memory, survey/respond/first_visit.py), then with a cookie (a
+  returning visitor: through Flask's whole pipeline), each against the same bare page.
 
 The client is wrk (Debian package `wrk`) when it is installed: written in C, it leaves the
 CPU to the servers. Its Lua script (written by this file) builds each submission from its
@@ -56,6 +58,9 @@ from pathlib import Path
 import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
+# Any cookie makes a visit a returning one (Flask answers it); this one is not a session, so the app
+# starts one and signs its cookie, as for a first visit that Flask answers.
+RETURNING_COOKIE = "returning=1"
 sys.path.insert(0, str(ROOT))
 
 HOST = "127.0.0.1"  # never any other address: this is a load generator
@@ -314,6 +319,7 @@ async def drive(
     numbers: range,
     concurrency: int,
     progress: Callable[[int], Awaitable[None]] | None = None,
+    extra_headers: dict[str, str] | None = None,
 ) -> Run:
     """Send the requests numbered `numbers` with `concurrency` connections, adding to `run`.
 
@@ -321,6 +327,7 @@ async def drive(
     """
     next_n = iter(numbers)
     headers = {"Content-Type": "application/json"} if bodies is not None else {}
+    headers.update(extra_headers or {})
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
     connector = aiohttp.TCPConnector(limit=concurrency)
 
@@ -432,8 +439,9 @@ def lua_strings(values: list[str]) -> str:
 
 def write_wrk_scripts(workdir: Path, info: SurveyInfo) -> dict[str, Path]:
     """Write the GET and POST Lua scripts; return their paths by method."""
-    scripts = {"GET": workdir / "get.lua", "POST": workdir / "post.lua"}
+    scripts = {"GET": workdir / "get.lua", "GET_COOKIE": workdir / "get-cookie.lua", "POST": workdir / "post.lua"}
     scripts["GET"].write_text(WRK_COMMON)
+    scripts["GET_COOKIE"].write_text(WRK_COMMON + f'wrk.headers["Cookie"] = "{RETURNING_COOKIE}"\n')
     post = WRK_POST % {"items": lua_strings(info.items), "departments": lua_strings(info.departments)}
     scripts["POST"].write_text(WRK_COMMON + post)
     return scripts
@@ -784,9 +792,11 @@ async def benchmark(args: argparse.Namespace, workdir: Path, wrk: str | None) ->
         scripts = write_wrk_scripts(workdir, info)
         app_post, bare_post = WrkRun("app  POST responses"), WrkRun("bare POST (insert one row)")
         app_get, bare_get = WrkRun("app  GET /s/<slug>"), WrkRun("bare GET hello")
+        app_again, bare_again = WrkRun("app  GET /s/<slug> with a cookie"), WrkRun("bare GET hello with a cookie")
     else:
         app_post, bare_post = Run("app  POST responses"), Run("bare POST (insert one row)")
         app_get, bare_get = Run("app  GET /s/<slug>"), Run("bare GET hello")
+        app_again, bare_again = Run("app  GET /s/<slug> with a cookie"), Run("bare GET hello with a cookie")
     check = Run("app  POST checked (aiohttp)")
     # Every request comes from this one machine: the per-client limit on open-link answers (meant
     # for a script filling a survey) would refuse the load after 200 answers.
@@ -803,20 +813,25 @@ async def benchmark(args: argparse.Namespace, workdir: Path, wrk: str | None) ->
             await warm_up(f"{server.url}/s/{SLUG}", args.concurrency)
         post_path, get_path = f"/api/v1/surveys/{SLUG}/responses", f"/s/{SLUG}"
         first = WRK_FIRST
-        for method, path, data, runs in (
-            ("POST", post_path, bodies, (app_post, bare_post)),
-            ("GET", get_path, None, (app_get, bare_get)),
+        cookie = {"Cookie": RETURNING_COOKIE}
+        for script, path, data, runs, headers in (
+            ("POST", post_path, bodies, (app_post, bare_post), None),
+            ("GET", get_path, None, (app_get, bare_get), None),
+            ("GET_COOKIE", get_path, None, (app_again, bare_again), cookie),
         ):
+            method = "POST" if data is not None else "GET"
             for numbers in rounds(args.requests, args.rounds):
                 for server, run in zip((app_server, bare), runs, strict=True):
                     cpu, done, seconds = server.cpu(), run.requests, run.seconds
                     if isinstance(run, WrkRun):
                         url = server.url + path
                         first = wrk_round(
-                            run, wrk, scripts[method], url, args.seconds, args.concurrency, args.wrk_threads, first
+                            run, wrk, scripts[script], url, args.seconds, args.concurrency, args.wrk_threads, first
                         )
                     else:
-                        await drive(run, method, server.url + path, data, numbers, args.concurrency)
+                        await drive(
+                            run, method, server.url + path, data, numbers, args.concurrency, extra_headers=headers
+                        )
                     run.server_cpu += server.cpu() - cpu
                     run.round_rates.append((run.requests - done) / max(run.seconds - seconds, 1e-9))
         if wrk:
@@ -824,7 +839,7 @@ async def benchmark(args: argparse.Namespace, workdir: Path, wrk: str | None) ->
             await drive(check, "POST", app_server.url + post_path, bodies, range(checked), args.concurrency)
             check.server_cpu += app_server.cpu() - cpu
 
-    runs = (app_post, bare_post, app_get, bare_get)
+    runs = (app_post, bare_post, app_get, bare_get, app_again, bare_again)
     print(HEADER)
     for run in runs:
         print(describe(run))
@@ -841,10 +856,16 @@ async def benchmark(args: argparse.Namespace, workdir: Path, wrk: str | None) ->
         f"app survey page GET /s/<slug> per s / bare hello per s: {get_ratio:.2f}   "
         f"(median of the rounds: {round_ratio(app_get, bare_get):.2f})"
     )
+    again_ratio = app_again.rate / bare_again.rate if bare_again.rate else 0.0
+    print(
+        f"app survey page with a cookie (a returning visitor, through Flask) per s / bare hello per s: "
+        f"{again_ratio:.2f}   (median of the rounds: {round_ratio(app_again, bare_again):.2f})"
+    )
     page_cpu = app_get.cpu_ms / bare_get.cpu_ms
     print(
         f"server CPU per request app / bare: submissions {app_post.cpu_ms / bare_post.cpu_ms:.2f}, "
-        f"survey page {page_cpu:.2f} (less sensitive to other load on the machine)"
+        f"survey page {page_cpu:.2f}, with a cookie {app_again.cpu_ms / bare_again.cpu_ms:.2f} "
+        "(less sensitive to other load on the machine)"
     )
     busy = sum(run.seconds for run in runs)
     client_cpu = sum(run.client_cpu for run in runs)
@@ -879,7 +900,7 @@ async def benchmark(args: argparse.Namespace, workdir: Path, wrk: str | None) ->
     print_audit(result, wrk_acked)
     print()
 
-    server_errors = sum(run.server_errors for run in (app_post, app_get, check))
+    server_errors = sum(run.server_errors for run in (app_post, app_get, app_again, check))
     wrk_lost = max(0, (wrk_acked or 0) - result.unconfirmed_stored)
     targets = [
         (f"app submissions/s >= 0.5 x bare ({post_ratio:.2f} x)", post_ratio >= 0.5),
