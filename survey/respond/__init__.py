@@ -68,16 +68,12 @@ def _form_page(survey, department=None, invitation_id: int | None = None, depts:
         cached = pages.get(key)
         if cached is None:
             page, status = _render_form(survey, department, invitation_id, form_key.decode())
-            # Split at this client's token and form key: the next client gets its own of both.
-            parts = re.split(b"(" + re.escape(token) + b"|" + re.escape(form_key) + b")", page.encode())
-            if len(parts) > 1:  # only a page that carries the token can carry the next client's
-                pages.put(key, (parts[0::2], [sep == token for sep in parts[1::2]]))
+            # Cut at this client's token and form key: the next client gets its own of both.
+            segments, slots = first_visit.cut(page.encode(), token, form_key)
+            if slots:  # only a page that carries the token can carry the next client's
+                pages.put(key, (segments, slots))
             return page, status
-        segments, slots = cached
-        out = [segments[0]]
-        for is_token, segment in zip(slots, segments[1:], strict=True):
-            out += [token if is_token else form_key, segment]
-        return b"".join(out), 200
+        return first_visit.splice(*cached, token, form_key), 200
     return _render_form(survey, department, invitation_id)
 
 

@@ -78,6 +78,20 @@ def offer(version: int | None, token: bytes, form_key: bytes) -> None:
         env[OFFER] = Offer(slug, version, local_today(), secret, token, form_key)
 
 
+def cut(page: bytes, token: bytes, form_key: bytes) -> tuple[list[bytes], list[bool]]:
+    """Cut a rendered form where its CSRF token and form key are: the segments between, and which goes where."""
+    parts = re.split(b"(" + re.escape(token) + b"|" + re.escape(form_key) + b")", page)
+    return parts[0::2], [sep == token for sep in parts[1::2]]
+
+
+def splice(segments: list[bytes], slots: list[bool], token: bytes, form_key: bytes) -> bytes:
+    """Put another visitor's token and form key into a cut form (no search, no encoding)."""
+    out = [segments[0]]
+    for is_token, segment in zip(slots, segments[1:], strict=True):
+        out += [token if is_token else form_key, segment]
+    return b"".join(out)
+
+
 class FirstVisits:
     """WSGI middleware answering an open link's first visit from the last one Flask answered."""
 
@@ -127,10 +141,7 @@ class FirstVisits:
         token = csrf_serializer(self.app).dumps(secret).encode()
         form_key = responses.new_form_key().encode()
         cookie = self.app.session_interface.get_signing_serializer(self.app).dumps({csrf_field(self.app): secret})
-        out = [kept.segments[0]]
-        for is_token, segment in zip(kept.slots, kept.segments[1:], strict=True):
-            out += [token if is_token else form_key, segment]
-        body = b"".join(out)
+        body = splice(kept.segments, kept.slots, token, form_key)
         headers = [(k, str(len(body)) if k == "Content-Length" else v) for k, v in kept.headers]
         headers.append(("Set-Cookie", kept.cookie[0] + cookie + kept.cookie[1]))
         start_response(kept.status, headers)
@@ -172,11 +183,10 @@ class FirstVisits:
             return None
         if data != {csrf_field(self.app): got.secret}:
             return None  # the session holds more than the token's secret: not the same for everyone
-        parts = re.split(b"(" + re.escape(got.token) + b"|" + re.escape(got.form_key) + b")", body)
-        slots = [sep == got.token for sep in parts[1::2]]
+        segments, slots = cut(body, got.token, got.form_key)
         if not any(slots) or all(slots):
             return None  # a first visit's form carries both
         at = cookies[0].index(value, len(name))
         cookie = (cookies[0][:at], cookies[0][at + len(value) :])
         others = [(k, v) for k, v in headers if k.lower() != "set-cookie"]
-        return Kept(got.version, got.day, status, others, cookie, parts[0::2], slots)
+        return Kept(got.version, got.day, status, others, cookie, segments, slots)
