@@ -365,18 +365,23 @@ def owner_only(path: str) -> None:
 
 
 def get_db() -> Database:
-    """Return this thread's Database for the app, opening it on first use and reusing it after."""
+    """Return this request's Database: its thread's connection to the app's database."""
     if "db" not in g:
-        # One connection per worker thread, kept between requests: opening and closing a
-        # SQLite connection (and setting WAL on it) cost more than a whole submission.
-        local = current_app.extensions.setdefault("db_local", threading.local())
-        db = getattr(local, "db", None)
-        if db is None or getattr(local, "pid", None) != os.getpid():
-            # A connection must never cross a fork (gunicorn workers): open a fresh one.
-            db = connect(current_app.config["DATABASE"], current_app.config["DB_BUSY_TIMEOUT_MS"])
-            local.db, local.pid = db, os.getpid()
-        g.db = db
+        g.db = thread_db(current_app)
     return g.db
+
+
+def thread_db(app: Flask) -> Database:
+    """Return this thread's connection to the app's database, opening it on first use and reusing it after."""
+    # One connection per worker thread, kept between requests: opening and closing a SQLite
+    # connection (and setting its pragmas) cost more than a whole submission.
+    local = app.extensions.setdefault("db_local", threading.local())
+    db = getattr(local, "db", None)
+    if db is None or getattr(local, "pid", None) != os.getpid():
+        # A connection must never cross a fork (gunicorn workers): open a fresh one.
+        db = connect(app.config["DATABASE"], app.config["DB_BUSY_TIMEOUT_MS"])
+        local.db, local.pid = db, os.getpid()
+    return db
 
 
 def form_version(db: Database) -> int:

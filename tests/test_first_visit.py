@@ -6,7 +6,9 @@ import re
 import sqlite3
 
 import pytest
-from helpers import answers_for, csrf_token
+from axe_playwright_python.sync_playwright import Axe
+from helpers import CHROMIUM, PHONE, answers_for, csrf_token
+from playwright.sync_api import expect
 
 from survey import retention, surveys
 from survey.db import get_db
@@ -183,3 +185,25 @@ def test_a_busy_database_sends_the_first_visit_to_flask_never_a_500(app, flask_c
     response = first_visit_to(app)[1]
     assert response.status_code == 200 and 'name="csrf_token"' in response.get_data(as_text=True)
     assert len(flask_calls) == 2
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"Debian's Chromium is not installed at {CHROMIUM}")
+def test_a_browser_answers_a_form_served_from_memory_once(app, db, flask_calls, new_page, live_server):
+    """In Chromium: the page from memory passes axe, sends, shows the profile; Back and Submit again store nothing."""
+    new_page(PHONE).goto(f"{live_server}/s/acme")  # Flask answers; its page is kept
+    page = new_page(PHONE)
+    page.goto(f"{live_server}/s/acme")
+    assert [path for path in flask_calls if path == "/s/acme"] == ["/s/acme"]  # the second came from memory
+    found = [v for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
+    assert not found, [v["id"] for v in found]
+    page.locator("#department").select_option("A")
+    for item in app.extensions["instrument"].items:
+        page.locator(f"label[for=q_{item.id}_4]").click()
+    page.get_by_role("button", name="Submit your answers").click()
+    expect(page.locator("#profile")).to_be_visible()
+    page.go_back()
+    page.wait_for_url(re.compile(r"/s/acme$"))
+    page.get_by_role("button", name="Submit your answers").click()
+    page.wait_for_url(re.compile(r"/s/acme/thanks"))
+    assert db.execute("SELECT COUNT(*) FROM responses").fetchone()[0] == 1

@@ -20,7 +20,6 @@ whose kept response is stale; its response is then kept again.
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 import time
@@ -31,7 +30,7 @@ from flask import Flask, current_app, request, session
 
 from .. import responses
 from ..cache import Cache
-from ..db import form_version
+from ..db import form_version, thread_db
 from ..signing import csrf_field, csrf_serializer, new_csrf_secret
 from ..surveys import local_today, today_in
 
@@ -127,10 +126,7 @@ class FirstVisits:
 
         if time.monotonic() - self.app.extensions.get("purged_at", 0.0) >= PURGE_EVERY:
             return False  # Flask's hooks run the purge
-        local = self.app.extensions.get("db_local")
-        db = getattr(local, "db", None)
-        if db is None or getattr(local, "pid", None) != os.getpid():
-            return False  # this thread has no connection yet: Flask opens it
+        db = thread_db(self.app)
         if db.conn.in_transaction or form_version(db) != kept.version:
             return False
         return today_in(self.app.config.get("TIMEZONE")) == kept.day
