@@ -439,8 +439,11 @@ class CompareQuery(Query):
     order: Annotated[Literal["asc", "desc"] | None, BeforeValidator(_blank_is_none)] = Field(
         None, description="default: highest first for numbers, A-Z for names"
     )
+    # The pattern belongs to the text alone: on "str | None" pydantic would apply it to the None an
+    # empty ?parent= becomes, and fail with a TypeError instead of a validation error.
     parent: Annotated[
-        str | None, BeforeValidator(_blank_is_none), Field(pattern=r"^(\*|[A-Za-z0-9][A-Za-z0-9_-]{0,31})$")
+        Annotated[str, Field(pattern=r"^(\*|[A-Za-z0-9][A-Za-z0-9_-]{0,31})$")] | None,
+        BeforeValidator(_blank_is_none),
     ] = Field(None, description="only the units directly below this unit's code; '*' for the top-level units")
     page: Annotated[int, BeforeValidator(_whole_number), Field(ge=1)] | None = Field(None, description="from 1")
     per_page: Annotated[int, BeforeValidator(_whole_number), Field(ge=1, le=MAX_PER_PAGE)] | None = Field(

@@ -299,6 +299,10 @@ def test_the_comparison_filters_sorts_and_pages_units(app, client, hr_token):
     assert shown == sorted(shown, reverse=True) and by_index[-1]["suppressed"]
     for query, status in (("parent=ZZ", 404), ("page=0", 400), ("per_page=501", 400), ("page=x", 400)):
         assert client.get(f"{path}?{query}", headers=auth(hr_token)).status_code == status, query
+    # An empty ?parent= is no parent (the fuzzer found it answered 500 once): every unit, like none given.
+    assert get(client, hr_token, f"{path}?parent=&order=asc")["paging"]["total"] == 6
+    bad = client.get(f"{path}?parent=a%20b", headers=auth(hr_token))
+    assert bad.status_code == 400 and "parent" in bad.get_json()["fields"]
 
 
 def test_rates_count_sub_trees(app, client, hr_token):
