@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable, Iterator
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask import Flask
 from helpers import (
     BASE_URL,
@@ -17,6 +18,9 @@ from helpers import (
     HR_EMAIL,
     HR_PASSWORD,
     PHONE,
+    SENDER,
+    Inbox,
+    free_port,
     login,
 )
 from werkzeug.serving import make_server
@@ -166,3 +170,21 @@ def new_page(browser, live_server: str) -> Iterator[Callable]:
     for context in contexts:
         context.close()
     assert not found, f"errors in the browser console: {found}"
+
+
+@pytest.fixture
+def inbox():
+    """Run a real SMTP server on a free local port and return what it receives."""
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    handler.port = controller.port
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def mail_app(app, inbox):
+    """The app, sending through the test SMTP server."""
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=inbox.port, SMTP_TLS="none", SMTP_SENDER=SENDER)
+    return app

@@ -6,14 +6,13 @@ import csv
 import io
 import re
 
-import numpy as np
 import pytest
 from helpers import CHROMIUM, FAC_EMAIL, FAC_PASSWORD, close_survey, csrf_token, login
+from helpers import fill_varied as fill
 from openpyxl import load_workbook
 
 from survey import accounts, actions, surveys
 from survey.db import get_db
-from survey.responses import Submission, save_response
 
 ACTION = {"level": "owning", "theme": "roles", "title": "Every team names an owner for its routines"}
 
@@ -26,20 +25,6 @@ def auth(token: str) -> dict:
 def fac_token(app):
     with app.app_context():
         return accounts.create_token(get_db(), "facilitator")
-
-
-def fill(app, counts: dict[str, int], slug: str = "acme", seed: int = 3, shift: dict | None = None) -> None:
-    """Store varied answers for each department of a survey."""
-    rng = np.random.default_rng(seed)
-    with app.app_context():
-        db = get_db()
-        survey = surveys.get_survey(db, slug)
-        for code, n in counts.items():
-            dept = surveys.department_by_code(db, survey, code)
-            mean = 3.2 + (shift or {}).get(code, 0.0)
-            for _ in range(n):
-                answers = {it.id: int(np.clip(round(rng.normal(mean, 0.9)), 1, 5)) for it in survey.instrument.items}
-                save_response(db, survey, Submission(dept.id, answers, None, None))
 
 
 def count_actions(db) -> int:

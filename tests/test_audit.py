@@ -7,7 +7,7 @@ import io
 import sqlite3
 
 import pytest
-from helpers import FAC_EMAIL, HR_EMAIL, HR_PASSWORD, add_responses, csrf_token, import_csv
+from helpers import FAC_EMAIL, HR_EMAIL, HR_PASSWORD, add_responses, csrf_token, import_csv, new_survey_form
 
 from survey import audit, invitations, surveys
 from survey.db import get_db
@@ -65,18 +65,7 @@ def test_sign_ins_are_recorded_without_the_password(app, client):
 def test_survey_life_results_exports_invitations_tokens_and_accounts_are_recorded(app, hr_client, runner, tmp_path):
     # Created on the web, invitations imported and links made, closed, read, exported, deleted.
     page = hr_client.get("/admin/surveys/new").get_data(as_text=True)
-    form = {
-        "title": "Audit me",
-        "slug": "audit",
-        "language": "en",
-        "departments": "A, Alpha\nB, Beta",
-        "min_group_size": "5",
-        "comment_min_group_size": "10",
-        "collection": "open",
-        "small_groups": "merge",
-        "previous": "",
-        "csrf_token": csrf_token(page),
-    }
+    form = new_survey_form(page, title="Audit me", slug="audit", departments="A, Alpha\nB, Beta")
     assert hr_client.post("/admin/surveys/new", data=form).status_code == 302
     import_csv(app, f"{RESPONDENT_EMAIL},A\n", slug="audit")
     detail = hr_client.get("/admin/surveys/audit").get_data(as_text=True)

@@ -78,27 +78,42 @@ def build(app, sizes, k, seed, skip) -> tuple[surveys.Survey, np.ndarray, np.nda
         return surveys.get_survey(db, slug), values, enps, group
 
 
+def take_cells(shown: dict, group: str, figures: dict | None) -> None:
+    """Add every cell one output's figures show for a group to shown: {(group, column): n}."""
+    if not figures or figures.get("suppressed"):
+        return
+    if "n" in figures:
+        shown[(group, privacy.COUNT)] = figures["n"]
+    for dim in figures.get("dimensions") or []:
+        if not dim.get("suppressed"):
+            shown[(group, dim["id"])] = dim["n"]
+    for item in figures.get("items") or []:
+        if "counts" in item:
+            shown[(group, item["id"])] = item["n"]
+    if figures.get("pyramid"):
+        shown[(group, privacy.PYRAMID)] = sum(step["count"] for step in figures["pyramid"])
+    if "enps" in figures and "enps_n" in figures:
+        shown[(group, privacy.ENPS)] = figures["enps_n"]
+    elif "enps" in figures:
+        shown.setdefault((group, privacy.ENPS), None)
+
+
+def take_rates(shown: dict, found: dict) -> dict:
+    """Add the response counts the rates page shows to shown; return the rates."""
+    if found["responses"] is not None:
+        shown[(ROOT, privacy.COUNT)] = found["responses"]
+    for row in found["departments"]:
+        if row["responses"] is not None:
+            shown[(row["department"].code, privacy.COUNT)] = row["responses"]
+    return found
+
+
 def collect(app, survey) -> dict:
     """Return every cell any output shows: {(group, column): n}, with the group "" for the organisation."""
     shown: dict = {}
 
-    def take(group: str, figures: dict) -> None:
-        if figures.get("suppressed"):
-            return
-        if "n" in figures:
-            shown[(group, privacy.COUNT)] = figures["n"]
-        for dim in figures.get("dimensions") or []:
-            if not dim.get("suppressed"):
-                shown[(group, dim["id"])] = dim["n"]
-        for item in figures.get("items") or []:
-            if "counts" in item:
-                shown[(group, item["id"])] = item["n"]
-        if figures.get("pyramid"):
-            shown[(group, privacy.PYRAMID)] = sum(step["count"] for step in figures["pyramid"])
-        if "enps" in figures and "enps_n" in figures:
-            shown[(group, privacy.ENPS)] = figures["enps_n"]
-        elif "enps" in figures:
-            shown.setdefault((group, privacy.ENPS), None)
+    def take(group: str, figures: dict | None) -> None:
+        take_cells(shown, group, figures)
 
     with app.app_context():
         db = get_db()
@@ -112,12 +127,7 @@ def collect(app, survey) -> dict:
             take(ROOT, body["organisation"])
             for row in body["departments"]:
                 take(row["code"], row)
-        found = rates.response_rates(db, survey)
-        if found["responses"] is not None:
-            shown[(ROOT, privacy.COUNT)] = found["responses"]
-        for row in found["departments"]:
-            if row["responses"] is not None:
-                shown[(row["department"].code, privacy.COUNT)] = row["responses"]
+        found = take_rates(shown, rates.response_rates(db, survey))
         if found["responses"] is not None:
             _, rows = export.export_rows(db, survey)
             labels = [r[0] for r in rows]
@@ -253,20 +263,7 @@ def collect_tree(app, survey, codes: list[str]) -> tuple[dict, list[set]]:
     shown: dict = {}
 
     def take(group: str, figures: dict | None) -> None:
-        if not figures or figures.get("suppressed"):
-            return
-        if "n" in figures:
-            shown[(group, privacy.COUNT)] = figures["n"]
-        for dim in figures.get("dimensions") or []:
-            if not dim.get("suppressed"):
-                shown[(group, dim["id"])] = dim["n"]
-        for item in figures.get("items") or []:
-            if "counts" in item:
-                shown[(group, item["id"])] = item["n"]
-        if figures.get("pyramid"):
-            shown[(group, privacy.PYRAMID)] = sum(step["count"] for step in figures["pyramid"])
-        if "enps" in figures:
-            shown[(group, privacy.ENPS)] = figures.get("enps_n")
+        take_cells(shown, group, figures)
 
     with app.app_context():
         db = get_db()
@@ -292,12 +289,7 @@ def collect_tree(app, survey, codes: list[str]) -> tuple[dict, list[set]]:
                 take(parent, body.get("parent"))
                 for row in body["departments"]:
                     take(row["code"], row)
-        found = rates.response_rates(db, survey)
-        if found["responses"] is not None:
-            shown[(ROOT, privacy.COUNT)] = found["responses"]
-        for row in found["departments"]:
-            if row["responses"] is not None:
-                shown[(row["department"].code, privacy.COUNT)] = row["responses"]
+        found = take_rates(shown, rates.response_rates(db, survey))
         merged: list[set] = []
         if found["responses"] is not None:
             with i18n.language(survey.language):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pytest
-from helpers import close_all, csrf_token
+from helpers import close_all, csrf_token, fill_varied, new_survey_form
 
 from survey import accounts, compare, followup, surveys
 from survey.db import get_db
@@ -29,18 +28,8 @@ def new_round(app, slug: str, previous: str | None = None, **more) -> None:
 
 
 def fill(app, slug: str, counts: dict[str, int], shift: float = 0.0, seed: int = 1, followup_value=None) -> None:
-    rng = np.random.default_rng(seed)
-    with app.app_context():
-        db = get_db()
-        survey = surveys.get_survey(db, slug)
-        for code, n in counts.items():
-            dept = surveys.department_by_code(db, survey, code)
-            for i in range(n):
-                answers = {
-                    it.id: int(np.clip(round(rng.normal(3.0 + shift, 0.8)), 1, 5)) for it in survey.instrument.items
-                }
-                value = followup_value(code, i) if followup_value else None
-                save_response(db, survey, Submission(dept.id, answers, None, None, value))
+    """Store varied answers around 3.0 + shift for each department of a round."""
+    fill_varied(app, counts, slug, seed, mean=3.0 + shift, sd=0.8, followup_value=followup_value)
 
 
 def add_action(client, token, slug, **values) -> int:
@@ -200,19 +189,14 @@ def test_statement_figures_follow_the_rules(app, client, hr_token):
 
 def test_hr_form_creates_a_short_survey_with_the_statement(app, hr_client, db):
     page = hr_client.get("/admin/surveys/new").get_data(as_text=True)
-    form = {
-        "title": "Pulse",
-        "language": "en",
-        "departments": "A, Alpha\nB, Beta",
-        "min_group_size": "5",
-        "comment_min_group_size": "10",
-        "collection": "open",
-        "previous": "acme",
-        "small_groups": "merge",
-        "instrument": "short",
-        "followup_statement": "y",
-        "csrf_token": csrf_token(page),
-    }
+    form = new_survey_form(
+        page,
+        title="Pulse",
+        departments="A, Alpha\nB, Beta",
+        previous="acme",
+        instrument="short",
+        followup_statement="y",
+    )
     assert hr_client.post("/admin/surveys/new", data=form).status_code == 302
     with app.app_context():
         survey = surveys.get_survey(get_db(), "pulse")

@@ -7,7 +7,7 @@ import io
 import re
 
 import pytest
-from helpers import CHROMIUM, csrf_token, log_in_as_hr
+from helpers import CHROMIUM, csrf_token, log_in_as_hr, new_survey_form
 from pypdf import PdfReader
 
 from survey import export, invitations, privacy, rates, report, results, surveys
@@ -154,16 +154,7 @@ def test_department_box_errors_name_the_line(text, message):
 def test_the_hr_form_takes_a_parent_column_and_refuses_a_circle(hr_client, db):
     def post(departments: str):
         page = hr_client.get("/admin/surveys/new").get_data(as_text=True)
-        data = {
-            "csrf_token": csrf_token(page),
-            "title": "Nested",
-            "language": "en",
-            "departments": departments,
-            "min_group_size": "5",
-            "comment_min_group_size": "10",
-            "collection": "open",
-            "small_groups": "merge",
-        }
+        data = new_survey_form(page, title="Nested", departments=departments)
         return hr_client.post("/admin/surveys/new", data=data)
 
     before = count(db, "surveys")

@@ -21,7 +21,7 @@ import pytest
 import schemathesis
 from flask import Flask, url_for
 from flask.testing import FlaskClient
-from helpers import HR_EMAIL, HR_PASSWORD, csrf_token, login
+from helpers import HR_EMAIL, HR_PASSWORD, csrf_token, login, new_survey_form
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
@@ -557,16 +557,7 @@ def test_expired_token_on_the_respondent_form_keeps_the_answers(app, client, db,
 def test_new_survey_form_with_a_huge_headcount_is_a_400(hr_client, db):
     """The HR form refuses a headcount beyond SQLite's integers with a message, not a 500."""
     page = hr_client.get("/admin/surveys/new").get_data(as_text=True)
-    data = {
-        "title": "Huge",
-        "language": "en",
-        "departments": "A, Alpha, 99999999999999999999999",
-        "min_group_size": "5",
-        "comment_min_group_size": "10",
-        "small_groups": "merge",
-        "previous": "",
-        "csrf_token": csrf_token(page),
-    }
+    data = new_survey_form(page, title="Huge", departments="A, Alpha, 99999999999999999999999")
     response = hr_client.post("/admin/surveys/new", data=data)
     assert response.status_code == 400
     assert db["surveys"].count == 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from helpers import FAC_EMAIL, FAC_PASSWORD, add_responses, csrf_token, login
+from helpers import FAC_EMAIL, FAC_PASSWORD, add_responses, csrf_token, login, new_survey_form
 
 from survey import invitations, surveys
 from survey.db import get_db
@@ -98,17 +98,7 @@ def test_the_new_survey_form_makes_a_draft_or_a_survey_that_opens_on_a_day(hr_cl
     """The HR form: 'keep it as a draft', or 'on a day I choose' (which needs the day), with a last day."""
     page = hr_client.get("/admin/surveys/new").get_data(as_text=True)
     assert 'name="start"' in page and 'type="date"' in page
-    base = {
-        "title": "Spring",
-        "language": "en",
-        "departments": "A, Alpha, 10",
-        "min_group_size": "5",
-        "comment_min_group_size": "10",
-        "collection": "open",
-        "small_groups": "merge",
-        "previous": "",
-        "csrf_token": csrf_token(page),
-    }
+    base = new_survey_form(page, title="Spring", departments="A, Alpha, 10")
     missing = hr_client.post("/admin/surveys/new", data={**base, "slug": "s1", "start": "date"})
     assert missing.status_code == 400
     assert "Choose the day it opens" in missing.get_data(as_text=True)

@@ -3,80 +3,18 @@
 from __future__ import annotations
 
 import csv
-import email
-import email.policy
 import io
 import re
-import socket
-import threading
 
 import pytest
-from aiosmtpd.controller import Controller
-from helpers import BASE_URL, backdate, csrf_token, import_csv
+from helpers import BASE_URL, SENDER, backdate, csrf_token, free_port, import_csv
 
 from survey import invitations, surveys
 from survey.db import get_db
 from survey.invitations import mailings
 from survey.invitations import smtp as mailer
 
-SENDER = "HR Team <hr@example.org>"
 LINK_RE = re.compile(re.escape(BASE_URL) + r"/i/([A-Za-z0-9_-]+)")
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message, and can refuse or fail on demand."""
-
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-        self.envelopes: list[tuple[str, list[str]]] = []
-        self.refuse: set[str] = set()
-        self.fail_after: int | None = None
-        self.lock = threading.Lock()
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.refuse:
-            return "550 5.1.1 No such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            if self.fail_after is not None and len(self.messages) >= self.fail_after:
-                return "451 4.3.0 Try again later"
-            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-            self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 Message accepted"
-
-    def to(self, address: str) -> list[email.message.EmailMessage]:
-        """Return the messages received for one address."""
-        return [m for m in self.messages if m["To"] == address]
-
-    def recipients(self) -> list[str]:
-        return sorted(m["To"] for m in self.messages)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def inbox():
-    """Run a real SMTP server on a free local port and return what it receives."""
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    handler.port = controller.port
-    yield handler
-    controller.stop()
-
-
-@pytest.fixture
-def mail_app(app, inbox):
-    """The app, sending through the test SMTP server."""
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=inbox.port, SMTP_TLS="none", SMTP_SENDER=SENDER)
-    return app
 
 
 PEOPLE = "ann@example.org,A,nb\nbob@example.org,B,en\ncid@example.org,C\n"

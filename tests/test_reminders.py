@@ -2,68 +2,11 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
-import socket
-import threading
-
-import pytest
-from aiosmtpd.controller import Controller
-
 from survey import actions, reminders, surveys
 from survey.db import get_db
 from survey.schemas import ActionIn
 
-SENDER = "HR Team <hr@example.org>"
 TODAY = "2026-03-10"
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message, and can refuse addresses or fail after some messages."""
-
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-        self.refuse: set[str] = set()
-        self.fail_after: int | None = None
-        self.lock = threading.Lock()
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.refuse:
-            return "550 5.1.1 No such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            if self.fail_after is not None and len(self.messages) >= self.fail_after:
-                return "451 4.3.0 Try again later"
-            self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 Message accepted"
-
-    def to(self, address: str) -> list:
-        return [m for m in self.messages if m["To"] == address]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def inbox():
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    handler.port = controller.port
-    yield handler
-    controller.stop()
-
-
-@pytest.fixture
-def mail_app(app, inbox):
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=inbox.port, SMTP_TLS="none", SMTP_SENDER=SENDER)
-    return app
 
 
 def plan(app, *rows: dict) -> list[int]:
