@@ -375,7 +375,7 @@ def thread_db(app: Flask) -> Database:
     """Return this thread's connection to the app's database, opening it on first use and reusing it after."""
     # One connection per worker thread, kept between requests: opening and closing a SQLite
     # connection (and setting its pragmas) cost more than a whole submission.
-    local = app.extensions.setdefault("db_local", threading.local())
+    local = app.extensions["db_local"]
     db = getattr(local, "db", None)
     if db is None or getattr(local, "pid", None) != os.getpid():
         # A connection must never cross a fork (gunicorn workers): open a fresh one.
@@ -441,6 +441,7 @@ def today() -> str:
 
 def init_app(app: Flask) -> None:
     """Close each request's use of the database, and migrate at start-up."""
+    app.extensions["db_local"] = threading.local()  # each thread's connection (thread_db)
     app.teardown_appcontext(close_db)
     db = connect(app.config["DATABASE"], app.config["DB_BUSY_TIMEOUT_MS"])
     try:

@@ -33,7 +33,7 @@ def set_language() -> None:
     if slug is None:
         set_lang(visit_lang())
     elif request.method == "GET":
-        survey = _open_survey(get_db(), slug)[0]  # the view reads it again from the same memory
+        survey = _open_survey(get_db(), slug)[0]  # kept for the view, on g
         set_lang(current_lang(survey.language if survey else None))
     else:
         set_lang(current_lang(surveys.language_of(get_db(), slug)))
@@ -111,6 +111,9 @@ def _open_survey(db, slug: str) -> tuple:
     departments and actions; it costs far less than the survey row (with its instrument) and its
     departments, which every visit would read otherwise.
     """
+    memo = g.get("open_survey")
+    if memo is not None and memo[0] == slug:
+        return memo[1]  # the language hook read it for this request already
     version = g.form_version = form_version(db)  # first_visit keeps the page under the version it was read at
     cache = getattr(_open_link, "cache", None)
     # The cache holds its connection, so that no other database's (or later connection's) can be mistaken for it.
@@ -124,6 +127,7 @@ def _open_survey(db, slug: str) -> tuple:
         if survey is None:
             return None, ()  # not kept: unknown addresses must not fill the memory
         found = cache[2][slug] = (survey, tuple(surveys.departments(db, survey)))
+    g.open_survey = (slug, found)
     return found
 
 
